@@ -1,0 +1,7 @@
+/* The hoplite command's subcommands. */
+#ifndef HOPLITE_CMD_H
+#define HOPLITE_CMD_H
+
+int cmd_trace(int argc, char **argv);
+
+#endif
