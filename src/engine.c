@@ -33,6 +33,7 @@ struct engine {
 	struct event_base *base;
 	struct engine_io io;
 	struct siphash_key secret;
+	uint32_t serial;		/* probes identified so far */
 	libnet_t *lb;			/* LIBNET_NONE: builds, never sends */
 
 	/* token bucket, on the monotonic clock */
@@ -288,14 +289,17 @@ engine_cancel(struct engine *e, struct engine_client *c)
 /*
  * The probe's identity: a keyed hash of the per-run secret and what the
  * probe is, so an off-path sender cannot produce a quote that matches.
+ * The serial number makes it unique in the run: a later trace of the same
+ * flow does not take the late answers to an earlier one's probes.
  */
 static int
 probe_ident(struct engine *e, const struct engine_probe_req *req,
     struct pkt_key *key, struct pkt_ident *id)
 {
 	const struct pkt_flow *f = req->flow;
-	uint8_t msg[16 + 12];
+	uint8_t msg[16 + 16];
 	size_t n = addr_len(&f->dst);
+	uint32_t serial = e->serial++;
 
 	memcpy(msg, f->dst.u.b, n);
 	memset(key, 0, sizeof(*key));
@@ -315,6 +319,10 @@ probe_ident(struct engine *e, const struct engine_probe_req *req,
 		msg[m++] = req->ttl;
 		msg[m++] = req->attempt;
 		msg[m++] = (uint8_t)salt;
+		msg[m++] = (uint8_t)(serial >> 24);
+		msg[m++] = (uint8_t)(serial >> 16);
+		msg[m++] = (uint8_t)(serial >> 8);
+		msg[m++] = (uint8_t)serial;
 		h = siphash24(&e->secret, msg, m);
 
 		id->ttl = req->ttl;
@@ -351,6 +359,8 @@ engine_send_one(struct engine *e, struct engine_client *c)
 	}
 	p->eng = e;
 	p->client = c;
+	/* Assigned now: table_remove deletes it, also after a failed send. */
+	evtimer_assign(&p->timer, e->base, engine_probe_timeout, p);
 	p->sent.cookie = req.cookie;
 	p->sent.ttl = req.ttl;
 	p->sent.attempt = req.attempt;
@@ -373,7 +383,6 @@ engine_send_one(struct engine *e, struct engine_client *c)
 		goto fail;
 	}
 	e->stats.probes_sent++;
-	evtimer_assign(&p->timer, e->base, engine_probe_timeout, p);
 	tv.tv_sec = req.wait_ms / 1000;
 	tv.tv_usec = (suseconds_t)(req.wait_ms % 1000) * 1000;
 	evtimer_add(&p->timer, &tv);

@@ -178,14 +178,15 @@ uint16_t pkt_fold(uint32_t sum);
 /* For the method files (src/pkt_*.c) only. */
 int pkt_flow_make(const struct pkt_method *, const struct pkt_flow_params *,
     uint32_t flowid, struct pkt_flow *);
-/* Transport length of a probe of `flow`, or -1 if it cannot be built in buflen. */
-int pkt_l4_len(const struct pkt_method *, const struct pkt_flow *, size_t buflen);
+/* Transport length of the flow's probes; -1 if they cannot fit in buflen. */
+int pkt_l4_len(const struct pkt_method *, const struct pkt_flow *,
+    size_t buflen);
 /* Sum of the IPv4/IPv6 pseudo-header for an upper-layer length. */
 uint32_t pkt_pseudo_sum(const struct pkt_flow *, uint16_t l4len);
 /* Payload compensation word making a checksum come out as `want`. */
 uint16_t pkt_compensate(uint32_t sum, uint16_t want);
 /* Add the IP header to the transport block in lb, copy the probe to buf. */
-int pkt_ip_finish(libnet_t *lb, const struct pkt_flow *, const struct pkt_ident *,
-    uint8_t *buf, size_t buflen);
+int pkt_ip_finish(libnet_t *lb, const struct pkt_flow *,
+    const struct pkt_ident *, uint8_t *buf, size_t buflen);
 
 #endif

@@ -177,7 +177,8 @@ trace_finish(struct trace *t, enum trace_stop why, uint8_t data, uint8_t hop_cou
 		if (r->hops[i].probe_ttl <= hop_count)
 			r->hops[n++] = r->hops[i];
 	r->nhops = n;
-	qsort(r->hops, r->nhops, sizeof(*r->hops), hop_cmp);
+	if (n > 1)	/* hops may still be NULL */
+		qsort(r->hops, r->nhops, sizeof(*r->hops), hop_cmp);
 	t->done(t, t->arg);
 }
 
@@ -274,8 +275,11 @@ answered_above(const struct trace *t, unsigned ttl)
 	return 0;
 }
 
-/* Judge the settled prefix in TTL order; stops the trace when it can. */
-static void
+/*
+ * Judge the settled prefix in TTL order; stops the trace when it can.
+ * Returns 1 when it did: `done` may have freed t.
+ */
+static int
 trace_assess(struct trace *t)
 {
 	const struct trace_conf *c = &t->res.conf;
@@ -285,17 +289,22 @@ trace_assess(struct trace *t)
 		struct slot *s = &t->slot[ttl];
 
 		if (s->answer != ANS_NONE) {
+			/* Every attempt asked for is sent and answered (or
+			 * timed out) before the TTL counts. */
+			if (c->all_attempts &&
+			    (s->sent < c->attempts || s->inflight > 0))
+				return 0;
 			gap = 0;
 			switch (s->answer) {
 			case ANS_DEST:
 				trace_finish(t, TRACE_STOP_COMPLETED, 0, (uint8_t)ttl);
-				return;
+				return 1;
 			case ANS_UNREACH:
 				trace_finish(t, TRACE_STOP_UNREACH, s->code, (uint8_t)ttl);
-				return;
+				return 1;
 			case ANS_ICMP:
 				trace_finish(t, TRACE_STOP_ICMP, s->code, (uint8_t)ttl);
-				return;
+				return 1;
 			}
 			/* A forwarding loop: the same router two or more TTLs
 			 * apart on one Paris flow. */
@@ -303,22 +312,23 @@ trace_assess(struct trace *t)
 				if (t->slot[k].answer == ANS_HOP &&
 				    addr_eq(&t->slot[k].addr, &s->addr)) {
 					trace_finish(t, TRACE_STOP_LOOP, 0, (uint8_t)ttl);
-					return;
+					return 1;
 				}
 			}
 		} else if (s->silent) {
 			gap++;
 			if (gap >= c->gaplimit && !answered_above(t, ttl)) {
 				trace_finish(t, TRACE_STOP_GAPLIMIT, 0, (uint8_t)ttl);
-				return;
+				return 1;
 			}
 		} else
-			return;	/* not settled yet */
+			return 0;	/* not settled yet */
 		if (ttl == c->max_ttl) {
 			trace_finish(t, TRACE_STOP_HOPLIMIT, 0, (uint8_t)ttl);
-			return;
+			return 1;
 		}
 	}
+	return 0;
 }
 
 /* --- answers ------------------------------------------------------------ */
@@ -435,8 +445,7 @@ trace_on_reply(void *owner, const struct engine_sent *sent,
 	/* Nothing above a TTL that ended the path is worth probing. */
 	if (a != ANS_HOP && sent->ttl < t->limit)
 		t->limit = sent->ttl;
-	trace_assess(t);
-	if (t->running)
+	if (trace_assess(t) == 0)
 		engine_wake(t->eng, &t->client);
 }
 
@@ -453,8 +462,7 @@ trace_on_timeout(void *owner, const struct engine_sent *sent)
 		s->silent = 1;
 		slot_settled(t, sent->ttl);
 	}
-	trace_assess(t);
-	if (t->running)
+	if (trace_assess(t) == 0)
 		engine_wake(t->eng, &t->client);
 }
 
@@ -463,6 +471,9 @@ trace_on_error(void *owner, const struct engine_sent *sent, int err)
 {
 	struct trace *t = owner;
 
+	/* Counted when handed out; it never left. */
+	if (t->res.probe_count > 0)
+		t->res.probe_count--;
 	trace_finish(t, TRACE_STOP_ERROR, (uint8_t)(err > 255 ? 255 : err),
 	    sent->ttl);
 }
