@@ -390,7 +390,7 @@ cmd_trace(int argc, char **argv)
 
 	sport_base = c->sport ? c->sport : c->method->default_sport;
 	if (netio_set_ports(nio, (uint16_t)((sport_base + flo) & 0xffff),
-	    (uint16_t)(sport_base + fhi > 65535 ? 65535 : sport_base + fhi),
+	    (uint16_t)(sport_base + fhi > 65535 ? 65535 : sport_base + fhi), 0,
 	    err, sizeof(err)) == -1)
 		fatalx("%s", err);
 

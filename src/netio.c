@@ -99,18 +99,21 @@ netio_families(const struct netio *n)
 }
 
 int
-netio_set_ports(struct netio *n, uint16_t lo, uint16_t hi, char *err,
-    size_t errlen)
+netio_set_ports(struct netio *n, uint16_t lo, uint16_t hi, int any_rst,
+    char *err, size_t errlen)
 {
 	struct bpf_program prog;
-	char filter[256];
+	char filter[320];
 
 	/* ICMP carries the answers; TCP and UDP only within our ports, so a
-	 * busy server's own traffic never reaches user space. */
+	 * busy server's own traffic never reaches user space.  Probes on
+	 * other ports (a test's own flow) are answered by TCP resets, which
+	 * any_rst lets in (IPv4: BPF cannot index IPv6 TCP headers). */
 	snprintf(filter, sizeof(filter),
 	    "icmp or icmp6 or ((udp or tcp) and "
-	    "(src portrange %u-%u or dst portrange %u-%u))",
-	    (unsigned)lo, (unsigned)hi, (unsigned)lo, (unsigned)hi);
+	    "(src portrange %u-%u or dst portrange %u-%u))%s",
+	    (unsigned)lo, (unsigned)hi, (unsigned)lo, (unsigned)hi,
+	    any_rst ? " or (ip and tcp and tcp[13] & 4 != 0)" : "");
 	if (pcap_compile(n->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1 ||
 	    pcap_setfilter(n->pcap, &prog) == -1) {
 		snprintf(err, errlen, "capture filter: %s", pcap_geterr(n->pcap));

@@ -23,9 +23,10 @@ struct netio;
  * allowed both; the capture must open.  NULL with a message in err.
  */
 struct netio *netio_open(int families, char *err, size_t errlen);
-/* Capture only TCP/UDP within the probes' port range (plus all ICMP). */
-int netio_set_ports(struct netio *, uint16_t lo, uint16_t hi, char *err,
-    size_t errlen);
+/* Capture only TCP/UDP within the probes' port range (plus all ICMP, and
+ * with any_rst every IPv4 TCP reset). */
+int netio_set_ports(struct netio *, uint16_t lo, uint16_t hi, int any_rst,
+    char *err, size_t errlen);
 /* Families actually open. */
 int netio_families(const struct netio *);
 /* The I/O operations for engine_new. */

@@ -1,0 +1,44 @@
+/*
+ * mlab: trace files as M-Lab's pipeline reads them
+ * (<root>/YYYY/MM/DD/YYYYMMDDTHHMMSSZ_<UUID>.jsonl, exactly 4 lines:
+ * metadata, cycle-start, the trace object, cycle-stop).
+ */
+#ifndef HOPLITE_MLAB_H
+#define HOPLITE_MLAB_H
+
+#include <stddef.h>
+#include <sys/time.h>
+#include <jansson.h>
+
+struct mlab_file {
+	const char *uuid;		/* the test's UUID (non-empty, no '/') */
+	const char *version;		/* TracerouteCallerVersion */
+	int cached;			/* CachedResult */
+	const char *cached_uuid;	/* CachedUUID, "" when not cached */
+	const char *hostname;		/* cycle-start/stop hostname */
+	time_t start_time, stop_time;	/* cycle-start/stop times (unix s) */
+	time_t name_time;		/* the UTC time in the path and name */
+	const json_t *trace;		/* the trace (or tracelb) object */
+};
+
+/* Whether a UUID can name a file: non-empty, at most 255 bytes, no '/',
+ * no NUL, not "." or "..", no control characters. */
+int mlab_uuid_ok(const char *uuid);
+
+/*
+ * Write the file under root atomically: directories created as needed
+ * (mode 0755), content written to a temporary name in the same directory,
+ * fsync'd, renamed into place, directory fsync'd.  A failure leaves no
+ * partial .jsonl behind.  Returns 0, or -1 with errno set and a message in
+ * err; the full path written goes in path (if not NULL).
+ */
+int mlab_write(const char *root, const struct mlab_file *, char *path,
+    size_t pathlen, char *err, size_t errlen);
+
+/*
+ * The 4 lines as one string (malloc'd, each line ending in '\n'), as
+ * mlab_write writes them.  NULL on allocation failure.
+ */
+char *mlab_render(const struct mlab_file *);
+
+#endif
