@@ -133,8 +133,8 @@ usage(FILE *f)
 	    "Operation:\n"
 	    "  --metrics ADDR:PORT  Prometheus metrics at /metrics\n"
 	    "  --user NAME          user to run as after opening sockets (nobody)\n"
-	    "  --verbose            more logging (repeatable)\n"
-	    "  --version, --help\n"
+	    "  -v, --verbose        more logging (repeatable)\n"
+	    "  -V, --version, -h, --help\n"
 	    "\n"
 	    "Every option can also be set in the environment: --output as HOPLITED_OUTPUT,\n"
 	    "--max-inflight as HOPLITED_MAX_INFLIGHT, and so on (flags: 1/true/yes).\n"
@@ -221,7 +221,7 @@ parse_args(struct daemon *d, int argc, char **argv)
 	args[n] = NULL;
 
 	optind = 1;
-	while ((ch = getopt_long(n, args, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(n, args, "vVh", longopts, NULL)) != -1) {
 		const char *name = NULL;
 
 		for (const struct option *o = longopts; o->name != NULL; o++)
@@ -311,12 +311,15 @@ parse_args(struct daemon *d, int argc, char **argv)
 		case O_GRACE:
 			d->grace = (unsigned)num(name, optarg, 0, 600);
 			break;
+		case 'v':
 		case O_VERBOSE:
 			d->verbose++;
 			break;
+		case 'V':
 		case O_VERSION:
 			printf("hoplited %s\n", PACKAGE_VERSION);
 			exit(0);
+		case 'h':
 		case O_HELP:
 			usage(stdout);
 			exit(0);

@@ -21,8 +21,12 @@ struct mlab_file {
 	const json_t *trace;		/* the trace (or tracelb) object */
 };
 
-/* Whether a UUID can name a file: non-empty, at most 255 bytes, no '/',
- * no NUL, not "." or "..", no control characters. */
+/* Longest UUID that can name a file: the name adds 23 bytes and the
+ * temporary name about 35 more, within NAME_MAX (255). */
+#define MLAB_UUID_MAX	192
+
+/* Whether a UUID can name a file: non-empty, at most MLAB_UUID_MAX bytes,
+ * valid UTF-8, no '/', no control characters (C0, DEL), not "." or "..". */
 int mlab_uuid_ok(const char *uuid);
 
 /*
@@ -30,14 +34,19 @@ int mlab_uuid_ok(const char *uuid);
  * (mode 0755), content written to a temporary name in the same directory,
  * fsync'd, renamed into place, directory fsync'd.  A failure leaves no
  * partial .jsonl behind.  Returns 0, or -1 with errno set and a message in
- * err; the full path written goes in path (if not NULL).
+ * err naming the failing step and path; the full path goes in path (if not
+ * NULL) as soon as it is known, so failures can be logged with it.
+ * Files are 0644 and new directories 0755 whatever the umask, owned by the
+ * calling user.  An existing file of the same name is replaced.
  */
 int mlab_write(const char *root, const struct mlab_file *, char *path,
     size_t pathlen, char *err, size_t errlen);
 
 /*
  * The 4 lines as one string (malloc'd, each line ending in '\n'), as
- * mlab_write writes them.  NULL on allocation failure.
+ * mlab_write writes them.  NULL, with errno EINVAL when the trace is not an
+ * object whose "type" is "trace" or "tracelb" or a string is not UTF-8, or
+ * ENOMEM.  NULL strings in the mlab_file are written as "".
  */
 char *mlab_render(const struct mlab_file *);
 

@@ -30,8 +30,16 @@ struct policy;
 struct policy *policy_new(void);
 void policy_free(struct policy *);
 /* Permit a CIDR ("198.18.0.0/15", "2001:db8::/32", or a bare address)
- * even if it falls in a refused range.  0, or -1 with a message. */
+ * even if it falls in a refused range.  0, or -1 with a message.
+ * Host bits below the prefix length must be zero ("10.0.0.1/8" is refused,
+ * naming the network meant); a bare address is a /32 or /128; at most
+ * POLICY_MAX_ALLOW distinct entries (repeats take no slot). */
+#define POLICY_MAX_ALLOW	256
 int policy_allow(struct policy *, const char *cidr, char *err, size_t errlen);
+/* The verdict of the longest refused prefix containing the address, or
+ * POLICY_OK (also when an allowed CIDR contains it).  The policy may be
+ * NULL (no allowed CIDRs); an unset address is POLICY_UNSPECIFIED.
+ * Everything but POLICY_OK is a refusal. */
 enum policy_verdict policy_check(const struct policy *, const struct addr_ip *);
 /* Short snake_case reason for metrics labels and error replies
  * ("ok", "loopback", "private", ...). */
@@ -40,6 +48,7 @@ const char *policy_reason(enum policy_verdict);
 /*
  * --anonymize netblock: if `a` lies in the same /24 (IPv4) or /48 (IPv6)
  * as `client`, zero the host part below that prefix, as M-Lab does.
+ * Addresses of different families are left alone; `a` may be `client`.
  */
 void policy_anonymize(struct addr_ip *a, const struct addr_ip *client);
 

@@ -1,16 +1,17 @@
 #!/bin/sh
-# Replay the fuzz corpus through pkt_parse (run by `make check`).
 : "${top_srcdir:?top_srcdir not set}"
 : "${top_builddir:?top_builddir not set}"
 
-replay="$top_builddir/tests/fuzz/replay_pkt"
-corpus="$top_srcdir/tests/fuzz/corpus"
-
-if [ ! -x "$replay" ]; then
-	echo "replay.sh: $replay not built" >&2
-	exit 1
-fi
-if "$replay" "$corpus"; then
-	exit 0
-fi
-exit 1
+# Replay the packet corpus through pkt_parse and the line corpus through the
+# event-socket and control-socket parsers.
+rc=0
+for pair in "replay_pkt corpus" "replay_lines corpus_lines"; do
+	set -- $pair
+	replay="$top_builddir/tests/fuzz/$1"
+	if [ ! -x "$replay" ]; then
+		echo "replay.sh: $replay not built" >&2
+		exit 1
+	fi
+	"$replay" "$top_srcdir/tests/fuzz/$2" || rc=1
+done
+exit $rc
