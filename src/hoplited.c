@@ -411,6 +411,7 @@ before_scrape(void *arg)
 		metric_set(d->m_ctl, "accepted", (double)cs->accepted);
 		metric_set(d->m_ctl, "errors", (double)cs->errors);
 		metric_set(d->m_ctl, "oversize", (double)cs->oversize);
+		metric_set(d->m_ctl, "dropped", (double)cs->dropped);
 	}
 }
 
@@ -554,7 +555,7 @@ main(int argc, char **argv)
 	    "Event socket counters: lines, events, junk, connections.",
 	    METRIC_COUNTER, "counter", NULL, 0);
 	d.m_ctl = metrics_register(d.metrics, "hoplite_control_total",
-	    "Control socket counters: connections, requests, replies.",
+	    "Control socket counters: connections, requests, replies, dropped.",
 	    METRIC_COUNTER, "counter", NULL, 0);
 	if (d.eventsocket != NULL) {
 		if ((d.trigger = trigger_new(d.base, d.sched, d.metrics,
@@ -566,7 +567,7 @@ main(int argc, char **argv)
 				fatalx("--local-ip %s: %s", d.locals[i], err);
 		if ((d.tcpinfo = tcpinfo_client_new(d.base, d.eventsocket,
 		    trigger_event, d.trigger)) == NULL)
-			fatalx("out of memory");
+			fatal("--eventsocket %s", d.eventsocket);
 	}
 	ev_int = evsignal_new(d.base, SIGINT, on_signal, &d);
 	ev_term = evsignal_new(d.base, SIGTERM, on_signal, &d);
