@@ -89,3 +89,16 @@ addr_hash(const struct addr_ip *a)
 	}
 	return h;
 }
+
+void
+addr_unmap(struct addr_ip *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	uint8_t v4[4];
+
+	if (a->family != AF_INET6 || memcmp(a->u.b, mapped, sizeof(mapped)) != 0)
+		return;
+	memcpy(v4, a->u.b + 12, 4);
+	addr_from_v4(a, v4);
+}

@@ -21,6 +21,7 @@
 #define addr_from_v4	hoplite_addr_from_v4
 #define addr_from_v6	hoplite_addr_from_v6
 #define addr_hash	hoplite_addr_hash
+#define addr_unmap	hoplite_addr_unmap
 
 struct addr_ip {
 	uint8_t family; /* AF_INET or AF_INET6; 0 = unset */
@@ -42,6 +43,8 @@ int addr_pton(const char *, struct addr_ip *);
 const char *addr_ntop(const struct addr_ip *, char *buf, size_t len);
 void addr_from_v4(struct addr_ip *, const void *bytes4);
 void addr_from_v6(struct addr_ip *, const void *bytes16);
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes the IPv4 address. */
+void addr_unmap(struct addr_ip *);
 /* 32-bit hash of the address bytes (for hash tables; not keyed). */
 uint32_t addr_hash(const struct addr_ip *);
 

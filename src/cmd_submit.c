@@ -56,24 +56,6 @@ usage(FILE *f)
 	    DEFAULT_CONTROL, DEFAULT_TIMEOUT_MS);
 }
 
-static void
-bad_option(const char *opt, const char *arg, const char *why)
-{
-	fprintf(stderr, "hoplite: %s '%s': %s\n", opt, arg, why);
-	exit(2);
-}
-
-static long long
-num_option(const char *opt, const char *arg, long long min, long long max)
-{
-	char err[128];
-	long long v;
-
-	if (opt_num(arg, min, max, &v, err, sizeof(err)) == -1)
-		bad_option(opt, arg, err);
-	return v;
-}
-
 /* hoplite-submit_<unix time>_<16 upper-case hex digits>, like M-Lab's. */
 static int
 make_uuid(char *buf, size_t len)
@@ -113,19 +95,19 @@ cmd_submit(int argc, char **argv)
 			uuid = optarg;
 			break;
 		case OPT_SPORT:
-			sport = num_option("--sport", optarg, 0, 65535);
+			sport = cmd_num_option("--sport", optarg, 0, 65535);
 			break;
 		case OPT_DPORT:
-			dport = num_option("--dport", optarg, 0, 65535);
+			dport = cmd_num_option("--dport", optarg, 0, 65535);
 			break;
 		case 'P':
 			if ((method = pkt_method_find(optarg)) == NULL)
-				bad_option("-P", optarg, "unknown method "
+				cmd_bad_option("-P", optarg, "unknown method "
 				    "(icmp-paris, udp-paris, tcp-paris, "
 				    "tcp-ack-paris)");
 			break;
 		case 't':
-			timeout_ms = num_option("-t", optarg, 1, 3600000);
+			timeout_ms = cmd_num_option("-t", optarg, 1, 3600000);
 			break;
 		case 'h':
 			usage(stdout);
@@ -143,7 +125,7 @@ cmd_submit(int argc, char **argv)
 		return 2;
 	}
 	if (addr_pton(argv[0], &ip) == -1)
-		bad_option("IP", argv[0], "not a numeric IPv4 or IPv6 address");
+		cmd_bad_option("IP", argv[0], "not a numeric IPv4 or IPv6 address");
 	if (uuid == NULL) {
 		if (make_uuid(uuidbuf, sizeof(uuidbuf)) == -1) {
 			fprintf(stderr, "hoplite: no random bytes for a UUID\n");

@@ -113,24 +113,6 @@ usage(FILE *f)
 	    DEFAULT_PPS, DEFAULT_CONCURRENCY);
 }
 
-static void
-bad_option(const char *opt, const char *arg, const char *why)
-{
-	fprintf(stderr, "hoplite: %s '%s': %s\n", opt, arg, why);
-	exit(2);
-}
-
-static long long
-num_option(const char *opt, const char *arg, long long min, long long max)
-{
-	char err[128];
-	long long v;
-
-	if (opt_num(arg, min, max, &v, err, sizeof(err)) == -1)
-		bad_option(opt, arg, err);
-	return v;
-}
-
 static void run_start_more(struct run *);
 
 /* Runs inside engine callbacks: only queue the job; reaping frees it. */
@@ -286,52 +268,52 @@ cmd_trace(int argc, char **argv)
 		switch (ch) {
 		case 'P':
 			if ((c->method = pkt_method_find(optarg)) == NULL)
-				bad_option("-P", optarg, "unknown method (icmp-paris, "
+				cmd_bad_option("-P", optarg, "unknown method (icmp-paris, "
 				    "udp-paris, tcp-paris, tcp-ack-paris)");
 			break;
 		case 'F':
 			if (opt_range(optarg, 0, 65535, &flo, &fhi, err,
 			    sizeof(err)) == -1)
-				bad_option("-F", optarg, err);
+				cmd_bad_option("-F", optarg, err);
 			break;
 		case OPT_SPORT:
-			c->sport = (uint16_t)num_option("--sport", optarg, 1, 65535);
+			c->sport = (uint16_t)cmd_num_option("--sport", optarg, 1, 65535);
 			break;
 		case OPT_DPORT:
-			c->dport = (uint16_t)num_option("--dport", optarg, 1, 65535);
+			c->dport = (uint16_t)cmd_num_option("--dport", optarg, 1, 65535);
 			break;
 		case 'q':
-			c->attempts = (uint8_t)num_option("-q", optarg, 1, 10);
+			c->attempts = (uint8_t)cmd_num_option("-q", optarg, 1, 10);
 			break;
 		case 'Q':
 			c->all_attempts = 1;
 			break;
 		case 'f':
-			c->first_ttl = (uint8_t)num_option("-f", optarg, 1, 255);
+			c->first_ttl = (uint8_t)cmd_num_option("-f", optarg, 1, 255);
 			break;
 		case 'm':
-			c->max_ttl = (uint8_t)num_option("-m", optarg, 1, 255);
+			c->max_ttl = (uint8_t)cmd_num_option("-m", optarg, 1, 255);
 			break;
 		case 'g':
-			c->gaplimit = (uint8_t)num_option("-g", optarg, 1, 255);
+			c->gaplimit = (uint8_t)cmd_num_option("-g", optarg, 1, 255);
 			break;
 		case 'W':
-			c->wait_ms = (unsigned)num_option("-W", optarg, 1, 60000);
+			c->wait_ms = (unsigned)cmd_num_option("-W", optarg, 1, 60000);
 			break;
 		case 'w':
-			c->window = (uint8_t)num_option("-w", optarg, 1, 255);
+			c->window = (uint8_t)cmd_num_option("-w", optarg, 1, 255);
 			break;
 		case 's':
-			c->size = (uint16_t)num_option("-s", optarg, 1, 1500);
+			c->size = (uint16_t)cmd_num_option("-s", optarg, 1, 1500);
 			break;
 		case 't':
-			c->tos = (uint8_t)num_option("-t", optarg, 0, 255);
+			c->tos = (uint8_t)cmd_num_option("-t", optarg, 0, 255);
 			break;
 		case 'p':
-			pps = (unsigned)num_option("-p", optarg, 1, 100000);
+			pps = (unsigned)cmd_num_option("-p", optarg, 1, 100000);
 			break;
 		case 'c':
-			r.concurrency = (size_t)num_option("-c", optarg, 1, 65536);
+			r.concurrency = (size_t)cmd_num_option("-c", optarg, 1, 65536);
 			break;
 		case '4':
 			family = AF_INET;
@@ -345,7 +327,7 @@ cmd_trace(int argc, char **argv)
 			else if (strcmp(optarg, "text") == 0)
 				r.output = OUT_TEXT;
 			else
-				bad_option("-o", optarg, "must be json or text");
+				cmd_bad_option("-o", optarg, "must be json or text");
 			break;
 		case 'U':
 			user = optarg;

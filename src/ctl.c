@@ -19,6 +19,8 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "jsonl.h"
+#include "mlab.h"
 #include "log.h"
 
 /* Requests are flat; anything nested deeper than this is junk. */
@@ -40,53 +42,6 @@ fail(char *err, size_t errlen, const char *msg)
 	if (errlen > 0)
 		snprintf(err, errlen, "%s", msg);
 	return -1;
-}
-
-/* Deeper nesting than max (outside strings); the text need not be valid. */
-static int
-too_deep(const char *s, size_t len, int max)
-{
-	int depth = 0, in_str = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				return 1;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return 0;
-}
-
-/* NULL when s can name a file in a directory, else why not. */
-static const char *
-uuid_problem(const char *s, size_t len)
-{
-	if (len == 0)
-		return "uuid: empty";
-	if (len > CTL_UUID_MAX)
-		return "uuid: longer than 255 bytes";
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return "uuid: not usable as a file name";
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '/')
-			return "uuid: contains '/'";
-		if (c < 0x20 || c == 0x7f)
-			return "uuid: contains a control character";
-	}
-	return NULL;
 }
 
 /* An optional port: absent or null is 0. */
@@ -129,9 +84,6 @@ int
 ctl_parse(const char *line, size_t len, struct ctl_request *req, char *err,
     size_t errlen)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0xff, 0xff };
-	json_error_t jerr;
 	json_t *root = NULL, *v;
 	const char *why;
 	int rc = -1;
@@ -141,28 +93,8 @@ ctl_parse(const char *line, size_t len, struct ctl_request *req, char *err,
 		fail(err, errlen, "line too long");
 		goto done;
 	}
-	if (too_deep(line, len, CTL_DEPTH_MAX)) {
-		fail(err, errlen, "invalid JSON: nested too deep");
+	if ((root = jsonl_object(line, len, CTL_DEPTH_MAX, err, errlen)) == NULL)
 		goto done;
-	}
-	if ((root = json_loadb(line, len, JSON_REJECT_DUPLICATES |
-	    JSON_DECODE_ANY, &jerr)) == NULL) {
-		if (json_error_code(&jerr) == json_error_duplicate_key) {
-			fail(err, errlen, "invalid JSON: duplicate key");
-		} else if (errlen > 0) {
-			/* jansson quotes the input near the error: keep
-			 * the reply printable ASCII. */
-			for (char *p = jerr.text; *p != '\0'; p++)
-				if (*p < 0x20 || *p > 0x7e)
-					*p = '?';
-			snprintf(err, errlen, "invalid JSON: %s", jerr.text);
-		}
-		goto done;
-	}
-	if (!json_is_object(root)) {
-		fail(err, errlen, "not a JSON object");
-		goto done;
-	}
 
 	/* The uuid first, so that later errors can name the request. */
 	if ((v = json_object_get(root, "uuid")) == NULL) {
@@ -173,7 +105,7 @@ ctl_parse(const char *line, size_t len, struct ctl_request *req, char *err,
 		fail(err, errlen, "uuid: not a string");
 		goto done;
 	}
-	if ((why = uuid_problem(json_string_value(v),
+	if ((why = mlab_uuid_problem(json_string_value(v),
 	    json_string_length(v))) != NULL) {
 		fail(err, errlen, why);
 		goto done;
@@ -193,13 +125,7 @@ ctl_parse(const char *line, size_t len, struct ctl_request *req, char *err,
 		fail(err, errlen, "ip: not an IP address");
 		goto done;
 	}
-	if (req->ip.family == AF_INET6 &&
-	    memcmp(req->ip.u.b, mapped, sizeof(mapped)) == 0) {
-		uint8_t v4[4];
-
-		memcpy(v4, req->ip.u.b + 12, 4);
-		addr_from_v4(&req->ip, v4);
-	}
+	addr_unmap(&req->ip);
 
 	if (opt_port(root, "sport", &req->sport, err, errlen) == -1 ||
 	    opt_port(root, "dport", &req->dport, err, errlen) == -1)

@@ -18,7 +18,7 @@
 #include "addr.h"
 #include "pkt.h"
 
-#define CTL_UUID_MAX	255
+#define CTL_UUID_MAX	192	/* MLAB_UUID_MAX: the UUID names a file */
 #define CTL_LINE_MAX	4096
 #define CTL_CONN_MAX	64		/* connections at once; more are refused */
 #define CTL_OUTBUF_MAX	(64 * 1024)	/* unread replies before a client is dropped */

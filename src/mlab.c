@@ -76,25 +76,34 @@ utf8_seq(const unsigned char *s)
 	return n;
 }
 
+const char *
+mlab_uuid_problem(const char *uuid, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)uuid;
+	size_t i, n;
+
+	if (uuid == NULL || len == 0)
+		return "uuid: empty";
+	if (len > MLAB_UUID_MAX)
+		return "uuid: longer than " MLAB_UUID_MAX_STR " bytes";
+	if ((len == 1 && uuid[0] == '.') || (len == 2 && uuid[0] == '.' &&
+	    uuid[1] == '.'))
+		return "uuid: not usable as a file name";
+	for (i = 0; i < len; i += n) {
+		if (s[i] == '/')
+			return "uuid: contains '/'";
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return "uuid: contains a control character";
+		if ((n = utf8_seq(s + i)) == 0 || i + n > len)
+			return "uuid: not UTF-8";
+	}
+	return NULL;
+}
+
 int
 mlab_uuid_ok(const char *uuid)
 {
-	const unsigned char *s = (const unsigned char *)uuid;
-	size_t len, n;
-
-	if (uuid == NULL || *uuid == '\0')
-		return 0;
-	if (strcmp(uuid, ".") == 0 || strcmp(uuid, "..") == 0)
-		return 0;
-	for (len = 0; s[len] != '\0'; len += n) {
-		if (s[len] < 0x20 || s[len] == 0x7f || s[len] == '/')
-			return 0;
-		if ((n = utf8_seq(s + len)) == 0)
-			return 0;
-		if (len + n > MLAB_UUID_MAX)
-			return 0;
-	}
-	return 1;
+	return uuid != NULL && mlab_uuid_problem(uuid, strlen(uuid)) == NULL;
 }
 
 /* One compact JSON line with its '\n' appended to *buf. */

@@ -24,10 +24,14 @@ struct mlab_file {
 /* Longest UUID that can name a file: the name adds 23 bytes and the
  * temporary name about 35 more, within NAME_MAX (255). */
 #define MLAB_UUID_MAX	192
+#define MLAB_UUID_MAX_STR "192"
 
 /* Whether a UUID can name a file: non-empty, at most MLAB_UUID_MAX bytes,
  * valid UTF-8, no '/', no control characters (C0, DEL), not "." or "..". */
 int mlab_uuid_ok(const char *uuid);
+/* The same for len bytes (which may hold a NUL): NULL when usable, else why
+ * not ("uuid: contains '/'", ...). */
+const char *mlab_uuid_problem(const char *uuid, size_t len);
 
 /*
  * Write the file under root atomically: directories created as needed

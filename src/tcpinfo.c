@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "jsonl.h"
+#include "mlab.h"
 #include "tcpinfo.h"
 
 /* Real events nest two objects deep; anything far deeper is junk. */
@@ -36,48 +38,6 @@ fail(char *err, size_t errlen, const char *reason)
 	if (errlen > 0)
 		snprintf(err, errlen, "%s", reason);
 	return -1;
-}
-
-/* Deeper nesting than max (outside strings); the text need not be valid. */
-static int
-too_deep(const char *s, size_t len, int max)
-{
-	int depth = 0, in_str = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				return 1;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return 0;
-}
-
-/* The UUID names an output file: a single, printable path component. */
-static int
-uuid_ok(const char *s, size_t len)
-{
-	if (len == 0 || len > TCPINFO_UUID_MAX || strcmp(s, ".") == 0 ||
-	    strcmp(s, "..") == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || c == '/')
-			return 0;
-	}
-	return 1;
 }
 
 static int
@@ -181,18 +141,10 @@ parse_rfc3339(const char *s, size_t len, struct timeval *tv)
 static int
 parse_ip(json_t *v, struct addr_ip *a)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0xff, 0xff };
-
 	if (!json_is_string(v) || json_string_length(v) > 63 ||
 	    addr_pton(json_string_value(v), a) == -1)
 		return -1;
-	if (a->family == AF_INET6 && memcmp(a->u.b, mapped, 12) == 0) {
-		uint8_t v4[4];
-
-		memcpy(v4, a->u.b + 12, 4);
-		addr_from_v4(a, v4);
-	}
+	addr_unmap(a);
 	return 0;
 }
 
@@ -236,19 +188,13 @@ int
 tcpinfo_parse(const char *line, size_t len, struct tcpinfo_event *ev,
     char *err, size_t errlen)
 {
-	json_error_t jerr;
 	json_t *root = NULL, *v;
 	json_int_t type;
 	int rc = -1;
 
 	memset(ev, 0, sizeof(*ev));
-	if (len > TCPINFO_LINE_MAX || too_deep(line, len, TCPINFO_DEPTH_MAX)) {
-		fail(err, errlen, "json");
-		goto done;
-	}
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-	    &jerr);
-	if (root == NULL || !json_is_object(root)) {
+	if (len > TCPINFO_LINE_MAX ||
+	    (root = jsonl_object(line, len, TCPINFO_DEPTH_MAX, err, errlen)) == NULL) {
 		fail(err, errlen, "json");
 		goto done;
 	}
@@ -263,7 +209,7 @@ tcpinfo_parse(const char *line, size_t len, struct tcpinfo_event *ev,
 
 	v = json_object_get(root, "UUID");
 	if (!json_is_string(v) ||
-	    !uuid_ok(json_string_value(v), json_string_length(v))) {
+	    mlab_uuid_problem(json_string_value(v), json_string_length(v)) != NULL) {
 		fail(err, errlen, "uuid");
 		goto done;
 	}

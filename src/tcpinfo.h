@@ -16,7 +16,7 @@
 
 #include "addr.h"
 
-#define TCPINFO_UUID_MAX	255
+#define TCPINFO_UUID_MAX	192	/* MLAB_UUID_MAX: the UUID names a file */
 #define TCPINFO_LINE_MAX	4096	/* real lines are ~250 bytes */
 
 enum tcpinfo_type { TCPINFO_OPEN = 0, TCPINFO_CLOSE = 1 };

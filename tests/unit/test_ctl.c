@@ -157,7 +157,7 @@ test_parse(void)
 	snprintf(line, sizeof(line), "{\"uuid\":\"%s\",\"ip\":\"192.0.2.1\"}",
 	    uuid);
 	T_EQ_INT(parse(line, &req, err, sizeof(err)), -1);
-	T_EQ_STR(err, "uuid: longer than 255 bytes");
+	T_EQ_STR(err, "uuid: longer than 192 bytes");
 	T_EQ_STR(req.uuid, "");
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
