@@ -211,7 +211,7 @@ static void
 parse_args(struct daemon *d, int argc, char **argv)
 {
 	static char *args[MAX_ARGS];
-	char err[128];
+	char err[256];
 	int n = 0, ch;
 
 	args[n++] = argv[0];
@@ -340,6 +340,30 @@ parse_args(struct daemon *d, int argc, char **argv)
 		fprintf(stderr, "hoplited: give --eventsocket PATH, --control PATH, "
 		    "or both\n");
 		exit(2);
+	}
+	/* Values checked now, before anything is created or bound. */
+	if ((d->policy = policy_new()) == NULL)
+		fatalx("out of memory");
+	for (size_t i = 0; i < d->nallows; i++)
+		if (policy_allow(d->policy, d->allows[i], err, sizeof(err)) == -1) {
+			/* The message already names the value. */
+			fprintf(stderr, "hoplited: --allow %s\n", err);
+			exit(2);
+		}
+	for (size_t i = 0; i < d->nlocals; i++) {
+		struct addr_ip a;
+
+		if (addr_pton(d->locals[i], &a) == -1)
+			bad("local-ip", d->locals[i], "not an IP address");
+	}
+	if (d->metrics_addr != NULL) {
+		const char *colon = strrchr(d->metrics_addr, ':');
+		long long port;
+
+		if (colon == NULL || opt_num(colon + 1, 0, 65535, &port, err,
+		    sizeof(err)) == -1)
+			bad("metrics", d->metrics_addr, "must be ADDR:PORT, "
+			    "[ADDR6]:PORT or :PORT");
 	}
 	if (trace_conf_finish(&d->sc.trace, AF_INET, err, sizeof(err)) == -1 ||
 	    trace_conf_finish(&d->sc.trace, AF_INET6, err, sizeof(err)) == -1) {
@@ -535,11 +559,6 @@ main(int argc, char **argv)
 	if ((d.eng = engine_new(d.base, &ec, &io)) == NULL ||
 	    netio_attach(d.nio, d.base, d.eng) == -1)
 		fatalx("cannot start the probe engine");
-	if ((d.policy = policy_new()) == NULL)
-		fatalx("out of memory");
-	for (size_t i = 0; i < d.nallows; i++)
-		if (policy_allow(d.policy, d.allows[i], err, sizeof(err)) == -1)
-			fatalx("--allow %s: %s", d.allows[i], err);
 	if ((d.sched = sched_new(d.base, d.eng, d.policy, d.metrics, &d.sc)) == NULL)
 		fatalx("out of memory");
 	d.m_engine = metrics_register(d.metrics, "hoplite_engine_total",

@@ -347,9 +347,9 @@ job_finish(struct sched *s, struct job *j)
 		log_warnx("out of memory formatting the trace for %s", ce->uuid);
 		metric_add(s->m_output_errors, NULL, 1);
 		reusable = 0;
-	} else
-		write_file(s, ce->uuid, o, res->start.tv_sec, res->end.tv_sec,
-		    res->start.tv_sec, NULL);
+	} else if (write_file(s, ce->uuid, o, res->start.tv_sec,
+	    res->end.tv_sec, res->start.tv_sec, NULL) == -1)
+		reusable = 0;	/* a copy would name a file that is not there */
 
 	if (!reusable) {
 		cache_unlink(s, ce);

@@ -1,0 +1,137 @@
+/* fmt_csv: the per-record CSV formats, hops and paths. */
+#include "config.h"
+
+#include <string.h>
+
+#include "fmt.h"
+#include "rec.h"
+
+/* uuid,src,dst: the columns every per-record row starts with. */
+static void
+fmt_rec_prefix(struct out *o, const struct rec *r)
+{
+	out_csv(o, r->meta.uuid);
+	out_char(o, ',');
+	out_str(o, r->src_str);
+	out_char(o, ',');
+	out_str(o, r->dst_str);
+	out_char(o, ',');
+}
+
+static int
+fmt_hops_begin(struct fmt_ctx *c)
+{
+	out_str(&c->out, "uuid,src,dst,method,start,flowid,ttl,probe_id,addr,"
+	    "rtt_ms,reply_ttl,icmp_type,icmp_code,tcp_flags,mpls,asn\n");
+	return 0;
+}
+
+static int
+fmt_hops_record(struct fmt_ctx *c, const struct rec *r)
+{
+	struct out *o = &c->out;
+
+	for (size_t i = 0; i < r->nhops; i++) {
+		const struct rec_hop *h = &r->hops[i];
+		const char *asn = h->addr != REC_NONE ?
+		    r->addrs[h->addr].asn : NULL;
+
+		fmt_rec_prefix(o, r);
+		out_csv(o, r->method);
+		out_char(o, ',');
+		out_i64(o, r->start_sec);
+		out_char(o, '.');
+		for (int64_t d = 100000; d > 0; d /= 10)
+			out_char(o, (char)('0' + r->start_usec / d % 10));
+		out_col(o, h->flowid);
+		out_col(o, h->ttl);
+		out_col(o, h->probe_id);
+		out_char(o, ',');
+		out_str(o, rec_addr_str(r, h->addr));
+		out_col_ms(o, h->rtt);
+		out_col(o, h->reply_ttl);
+		out_col(o, h->icmp_type);
+		out_col(o, h->icmp_code);
+		out_col(o, h->tcp_flags);
+		out_char(o, ',');
+		for (uint32_t k = 0; k < h->nmpls; k++) {
+			if (k > 0)
+				out_char(o, ' ');
+			out_u64(o, r->mpls[h->mpls + k]);
+		}
+		out_char(o, ',');
+		if (asn != NULL)
+			out_csv(o, asn);
+		out_char(o, '\n');
+	}
+	return 0;
+}
+
+const struct fmt_ops fmt_hops = {
+	.name = "hops",
+	.begin = fmt_hops_begin,
+	.record = fmt_hops_record,
+};
+
+static int
+fmt_paths_begin(struct fmt_ctx *c)
+{
+	out_str(&c->out, "uuid,src,dst,flowid,complete,path\n");
+	return 0;
+}
+
+/* Addresses at each TTL from the first hop; '*' for a silent TTL and
+ * '|' between addresses that answered at one TTL. */
+static void
+fmt_path(struct out *o, const struct rec *r, const struct rec_flow *f)
+{
+	int ttl, sep = 0;
+
+	if (f->n == 0)
+		return;
+	ttl = r->slots[f->first].ttl < r->firsthop ?
+	    r->slots[f->first].ttl : r->firsthop;
+	for (size_t i = f->first; i < f->first + f->n; i++) {
+		const struct rec_slot *s = &r->slots[i];
+
+		if (i > f->first && s->ttl == s[-1].ttl) {
+			out_char(o, '|');
+		} else {
+			for (; ttl <= s->ttl; ttl++) {
+				if (sep)
+					out_char(o, ' ');
+				if (ttl < s->ttl)
+					out_char(o, '*');
+				sep = 1;
+			}
+		}
+		out_str(o, r->addrs[s->addr].str);
+	}
+}
+
+static int
+fmt_paths_record(struct fmt_ctx *c, const struct rec *r)
+{
+	struct out *o = &c->out;
+	static const struct rec_flow none = { -1, 0, 0, 0 };
+
+	for (size_t i = 0; i < (r->nflows ? r->nflows : 1); i++) {
+		const struct rec_flow *f = r->nflows ? &r->flows[i] : &none;
+
+		fmt_rec_prefix(o, r);
+		if (f->flowid >= 0)
+			out_i64(o, f->flowid);
+		out_char(o, ',');
+		out_char(o, f->complete ? '1' : '0');
+		out_char(o, ',');
+		fmt_path(o, r, f);
+		out_char(o, '\n');
+	}
+	return 0;
+}
+
+const struct fmt_ops fmt_paths = {
+	.name = "paths",
+	.begin = fmt_paths_begin,
+	.record = fmt_paths_record,
+};

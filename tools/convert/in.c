@@ -1,0 +1,283 @@
+/* in: files, directories, archives and stdin, as lines (libarchive). */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <errno.h>
+#include <fts.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "in.h"
+#include "mem.h"
+#include "report.h"
+
+#define IN_BLOCK (1024 * 1024)
+/* libarchive's ARCHIVE_ERRNO_FILE_FORMAT (not in its public header). */
+#define IN_EFORMAT EILSEQ
+
+/* A line that spans blocks is assembled here. */
+struct lines {
+	const struct in_ops *ops;
+	void *ctx;
+	const char *name;
+	size_t maxline;
+	char *buf;
+	size_t len, cap;
+	uint64_t lineno;
+	int skipping; /* inside a line that is too long */
+};
+
+static int
+lines_deliver(struct lines *l, const char *p, size_t n)
+{
+	l->lineno++;
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	return l->ops->line(l->ctx, l->name, l->lineno, p, n);
+}
+
+static int
+lines_append(struct lines *l, const char *p, size_t n)
+{
+	if (l->skipping)
+		return 0;
+	if (l->len + n > l->maxline) {
+		l->skipping = 1;
+		l->len = 0;
+		return 0;
+	}
+	if (mem_grow(&l->buf, &l->cap, l->len + n, 1) == -1) {
+		l->skipping = 1;
+		l->len = 0;
+		return 0;
+	}
+	memcpy(l->buf + l->len, p, n);
+	l->len += n;
+	return 0;
+}
+
+/* The end of a line was found: hand it over, or count it as too long. */
+static int
+lines_eol(struct lines *l, const char *p, size_t n)
+{
+	size_t len;
+
+	if (l->len == 0 && !l->skipping) {
+		if (n <= l->maxline)
+			return lines_deliver(l, p, n);
+		l->skipping = 1;
+	} else
+		lines_append(l, p, n);
+	if (l->skipping) {
+		l->skipping = 0;
+		l->len = 0;
+		l->lineno++;
+		return report_problem(REPORT_LINE_TOO_LONG, l->name, l->lineno,
+		    "longer than %zu bytes", l->maxline);
+	}
+	len = l->len;
+	l->len = 0;
+	return lines_deliver(l, l->buf, len);
+}
+
+static int
+lines_block(struct lines *l, const char *p, size_t n)
+{
+	const char *end = p + n, *nl;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return lines_append(l, p, (size_t)(end - p));
+		if (lines_eol(l, p, (size_t)(nl - p)) == -1)
+			return -1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* One file or archive member, to its end or to the first read error. */
+static int
+in_entry(struct archive *a, struct lines *l)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	int r, truncated = 0;
+
+	l->len = 0;
+	l->lineno = 0;
+	l->skipping = 0;
+	report_stats.entries++;
+	if (l->ops->begin != NULL && l->ops->begin(l->ctx, l->name) == -1)
+		return -1;
+	for (;;) {
+		r = archive_read_data_block(a, &buf, &size, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			truncated = 1;
+			if (report_problem(REPORT_READ_ERROR, l->name,
+			    l->lineno + 1, "%s%s", archive_error_string(a),
+			    l->len > 0 || l->skipping ?
+			    "; the partial line is dropped" : "") == -1)
+				return -1;
+			break;
+		}
+		report_stats.bytes += size;
+		if (lines_block(l, buf, size) == -1)
+			return -1;
+		report_tick();
+	}
+	if (!truncated && (l->len > 0 || l->skipping) &&
+	    lines_eol(l, "", 0) == -1)
+		return -1;
+	l->len = 0;
+	if (l->ops->end != NULL &&
+	    l->ops->end(l->ctx, l->name, l->lineno, truncated) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * A failure outside a member's data: no format for no bytes is an empty
+ * file; a system error (no such file, permission) an unreadable input;
+ * anything else corrupt or truncated data.
+ */
+static int
+in_error(struct archive *a, const char *shown, int members)
+{
+	int e = archive_errno(a);
+
+	if (members == 0 && e == IN_EFORMAT && archive_filter_bytes(a, 0) == 0)
+		return 0;
+	if (e > 0 && e != IN_EFORMAT)
+		return report_unreadable(shown, "%s", archive_error_string(a));
+	return report_problem(REPORT_READ_ERROR, shown, 0, "%s%s",
+	    members > 0 ? "after the members read: " : "",
+	    archive_error_string(a));
+}
+
+/* A plain, compressed or archive file; "-" is stdin. */
+static int
+in_file(const char *path, struct lines *l)
+{
+	struct archive *a;
+	struct archive_entry *ent;
+	const char *shown = strcmp(path, "-") == 0 ? "(stdin)" : path;
+	char *name = NULL;
+	int r, n = 0, rc = 0;
+
+	if ((a = archive_read_new()) == NULL)
+		return report_unreadable(shown, "out of memory");
+	/* Not format_all: its mtree reader takes some JSON lines for a
+	 * file list. */
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_raw(a);
+	report_stats.files++;
+	if (strcmp(path, "-") == 0)
+		r = archive_read_open_fd(a, STDIN_FILENO, IN_BLOCK);
+	else
+		r = archive_read_open_filename(a, path, IN_BLOCK);
+	if (r != ARCHIVE_OK) {
+		rc = in_error(a, shown, 0);
+		goto done;
+	}
+	for (;;) {
+		r = archive_read_next_header(a, &ent);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = in_error(a, shown, n);
+			break;
+		}
+		n++;
+		if (archive_entry_filetype(ent) != AE_IFREG &&
+		    archive_format(a) != ARCHIVE_FORMAT_RAW)
+			continue;
+		free(name);
+		if (archive_format(a) == ARCHIVE_FORMAT_RAW)
+			name = strdup(shown);
+		else if (asprintf(&name, "%s:%s", shown,
+		    archive_entry_pathname(ent) ? archive_entry_pathname(ent) :
+		    "?") == -1)
+			name = NULL;
+		if (name == NULL) {
+			rc = report_unreadable(shown, "out of memory");
+			break;
+		}
+		l->name = name;
+		if ((rc = in_entry(a, l)) == -1)
+			break;
+	}
+done:
+	free(name);
+	archive_read_free(a);
+	return rc;
+}
+
+static int
+in_namecmp(const FTSENT **a, const FTSENT **b)
+{
+	return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+static int
+in_dir(const char *path, struct lines *l)
+{
+	char *argv[] = { (char *)path, NULL };
+	FTS *fts;
+	FTSENT *e;
+	int rc = 0;
+
+	if ((fts = fts_open(argv, FTS_PHYSICAL | FTS_NOCHDIR | FTS_COMFOLLOW,
+	    in_namecmp)) == NULL)
+		return report_unreadable(path, "%s", strerror(errno));
+	while (rc == 0 && (e = fts_read(fts)) != NULL) {
+		switch (e->fts_info) {
+		case FTS_F:
+			rc = in_file(e->fts_path, l);
+			break;
+		case FTS_DNR:
+		case FTS_ERR:
+		case FTS_NS:
+			rc = report_unreadable(e->fts_path, "%s",
+			    strerror(e->fts_errno));
+			break;
+		default:
+			break;
+		}
+	}
+	fts_close(fts);
+	return rc;
+}
+
+int
+in_run(const char *path, const struct in_ops *ops, void *ctx,
+    size_t maxline)
+{
+	struct lines l;
+	struct stat st;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	l.ops = ops;
+	l.ctx = ctx;
+	l.maxline = maxline;
+	if (strcmp(path, "-") == 0)
+		rc = in_file(path, &l);
+	else if (stat(path, &st) == -1)
+		rc = report_unreadable(path, "%s", strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		rc = in_dir(path, &l);
+	else
+		rc = in_file(path, &l);
+	free(l.buf);
+	return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * in: the bytes of every input as lines.  A path is a file (plain or
+ * compressed with anything libarchive knows, gzip included), an archive
+ * (tar, .tgz, ...: each regular member is read in place), a directory
+ * (walked recursively in name order) or "-" for stdin.
+ */
+#ifndef HOPLITE_CONVERT_IN_H
+#define HOPLITE_CONVERT_IN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct in_ops {
+	/* A file or archive member starts; name is for messages. */
+	int (*begin)(void *ctx, const char *name);
+	/*
+	 * One line, without its LF (or CRLF); lineno counts from 1.  The
+	 * bytes are valid only during the call.  Return -1 to stop the run.
+	 */
+	int (*line)(void *ctx, const char *name, uint64_t lineno,
+	    const char *p, size_t len);
+	/* It ends: lines read; truncated when a read error cut it short. */
+	int (*end)(void *ctx, const char *name, uint64_t lines, int truncated);
+};
+
+/*
+ * Read one path.  A line longer than maxline is skipped and counted.
+ * Returns 0, or -1 when the run must stop (--strict, or a callback).
+ */
+int in_run(const char *path, const struct in_ops *, void *ctx,
+    size_t maxline);
+
+#endif

@@ -1,0 +1,36 @@
+# hoplite-convert (included from Makefile.am): traceroute collections into
+# datasets for topology research.  It shares only addr and log with src/.
+bin_PROGRAMS += tools/convert/hoplite-convert
+tools_convert_hoplite_convert_SOURCES = \
+	tools/convert/main.c \
+	tools/convert/in.c tools/convert/in.h \
+	tools/convert/rd.c tools/convert/rd.h \
+	tools/convert/rec.c tools/convert/rec.h \
+	tools/convert/agg.c tools/convert/agg.h \
+	tools/convert/merge.c tools/convert/merge.h \
+	tools/convert/pfx2as.c tools/convert/pfx2as.h \
+	tools/convert/fmt.c tools/convert/fmt.h \
+	tools/convert/fmt_csv.c tools/convert/fmt_ndjson.c \
+	tools/convert/fmt_agg.c tools/convert/fmt_graph.c \
+	tools/convert/out.c tools/convert/out.h \
+	tools/convert/report.c tools/convert/report.h \
+	tools/convert/htab.c tools/convert/htab.h \
+	tools/convert/mem.c tools/convert/mem.h \
+	tools/convert/arena.c tools/convert/arena.h \
+	src/addr.c src/addr.h src/log.c src/log.h
+tools_convert_hoplite_convert_CPPFLAGS = $(AM_CPPFLAGS) $(LIBARCHIVE_CFLAGS)
+tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) -lm
+
+dist_man_MANS += man/hoplite-convert.1
+
+CONVERT_TESTS = \
+	tests/convert/test_formats.py \
+	tests/convert/test_inputs.sh \
+	tests/convert/test_problems.py \
+	tests/convert/test_merge.py \
+	tests/convert/test_stream.py \
+	tests/convert/test_pfx2as.py
+TESTS += $(CONVERT_TESTS)
+# tests/bench (bench_convert.py) and docs are distributed by Makefile.am.
+EXTRA_DIST += $(CONVERT_TESTS) tests/convert/conv.py tests/convert/gen.py \
+	tests/convert/data

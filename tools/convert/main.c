@@ -1,0 +1,411 @@
+/*
+ * hoplite-convert: traceroute collections (hoplite, M-Lab, scamper JSON)
+ * into datasets for topology research.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "arena.h"
+#include "fmt.h"
+#include "log.h"
+#include "merge.h"
+#include "pfx2as.h"
+#include "rd.h"
+#include "rec.h"
+#include "report.h"
+
+#define MAX_OUTS 16
+#define EXIT_USAGE 2
+
+struct conv {
+	struct fmt_ctx outs[MAX_OUTS];
+	int nouts;
+	unsigned aggs;	/* AGG_* tables the outputs need */
+	struct agg *agg;
+	struct rec rec;
+	struct rec_opts opts;
+	const char *schema, *pfx2as;
+	size_t maxline;
+	int strict, verbose, quiet, merge;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: hoplite-convert [-f format [-o path]]... [--dsts path] "
+	    "[--schema path]\n"
+	    "           [--pfx2as file] [--anonymize netblock] [--strict] "
+	    "[-qv] file ...\n"
+	    "       hoplite-convert merge [-f format [-o path]]... "
+	    "[--dsts path] table ...\n"
+	    "formats: %s\n", fmt_names());
+}
+
+/* Every record: the per-record outputs, then the aggregates. */
+static int
+conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
+    const char *file, uint64_t line)
+{
+	struct conv *c = ctx;
+	struct rec *r = &c->rec;
+	char err[128];
+
+	if (rec_parse(r, t, meta, &c->opts, err, sizeof(err)) == -1)
+		return report_problem(REPORT_BAD_TRACE, file, line, "%s", err);
+	if (r->bad_hops > 0 && report_problem(REPORT_BAD_HOP, file, line,
+	    "%zu skipped; %s", r->bad_hops, r->bad_hop_why) == -1)
+		return -1;
+	if (r->bad_nodes > 0 && report_problem(REPORT_BAD_NODE, file, line,
+	    "%zu skipped; %s", r->bad_nodes, r->bad_node_why) == -1)
+		return -1;
+	for (int i = 0; i < c->nouts; i++)
+		if (c->outs[i].ops->record != NULL &&
+		    c->outs[i].ops->record(&c->outs[i], r) == -1)
+			return -1;
+	if (c->agg != NULL && agg_add_rec(c->agg, r) == -1) {
+		log_warnx("out of memory building the aggregates");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_out(struct conv *c, const char *name)
+{
+	const struct fmt_ops *ops = fmt_find(name);
+
+	if (ops == NULL) {
+		log_warnx("unknown format \"%s\" (formats: %s)", name,
+		    fmt_names());
+		return -1;
+	}
+	if (c->nouts == MAX_OUTS) {
+		log_warnx("at most %d outputs", MAX_OUTS);
+		return -1;
+	}
+	memset(&c->outs[c->nouts], 0, sizeof(c->outs[0]));
+	c->outs[c->nouts].ops = ops;
+	c->aggs |= ops->agg;
+	c->nouts++;
+	return 0;
+}
+
+/* -o goes with the -f before it (or, before any -f, with the first). */
+static int
+set_path(struct conv *c, const char *path, int pending)
+{
+	int i = c->nouts > 0 ? c->nouts - 1 : 0;
+
+	if (c->nouts == 0 && pending) {
+		log_warnx("-o given twice before any -f");
+		return -1;
+	}
+	if (c->nouts > 0 && c->outs[i].path != NULL) {
+		log_warnx("-o given twice for -f %s", c->outs[i].ops->name);
+		return -1;
+	}
+	if (c->nouts > 0)
+		c->outs[i].path = path;
+	return 0;
+}
+
+static int
+parse_size(const char *s, size_t *v)
+{
+	char *end;
+	unsigned long long u;
+
+	errno = 0;
+	u = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || u < 1024 ||
+	    u > (1ULL << 34)) {
+		log_warnx("--max-line: a number of bytes from 1024 to %llu",
+		    1ULL << 34);
+		return -1;
+	}
+	*v = (size_t)u;
+	return 0;
+}
+
+static int
+parse_args(struct conv *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "dsts", required_argument, NULL, 'D' },
+		{ "schema", required_argument, NULL, 'S' },
+		{ "pfx2as", required_argument, NULL, 'P' },
+		{ "anonymize", required_argument, NULL, 'A' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "max-line", required_argument, NULL, 'M' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *early_o = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "f:o:qvh", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'f':
+			if (add_out(c, optarg) == -1)
+				return -1;
+			if (early_o != NULL && c->nouts == 1) {
+				c->outs[0].path = early_o;
+				early_o = NULL;
+			}
+			break;
+		case 'o':
+			if (set_path(c, optarg, early_o != NULL) == -1)
+				return -1;
+			if (c->nouts == 0)
+				early_o = optarg;
+			break;
+		case 'D':
+			if (add_out(c, "dsts") == -1)
+				return -1;
+			c->outs[c->nouts - 1].path = optarg;
+			break;
+		case 'S':
+			c->schema = optarg;
+			break;
+		case 'P':
+			c->pfx2as = optarg;
+			break;
+		case 'A':
+			if (strcmp(optarg, "netblock") == 0)
+				c->opts.anonymize = 1;
+			else if (strcmp(optarg, "none") == 0)
+				c->opts.anonymize = 0;
+			else {
+				log_warnx("--anonymize: netblock or none");
+				return -1;
+			}
+			break;
+		case 's':
+			c->strict = 1;
+			break;
+		case 'M':
+			if (parse_size(optarg, &c->maxline) == -1)
+				return -1;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'v':
+			c->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	if (early_o != NULL) {
+		log_warnx("-o without -f");
+		return -1;
+	}
+	return 0;
+}
+
+/* Formats that fit the command, and at most one of them on stdout. */
+static int
+check_outs(struct conv *c, int ninputs)
+{
+	int on_stdout = 0;
+
+	if (c->nouts == 0 && c->schema == NULL) {
+		log_warnx("no output format (-f)");
+		return -1;
+	}
+	if (ninputs == 0 && c->nouts > 0) {
+		log_warnx("no input (a file, a directory or - for stdin)");
+		return -1;
+	}
+	for (int i = 0; i < c->nouts; i++) {
+		const struct fmt_ops *ops = c->outs[i].ops;
+
+		if (c->merge && ops->agg == 0) {
+			log_warnx("merge writes aggregate formats only, not %s",
+			    ops->name);
+			return -1;
+		}
+		if (ops->own_files && c->outs[i].path == NULL) {
+			log_warnx("-f %s needs -o PATH (it writes "
+			    "PATH.nodes and PATH.links)", ops->name);
+			return -1;
+		}
+		if (!ops->own_files && (c->outs[i].path == NULL ||
+		    strcmp(c->outs[i].path, "-") == 0) && on_stdout++) {
+			log_warnx("only one output can go to stdout");
+			return -1;
+		}
+	}
+	if (c->merge && c->pfx2as != NULL) {
+		log_warnx("merge takes no --pfx2as; the tables have their AS");
+		return -1;
+	}
+	if ((c->aggs & AGG_ASLINKS) && !c->merge && c->pfx2as == NULL) {
+		log_warnx("-f aslinks needs --pfx2as");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_outs(struct conv *c)
+{
+	for (int i = 0; i < c->nouts; i++) {
+		struct fmt_ctx *f = &c->outs[i];
+
+		if (f->ops->own_files)
+			continue;
+		if (out_open(&f->out, f->path) == -1) {
+			log_warn("%s", f->path);
+			return -1;
+		}
+		if (f->ops->begin != NULL && f->ops->begin(f) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Aggregates, then every output closed; -1 when one could not be
+ * written. */
+static int
+close_outs(struct conv *c, int finish)
+{
+	int rc = 0;
+
+	for (int i = 0; i < c->nouts; i++) {
+		struct fmt_ctx *f = &c->outs[i];
+		const char *name = f->path ? f->path : "stdout";
+
+		if (finish && f->ops->end != NULL && f->ops->end(f, c->agg) ==
+		    -1) {
+			log_warn("%s", name);
+			rc = -1;
+		}
+		if (!f->ops->own_files && out_close(&f->out) == -1) {
+			log_warn("%s", name);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static int
+run(struct conv *c, int argc, char **argv)
+{
+	struct rd *rd = NULL;
+	struct merge *m = NULL;
+	char err[160];
+	int stopped = 0, rc = 0;
+
+	if (c->aggs != 0 && (c->agg = agg_new(c->aggs)) == NULL)
+		return -1;
+	if (c->merge) {
+		if ((m = merge_new(c->agg)) == NULL)
+			return -1;
+	} else if ((rd = rd_new(conv_emit, c, c->maxline)) == NULL)
+		return -1;
+	for (int i = 0; i < argc && !stopped; i++)
+		stopped = in_run(argv[i], c->merge ? &merge_in_ops :
+		    &rd_in_ops, c->merge ? (void *)m : (void *)rd,
+		    c->maxline) == -1;
+	if (m != NULL && !stopped && merge_check(m, c->aggs, err,
+	    sizeof(err)) == -1) {
+		log_warnx("merge: %s", err);
+		rc = -1;
+		stopped = 1;
+	}
+	if (close_outs(c, !stopped) == -1)
+		rc = -1;
+	rd_free(rd);
+	merge_free(m);
+	return rc;
+}
+
+/* This program's peak resident memory (Linux), or -1. */
+static long
+peak_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return kb;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conv c;
+	int status;
+
+	memset(&c, 0, sizeof(c));
+	c.maxline = 256u << 20;
+	log_init("hoplite-convert", 0, 0);
+	if (argc > 1 && strcmp(argv[1], "merge") == 0) {
+		c.merge = 1;
+		argc--;
+		argv++;
+	}
+	if (parse_args(&c, argc, argv) == -1 ||
+	    check_outs(&c, argc - optind) == -1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	report_init(c.strict, c.verbose, !c.quiet && isatty(STDERR_FILENO));
+	arena_install();
+	rec_init(&c.rec);
+
+	if (c.schema != NULL && fmt_ndjson_schema(c.schema) == -1) {
+		log_warn("%s", c.schema);
+		return EXIT_USAGE;
+	}
+	if (c.pfx2as != NULL &&
+	    (c.opts.pfx = pfx2as_load(c.pfx2as)) == NULL) {
+		report_summary();
+		log_warnx("%s: cannot use this --pfx2as file", c.pfx2as);
+		return EXIT_USAGE;
+	}
+	if (open_outs(&c) == -1 || run(&c, argc, argv) == -1)
+		status = EXIT_USAGE;
+	else
+		status = report_status();
+	if (!c.quiet || status != 0)
+		report_summary();
+	if (c.verbose)
+		log_warnx("%llu files, %llu members, %llu traces, %llu bytes, "
+		    "peak memory %ld kB",
+		    (unsigned long long)report_stats.files,
+		    (unsigned long long)report_stats.entries,
+		    (unsigned long long)report_stats.records,
+		    (unsigned long long)report_stats.bytes, peak_kb());
+	rec_free(&c.rec);
+	agg_free(c.agg);
+	pfx2as_free((struct pfx2as *)c.opts.pfx);
+	arena_release();
+	return status;
+}

@@ -1,0 +1,203 @@
+/* out: buffered output and field encoders. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "out.h"
+
+int
+out_open(struct out *o, const char *path)
+{
+	memset(o, 0, sizeof(*o));
+	if ((o->buf = malloc(OUT_BUFSZ)) == NULL)
+		return -1;
+	if (path == NULL || strcmp(path, "-") == 0) {
+		o->fd = STDOUT_FILENO;
+		o->path = "-";
+		return 0;
+	}
+	o->path = path;
+	o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (o->fd == -1) {
+		free(o->buf);
+		o->buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+out_flush(struct out *o)
+{
+	size_t off = 0;
+
+	while (off < o->len && o->err == 0) {
+		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			o->err = n == 0 ? EIO : errno;
+		else
+			off += (size_t)n;
+	}
+	o->len = 0;
+}
+
+int
+out_close(struct out *o)
+{
+	int err;
+
+	if (o->buf == NULL)
+		return 0;
+	out_flush(o);
+	if (o->fd != STDOUT_FILENO && close(o->fd) == -1 && o->err == 0)
+		o->err = errno;
+	free(o->buf);
+	o->buf = NULL;
+	err = o->err;
+	errno = err;
+	return err ? -1 : 0;
+}
+
+void
+out_write(struct out *o, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		size_t k = OUT_BUFSZ - o->len;
+
+		if (k == 0) {
+			out_flush(o);
+			continue;
+		}
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, c, k);
+		o->len += k;
+		c += k;
+		n -= k;
+	}
+}
+
+void
+out_str(struct out *o, const char *s)
+{
+	out_write(o, s, strlen(s));
+}
+
+void
+out_u64(struct out *o, uint64_t v)
+{
+	char b[24];
+	int i = sizeof(b);
+
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	out_write(o, b + i, sizeof(b) - (size_t)i);
+}
+
+void
+out_i64(struct out *o, int64_t v)
+{
+	if (v < 0) {
+		out_char(o, '-');
+		out_u64(o, (uint64_t)0 - (uint64_t)v);
+	} else
+		out_u64(o, (uint64_t)v);
+}
+
+void
+out_ms(struct out *o, int64_t usec)
+{
+	uint64_t u;
+
+	if (usec < 0) {
+		out_char(o, '-');
+		u = (uint64_t)0 - (uint64_t)usec;
+	} else
+		u = (uint64_t)usec;
+	out_u64(o, u / 1000);
+	out_char(o, '.');
+	out_char(o, (char)('0' + u / 100 % 10));
+	out_char(o, (char)('0' + u / 10 % 10));
+	out_char(o, (char)('0' + u % 10));
+}
+
+void
+out_col(struct out *o, int64_t v)
+{
+	out_char(o, ',');
+	if (v >= 0)
+		out_i64(o, v);
+}
+
+void
+out_col_ms(struct out *o, int64_t usec)
+{
+	out_char(o, ',');
+	if (usec >= 0)
+		out_ms(o, usec);
+}
+
+void
+out_csv(struct out *o, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		out_str(o, s);
+		return;
+	}
+	out_char(o, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			out_char(o, '"');
+		out_char(o, *s);
+	}
+	out_char(o, '"');
+}
+
+void
+out_xml(struct out *o, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '<':
+			out_str(o, "&lt;");
+			break;
+		case '>':
+			out_str(o, "&gt;");
+			break;
+		case '&':
+			out_str(o, "&amp;");
+			break;
+		case '"':
+			out_str(o, "&quot;");
+			break;
+		default:
+			/* XML 1.0 forbids most control characters. */
+			if ((unsigned char)*s >= 0x20 || *s == '\t')
+				out_char(o, *s);
+		}
+	}
+}
+
+void
+out_dotq(struct out *o, const char *s)
+{
+	out_char(o, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			out_char(o, '\\');
+		if ((unsigned char)*s >= 0x20)
+			out_char(o, *s);
+	}
+	out_char(o, '"');
+}

@@ -1,0 +1,431 @@
+/* rd: input kind detection and the M-Lab 4-line state machine. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "mem.h"
+#include "rd.h"
+#include "report.h"
+
+/* Where an M-Lab file is: the line expected next. */
+enum rd_state {
+	RD_FREE,   /* not inside an M-Lab file */
+	RD_CSTART, /* metadata seen */
+	RD_TRACE,  /* cycle-start seen */
+	RD_CSTOP,  /* trace seen */
+	RD_DONE	   /* all four lines seen */
+};
+
+struct rd {
+	rd_emit_fn emit;
+	void *ctx;
+	size_t maxdoc;
+	enum rd_state st;
+	int first;   /* no line with content yet in this file */
+	char *uuid, *cached_uuid, *hostname;
+	int cached;
+	/* document mode: the whole file, parsed at its end */
+	int doc, docover;
+	char *docbuf;
+	size_t doclen, doccap;
+	uint64_t docline;
+};
+
+static const char *const rd_unsupported[] = {
+	"ping", "tbit", "sting", "sniff", "dealias", "neighbourdisc", "host",
+	"http", "udpprobe", "owamp", "tracelb-multi", NULL
+};
+
+struct rd *
+rd_new(rd_emit_fn emit, void *ctx, size_t maxdoc)
+{
+	struct rd *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->emit = emit;
+	r->ctx = ctx;
+	r->maxdoc = maxdoc;
+	r->first = 1;
+	return r;
+}
+
+static void
+rd_setstr(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s != NULL ? strdup(s) : NULL;
+}
+
+void
+rd_free(struct rd *r)
+{
+	if (r == NULL)
+		return;
+	free(r->uuid);
+	free(r->cached_uuid);
+	free(r->hostname);
+	free(r->docbuf);
+	free(r);
+}
+
+static const char *
+rd_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* A line that is not what an M-Lab file expects still takes its place. */
+static void
+rd_skip_expected(struct rd *r)
+{
+	if (r->st == RD_CSTART || r->st == RD_TRACE || r->st == RD_CSTOP)
+		r->st++;
+}
+
+static void
+rd_forget_file(struct rd *r)
+{
+	rd_setstr(&r->uuid, NULL);
+	rd_setstr(&r->cached_uuid, NULL);
+	r->cached = 0;
+}
+
+static int
+rd_metadata(struct rd *r, const json_t *m, const char *file, uint64_t line)
+{
+	const char *uuid = json_string_value(json_object_get(m, "UUID"));
+	int rc = 0;
+
+	rd_forget_file(r);
+	if (!json_is_object(m) || uuid == NULL || *uuid == '\0')
+		rc = report_problem(REPORT_BAD_METADATA, file, line,
+		    "no UUID in the metadata");
+	else
+		rd_setstr(&r->uuid, uuid);
+	if (json_is_object(m)) {
+		r->cached = json_is_true(json_object_get(m, "CachedResult"));
+		rd_setstr(&r->cached_uuid, rd_str(m, "CachedUUID"));
+	}
+	return rc;
+}
+
+static int
+rd_emit(struct rd *r, const json_t *trace, int with_file, const char *file,
+    uint64_t line)
+{
+	struct rd_meta m;
+
+	m.uuid = with_file && r->uuid != NULL ? r->uuid : "";
+	m.cached = with_file ? r->cached : 0;
+	m.cached_uuid = with_file && r->cached_uuid ? r->cached_uuid : "";
+	m.hostname = r->hostname != NULL ? r->hostname : "";
+	report_stats.records++;
+	return r->emit(r->ctx, trace, &m, file, line);
+}
+
+/* {"Metadata":..,"CycleStart":..,"Trace":..,"CycleStop":..} */
+static int
+rd_oneobj(struct rd *r, const json_t *o, const char *file, uint64_t line)
+{
+	const json_t *t = json_object_get(o, "Trace");
+	const char *type;
+
+	if (t == NULL)
+		t = json_object_get(o, "Tracelb");
+	if (rd_metadata(r, json_object_get(o, "Metadata"), file, line) == -1)
+		return -1;
+	rd_setstr(&r->hostname,
+	    rd_str(json_object_get(o, "CycleStart"), "hostname"));
+	if (!json_is_object(json_object_get(o, "CycleStart")) ||
+	    !json_is_object(json_object_get(o, "CycleStop"))) {
+		if (report_problem(REPORT_MLAB_STRUCTURE, file, line,
+		    "no CycleStart or CycleStop object") == -1)
+			return -1;
+	}
+	type = rd_str(t, "type");
+	if (strcmp(type, "trace") != 0 && strcmp(type, "tracelb") != 0)
+		return report_problem(REPORT_MLAB_STRUCTURE, file, line,
+		    "no Trace object");
+	return rd_emit(r, t, 1, file, line);
+}
+
+static int
+rd_trace(struct rd *r, const json_t *o, const char *file, uint64_t line)
+{
+	const char *why = NULL;
+	int with_file = 1;
+
+	switch (r->st) {
+	case RD_FREE:
+		break;
+	case RD_CSTART:
+		why = "trace without cycle-start";
+		break;
+	case RD_TRACE:
+		break;
+	case RD_CSTOP:
+		why = "a second trace in one M-Lab file";
+		with_file = 0;
+		break;
+	case RD_DONE:
+		break;
+	}
+	if (r->st == RD_CSTART || r->st == RD_TRACE)
+		r->st = RD_CSTOP;
+	if (why != NULL &&
+	    report_problem(REPORT_MLAB_STRUCTURE, file, line, "%s", why) == -1)
+		return -1;
+	return rd_emit(r, o, with_file, file, line);
+}
+
+static int
+rd_cycle(struct rd *r, int start, const json_t *o, const char *file,
+    uint64_t line)
+{
+	if (start) {
+		rd_setstr(&r->hostname, rd_str(o, "hostname"));
+		if (r->st == RD_CSTART) {
+			r->st = RD_TRACE;
+			return 0;
+		}
+		if (r->st == RD_FREE || r->st == RD_DONE) {
+			/* raw scamper output: a cycle of any length */
+			r->st = RD_FREE;
+			rd_forget_file(r);
+			return 0;
+		}
+		return report_problem(REPORT_MLAB_STRUCTURE, file, line,
+		    "unexpected cycle-start");
+	}
+	if (r->st == RD_CSTOP || r->st == RD_FREE) {
+		r->st = r->st == RD_CSTOP ? RD_DONE : RD_FREE;
+		return 0;
+	}
+	rd_skip_expected(r);
+	return report_problem(REPORT_MLAB_STRUCTURE, file, line,
+	    "unexpected cycle-stop");
+}
+
+static int
+rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
+{
+	const json_t *jt;
+	const char *t;
+
+	if (r->st == RD_DONE) {
+		/* the M-Lab file is over: what follows stands alone */
+		r->st = RD_FREE;
+		rd_forget_file(r);
+	}
+	if (!json_is_object(o)) {
+		rd_skip_expected(r);
+		return report_problem(REPORT_NOT_OBJECT, file, line,
+		    "a JSON value that is not an object");
+	}
+	if ((jt = json_object_get(o, "type")) == NULL) {
+		if (json_object_get(o, "Metadata") != NULL)
+			return rd_oneobj(r, o, file, line);
+		if (json_object_get(o, "UUID") != NULL) {
+			if (r->st != RD_FREE && r->st != RD_DONE &&
+			    report_problem(REPORT_MLAB_STRUCTURE, file, line,
+			    "metadata before the previous file ended") == -1)
+				return -1;
+			r->st = RD_CSTART;
+			return rd_metadata(r, o, file, line);
+		}
+		rd_skip_expected(r);
+		return report_problem(REPORT_UNKNOWN_TYPE, file, line,
+		    "an object without \"type\"");
+	}
+	if ((t = json_string_value(jt)) == NULL) {
+		rd_skip_expected(r);
+		return report_problem(REPORT_UNKNOWN_TYPE, file, line,
+		    "\"type\" is not a string");
+	}
+	if (strcmp(t, "trace") == 0 || strcmp(t, "tracelb") == 0)
+		return rd_trace(r, o, file, line);
+	if (strcmp(t, "cycle-start") == 0 || strcmp(t, "cycle-stop") == 0)
+		return rd_cycle(r, strcmp(t, "cycle-start") == 0, o, file,
+		    line);
+	if (strcmp(t, "cycle-def") == 0)
+		return 0;
+	rd_skip_expected(r);
+	for (int i = 0; rd_unsupported[i] != NULL; i++)
+		if (strcmp(t, rd_unsupported[i]) == 0)
+			return report_problem(REPORT_UNSUPPORTED, file, line,
+			    "scamper \"%s\" object", t);
+	return report_problem(REPORT_UNKNOWN_TYPE, file, line,
+	    "unknown type \"%.40s\"", t);
+}
+
+static int
+rd_begin(void *ctx, const char *name)
+{
+	struct rd *r = ctx;
+
+	r->st = RD_FREE;
+	r->first = 1;
+	r->doc = 0;
+	r->docover = 0;
+	r->doclen = 0;
+	rd_forget_file(r);
+	rd_setstr(&r->hostname, NULL);
+	return 0;
+}
+
+static int
+rd_docappend(struct rd *r, const char *p, size_t n)
+{
+	if (r->docover || r->doclen + n + 1 > r->maxdoc) {
+		r->docover = 1;
+		return 0;
+	}
+	if (mem_grow(&r->docbuf, &r->doccap, r->doclen + n + 1, 1) == -1) {
+		r->docover = 1;
+		return 0;
+	}
+	memcpy(r->docbuf + r->doclen, p, n);
+	r->docbuf[r->doclen + n] = '\n';
+	r->doclen += n + 1;
+	return 0;
+}
+
+/*
+ * Whether a line ends where pretty-printed JSON breaks lines (after an
+ * opening bracket, a comma or a colon), rather than cut anywhere.
+ */
+static int
+rd_opens(const char *p, size_t n)
+{
+	while (n > 0 && strchr(" \t\r\f", p[n - 1]) != NULL)
+		n--;
+	return n > 0 && strchr("{[,:", p[n - 1]) != NULL;
+}
+
+static int
+rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
+{
+	struct rd *r = ctx;
+	json_error_t err;
+	json_t *o;
+	size_t i;
+	int rc;
+
+	if (r->doc)
+		return rd_docappend(r, p, n);
+	for (i = 0; i < n && strchr(" \t\r\f", p[i]) != NULL; i++)
+		;
+	if (i == n) {
+		if (r->st == RD_FREE)
+			return 0;
+		return report_problem(REPORT_MLAB_STRUCTURE, file, line,
+		    "blank line in or after an M-Lab file");
+	}
+	arena_begin();
+	o = json_loadb(p, n, 0, &err);
+	if (o == NULL) {
+		arena_end();
+		if (r->first && rd_opens(p, n) &&
+		    json_error_code(&err) == json_error_premature_end_of_input) {
+			/* Pretty-printed JSON: read the file whole. */
+			r->doc = 1;
+			r->docline = line;
+			return rd_docappend(r, p, n);
+		}
+		r->first = 0;
+		rd_skip_expected(r);
+		return report_problem(REPORT_INVALID_JSON, file, line,
+		    "column %d: %s", err.column, err.text);
+	}
+	r->first = 0;
+	rc = rd_object(r, o, file, line);
+	json_decref(o);
+	arena_end();
+	return rc;
+}
+
+/* Document mode: one or more JSON values spread over lines. */
+static int
+rd_doc(struct rd *r, const char *file)
+{
+	size_t off = 0;
+	uint64_t line = r->docline;
+
+	if (r->docover)
+		return report_problem(REPORT_LINE_TOO_LONG, file, r->docline,
+		    "a multi-line JSON document longer than %zu bytes",
+		    r->maxdoc);
+	for (;;) {
+		json_error_t err;
+		json_t *o;
+		int rc;
+
+		while (off < r->doclen &&
+		    strchr(" \t\r\n\f", r->docbuf[off]) != NULL) {
+			if (r->docbuf[off] == '\n')
+				line++;
+			off++;
+		}
+		if (off == r->doclen)
+			return 0;
+		arena_begin();
+		o = json_loadb(r->docbuf + off, r->doclen - off,
+		    JSON_DISABLE_EOF_CHECK, &err);
+		if (o == NULL) {
+			const char *nl;
+
+			arena_end();
+			if (report_problem(REPORT_INVALID_JSON, file,
+			    line + (uint64_t)(err.line > 0 ? err.line - 1 : 0),
+			    "column %d: %s", err.column, err.text) == -1)
+				return -1;
+			/* a JSON-lines file whose first line is cut: go on
+			 * from the next line */
+			nl = memchr(r->docbuf + off, '\n', r->doclen - off);
+			if (nl == NULL)
+				return 0;
+			off = (size_t)(nl - r->docbuf) + 1;
+			line++;
+			continue;
+		}
+		rc = rd_object(r, o, file, line);
+		json_decref(o);
+		arena_end();
+		if (rc == -1)
+			return -1;
+		for (size_t k = 0; k < (size_t)err.position; k++)
+			if (r->docbuf[off + k] == '\n')
+				line++;
+		off += err.position;
+	}
+}
+
+static int
+rd_end(void *ctx, const char *file, uint64_t lines, int truncated)
+{
+	struct rd *r = ctx;
+	int rc = 0;
+
+	if (r->doc && !truncated)
+		rc = rd_doc(r, file);
+	if (rc == 0 && !truncated && r->st != RD_FREE && r->st != RD_DONE)
+		rc = report_problem(REPORT_MLAB_STRUCTURE, file, lines,
+		    "the M-Lab file ends early (%s missing)",
+		    r->st == RD_CSTART ? "cycle-start, trace, cycle-stop" :
+		    r->st == RD_TRACE ? "trace, cycle-stop" : "cycle-stop");
+	r->st = RD_FREE;
+	r->doc = 0;
+	r->doclen = 0;
+	return rc;
+}
+
+const struct in_ops rd_in_ops = {
+	.begin = rd_begin,
+	.line = rd_line,
+	.end = rd_end,
+};

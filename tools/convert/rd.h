@@ -1,0 +1,45 @@
+/*
+ * rd: recognises what each JSON line is and hands over trace objects.
+ * Kinds of input, told apart by their content:
+ *   - M-Lab / hoplited files: a metadata line ({"UUID":...}), cycle-start,
+ *     one trace or tracelb object, cycle-stop; several such files may be
+ *     concatenated into one;
+ *   - the one-object variant {"Metadata":..,"CycleStart":..,"Trace":..,
+ *     "CycleStop":..};
+ *   - raw scamper JSON: cycle-start, any number of trace/tracelb objects,
+ *     cycle-stop;
+ *   - hoplite trace output: bare trace objects, one per line;
+ *   - any of these pretty-printed over several lines, when a file's first
+ *     line is not a complete JSON value (the file is then read whole).
+ */
+#ifndef HOPLITE_CONVERT_RD_H
+#define HOPLITE_CONVERT_RD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "in.h"
+
+struct rd_meta {
+	const char *uuid;	 /* the M-Lab UUID, "" when none */
+	int cached;		 /* CachedResult */
+	const char *cached_uuid; /* "" when none */
+	const char *hostname;	 /* from cycle-start, "" when none */
+};
+
+/* A trace or tracelb object found at file:line.  -1 stops the run. */
+typedef int (*rd_emit_fn)(void *ctx, const json_t *trace,
+    const struct rd_meta *, const char *file, uint64_t line);
+
+struct rd;
+
+/* maxdoc bounds a file read whole (the pretty-printed case). */
+struct rd *rd_new(rd_emit_fn, void *ctx, size_t maxdoc);
+void rd_free(struct rd *);
+
+/* in_run() callbacks; their ctx is the struct rd. */
+extern const struct in_ops rd_in_ops;
+
+#endif

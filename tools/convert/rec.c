@@ -1,0 +1,689 @@
+/* rec: trace and tracelb objects into the record model. */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "pfx2as.h"
+#include "rec.h"
+
+#define REC_MAXTTL 255
+
+void
+rec_init(struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	htab_init(&r->addr_ht);
+}
+
+void
+rec_free(struct rec *r)
+{
+	free(r->addrs);
+	free(r->hops);
+	free(r->slots);
+	free(r->flows);
+	free(r->links);
+	free(r->aslinks);
+	free(r->mpls);
+	free(r->tmp);
+	free(r->fl);
+	htab_free(&r->addr_ht);
+	rec_init(r);
+}
+
+const char *
+rec_addr_str(const struct rec *r, uint32_t idx)
+{
+	return idx == REC_NONE ? "*" : r->addrs[idx].str;
+}
+
+static void
+rec_why(char *buf, size_t len, size_t *count, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((*count)++ > 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+#define BAD_HOP(r, ...) \
+	rec_why((r)->bad_hop_why, sizeof((r)->bad_hop_why), &(r)->bad_hops, \
+	    __VA_ARGS__)
+#define BAD_NODE(r, ...) \
+	rec_why((r)->bad_node_why, sizeof((r)->bad_node_why), \
+	    &(r)->bad_nodes, __VA_ARGS__)
+
+/* An integer member, or def when absent or not an integer. */
+static int64_t
+jint(const json_t *o, const char *key, int64_t def)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* Parse, fold v4-mapped IPv6 into IPv4, anonymize. */
+static int
+rec_addr_parse(const char *s, struct addr_ip *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+
+	if (addr_pton(s, a) == -1)
+		return -1;
+	if (a->family == AF_INET6 && memcmp(a->u.b, mapped, 12) == 0) {
+		uint8_t v4[4];
+
+		memcpy(v4, a->u.b + 12, 4);
+		addr_from_v4(a, v4);
+	}
+	return 0;
+}
+
+/* --anonymize netblock: zero what lies below the client's /24 or /48. */
+static void
+rec_anonymize(struct addr_ip *a, const struct addr_ip *client)
+{
+	size_t keep = client->family == AF_INET ? 3 : 6;
+
+	if (a->family != client->family || client->family == 0 ||
+	    memcmp(a->u.b, client->u.b, keep) != 0)
+		return;
+	memset(a->u.b + keep, 0, addr_len(a) - keep);
+}
+
+static int
+rec_addr_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct rec *r = ctx;
+
+	return addr_eq(&r->addrs[idx].ip, key);
+}
+
+/* The index of an address in the record's table, added if new. */
+static uint32_t
+rec_intern(struct rec *r, const struct addr_ip *ip,
+    const struct rec_opts *opt)
+{
+	uint32_t h = htab_hash(ip, sizeof(*ip)), idx;
+	struct rec_addr *a;
+
+	idx = htab_find(&r->addr_ht, h, ip, rec_addr_eq, r);
+	if (idx != HTAB_NONE)
+		return idx;
+	if (mem_grow(&r->addrs, &r->cap_addrs, r->naddrs + 1, sizeof(*a)) == -1 ||
+	    htab_add(&r->addr_ht, h, (uint32_t)r->naddrs) == -1)
+		return REC_NONE;
+	a = &r->addrs[r->naddrs];
+	memset(a, 0, sizeof(*a));
+	a->ip = *ip;
+	addr_ntop(ip, a->str, sizeof(a->str));
+	a->rtt_min = -1;
+	a->ttl_min = REC_MAXTTL;
+	a->asn = opt->pfx != NULL ? pfx2as_lookup(opt->pfx, ip) : NULL;
+	return (uint32_t)r->naddrs++;
+}
+
+/*
+ * A hop or link address: REC_NONE for "*" and "" (no address), -1 for
+ * something that is not an address at all.
+ */
+static int
+rec_hop_addr(struct rec *r, const json_t *v, const struct rec_opts *opt,
+    uint32_t *idx)
+{
+	const char *s = json_string_value(v);
+	struct addr_ip ip;
+
+	*idx = REC_NONE;
+	if (s == NULL)
+		return -1;
+	if (*s == '\0' || strcmp(s, "*") == 0)
+		return 0;
+	if (rec_addr_parse(s, &ip) == -1)
+		return -1;
+	if (opt->anonymize)
+		rec_anonymize(&ip, &r->dst);
+	if ((*idx = rec_intern(r, &ip, opt)) == REC_NONE)
+		return -1;
+	return 0;
+}
+
+static int
+rec_add_slot(struct rec *r, int64_t flowid, int ttl, uint32_t addr)
+{
+	if (mem_grow(&r->slots, &r->cap_slots, r->nslots + 1,
+	    sizeof(*r->slots)) == -1)
+		return -1;
+	r->slots[r->nslots].flowid = flowid;
+	r->slots[r->nslots].ttl = ttl;
+	r->slots[r->nslots].addr = addr;
+	r->nslots++;
+	return 0;
+}
+
+/* MPLS label stacks of RFC 4950 extension objects. */
+static void
+rec_mpls(struct rec *r, struct rec_hop *h, const json_t *ext)
+{
+	size_t i, j;
+	const json_t *ie, *lab;
+
+	h->mpls = (uint32_t)r->nmpls;
+	if (!json_is_array(ext))
+		return;
+	json_array_foreach(ext, i, ie) {
+		json_array_foreach(json_object_get(ie, "mpls_labels"), j, lab) {
+			int64_t l = jint(lab, "mpls_label", -1);
+
+			if (l < 0 || l > 0xfffff || mem_grow(&r->mpls,
+			    &r->cap_mpls, r->nmpls + 1, sizeof(*r->mpls)) == -1)
+				continue;
+			r->mpls[r->nmpls++] = (uint32_t)l;
+			h->nmpls++;
+		}
+	}
+}
+
+static int64_t
+rec_rtt(const json_t *v)
+{
+	double d;
+
+	if (!json_is_number(v))
+		return -1;
+	d = json_number_value(v);
+	if (!(d >= 0) || d > 1e9)
+		return -1;
+	return llround(d * 1000.0);
+}
+
+/*
+ * One reply: the hop row, the address's statistics and the path slot.
+ * rep holds rtt, reply TTL and ICMP fields under the given key names.
+ */
+static int
+rec_add_hop(struct rec *r, uint32_t addr, int64_t flowid, int ttl,
+    int probe_id, const json_t *rep, const char *ttl_key, int slot)
+{
+	struct rec_hop *h;
+
+	if (mem_grow(&r->hops, &r->cap_hops, r->nhops + 1, sizeof(*h)) == -1)
+		return -1;
+	h = &r->hops[r->nhops++];
+	memset(h, 0, sizeof(*h));
+	h->addr = addr;
+	h->flowid = flowid;
+	h->ttl = ttl;
+	h->probe_id = probe_id;
+	h->rtt = rec_rtt(json_object_get(rep, "rtt"));
+	h->reply_ttl = (int)jint(rep, ttl_key, -1);
+	h->icmp_type = (int)jint(rep, "icmp_type", -1);
+	h->icmp_code = (int)jint(rep, "icmp_code", -1);
+	h->tcp_flags = (int)jint(rep, "tcp_flags", -1);
+	rec_mpls(r, h, json_object_get(rep, "icmpext"));
+	if (addr != REC_NONE) {
+		struct rec_addr *a = &r->addrs[addr];
+
+		a->replies++;
+		if (ttl < a->ttl_min)
+			a->ttl_min = (uint8_t)ttl;
+		if (ttl > a->ttl_max)
+			a->ttl_max = (uint8_t)ttl;
+		if (h->rtt >= 0 && (a->rtt_min < 0 || h->rtt < a->rtt_min))
+			a->rtt_min = h->rtt;
+		if (slot && rec_add_slot(r, flowid, ttl, addr) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+rec_ttl_ok(int64_t ttl)
+{
+	return ttl >= 1 && ttl <= REC_MAXTTL;
+}
+
+static int
+rec_trace_hops(struct rec *r, const json_t *t, const struct rec_opts *opt)
+{
+	const json_t *hops = json_object_get(t, "hops"), *h;
+	size_t i;
+
+	if (hops == NULL)
+		return 0;
+	if (!json_is_array(hops))
+		return -1;
+	json_array_foreach(hops, i, h) {
+		int64_t ttl = jint(h, "probe_ttl", -1);
+		uint32_t addr;
+
+		if (!json_is_object(h)) {
+			BAD_HOP(r, "hop %zu is not an object", i);
+			continue;
+		}
+		if (!rec_ttl_ok(ttl)) {
+			BAD_HOP(r, "hop %zu: no probe_ttl from 1 to 255", i);
+			continue;
+		}
+		if (rec_hop_addr(r, json_object_get(h, "addr"), opt,
+		    &addr) == -1) {
+			BAD_HOP(r, "hop %zu: addr is not an address", i);
+			continue;
+		}
+		if (rec_add_hop(r, addr, r->flowid, (int)ttl,
+		    (int)jint(h, "probe_id", 0), h, "reply_ttl", 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The probes of one tracelb link entry whose replies came from addr. */
+static int
+rec_probes(struct rec *r, uint32_t addr, const json_t *probes,
+    int64_t **fl, size_t *nfl, size_t *capfl)
+{
+	const json_t *p, *rep;
+	size_t i, j;
+
+	json_array_foreach(probes, i, p) {
+		int64_t ttl = jint(p, "ttl", -1), flowid = jint(p, "flowid", -1);
+		const json_t *replies = json_object_get(p, "replies");
+
+		if (!rec_ttl_ok(ttl) || flowid < 0 ||
+		    (replies != NULL && !json_is_array(replies))) {
+			BAD_HOP(r, "a probe without ttl, flowid or replies");
+			continue;
+		}
+		if (mem_grow(fl, capfl, *nfl + 1, sizeof(**fl)) == -1)
+			return -1;
+		(*fl)[(*nfl)++] = flowid;
+		json_array_foreach(replies, j, rep) {
+			if (!json_is_object(rep)) {
+				BAD_HOP(r, "a reply that is not an object");
+				continue;
+			}
+			if (rec_add_hop(r, addr, flowid, (int)ttl,
+			    (int)jint(p, "attempt", 0) + 1, rep, "ttl", 1) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+rec_node_links(struct rec *r, const json_t *node, size_t ni,
+    const struct rec_opts *opt, int64_t **fl, size_t *nfl, size_t *capfl)
+{
+	const json_t *links = json_object_get(node, "links"), *hopv, *e;
+	size_t i, j;
+
+	if (links == NULL) {
+		if (jint(node, "linkc", 0) > 0)
+			BAD_NODE(r, "node %zu: linkc %lld but no links", ni,
+			    (long long)jint(node, "linkc", 0));
+		return 0;
+	}
+	if (!json_is_array(links)) {
+		BAD_NODE(r, "node %zu: links is not an array", ni);
+		return 0;
+	}
+	json_array_foreach(links, i, hopv) {
+		if (!json_is_array(hopv)) {
+			BAD_NODE(r, "node %zu: a link that is not an array",
+			    ni);
+			continue;
+		}
+		json_array_foreach(hopv, j, e) {
+			const json_t *probes = json_object_get(e, "probes");
+			uint32_t addr;
+
+			if (rec_hop_addr(r, json_object_get(e, "addr"), opt,
+			    &addr) == -1 ||
+			    (probes != NULL && !json_is_array(probes))) {
+				BAD_NODE(r, "node %zu: a link hop without "
+				    "address or probes", ni);
+				continue;
+			}
+			if (rec_probes(r, addr, probes, fl, nfl, capfl) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+rec_cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * tracelb: every probe that got a reply gives (flow id, TTL, address);
+ * the first node is every flow's first hop.  Links come from these
+ * per-flow paths, not from scamper's node chains.
+ */
+static int
+rec_tracelb(struct rec *r, const json_t *t, const struct rec_opts *opt)
+{
+	const json_t *nodes = json_object_get(t, "nodes"), *n;
+	int64_t *fl = r->fl;
+	size_t nfl = 0, i, k;
+	uint32_t first = REC_NONE;
+
+	if (nodes != NULL && !json_is_array(nodes))
+		return -1;
+	json_array_foreach(nodes, i, n) {
+		if (!json_is_object(n)) {
+			BAD_NODE(r, "node %zu is not an object", i);
+			continue;
+		}
+		if (i == 0 && rec_hop_addr(r, json_object_get(n, "addr"), opt,
+		    &first) == -1)
+			BAD_NODE(r, "node 0: addr is not an address");
+		if (i == 0 && rec_add_hop(r, first, -1, r->firsthop, -1, NULL,
+		    "ttl", 0) == -1)
+			goto fail;
+		if (rec_node_links(r, n, i, opt, &fl, &nfl,
+		    &r->cap_fl) == -1)
+			goto fail;
+	}
+	/* the first hop's slot, once per flow (or alone, with no probes) */
+	if (first != REC_NONE) {
+		qsort(fl, nfl, sizeof(*fl), rec_cmp_i64);
+		for (k = 0; k < nfl; k++)
+			if ((k == 0 || fl[k] != fl[k - 1]) &&
+			    rec_add_slot(r, fl[k], r->firsthop, first) == -1)
+				goto fail;
+		if (nfl == 0 && rec_add_slot(r, -1, r->firsthop, first) == -1)
+			goto fail;
+	}
+	r->fl = fl;
+	return 0;
+fail:
+	r->fl = fl;
+	return -1;
+}
+
+static int
+rec_cmp_slot(const void *a, const void *b)
+{
+	const struct rec_slot *x = a, *y = b;
+
+	if (x->flowid != y->flowid)
+		return x->flowid < y->flowid ? -1 : 1;
+	if (x->ttl != y->ttl)
+		return x->ttl < y->ttl ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* A link or AS link seen in one flow, before they are made distinct. */
+struct rec_pair {
+	uintptr_t a, b;
+	int gap;
+	uint32_t flow;
+};
+
+static int
+rec_cmp_pair(const void *pa, const void *pb)
+{
+	const struct rec_pair *x = pa, *y = pb;
+
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	if (x->b != y->b)
+		return x->b < y->b ? -1 : 1;
+	if (x->gap != y->gap)
+		return x->gap < y->gap ? -1 : 1;
+	return x->flow < y->flow ? -1 : x->flow > y->flow;
+}
+
+/* The end of the TTL group that starts at slot i of flow f. */
+static size_t
+rec_group_end(const struct rec *r, const struct rec_flow *f, size_t i)
+{
+	size_t e = i + 1;
+
+	while (e < f->first + f->n && r->slots[e].ttl == r->slots[i].ttl)
+		e++;
+	return e;
+}
+
+static const char *
+rec_slot_as(const struct rec *r, size_t i)
+{
+	return r->addrs[r->slots[i].addr].asn;
+}
+
+/*
+ * The pairs between consecutive TTL groups of every flow: addresses
+ * (as == 0) or origin ASes of groups that have one (as == 1).
+ */
+static int
+rec_pairs(struct rec *r, int as, struct rec_pair **pp, size_t *np)
+{
+	struct rec_pair *p = r->tmp;
+	size_t n = 0;
+
+	for (uint32_t fi = 0; fi < r->nflows; fi++) {
+		const struct rec_flow *f = &r->flows[fi];
+		size_t ps = 0, pe = 0, i, e;
+		int have = 0;
+
+		for (i = f->first; i < f->first + f->n; i = e) {
+			int mapped = 0;
+
+			e = rec_group_end(r, f, i);
+			for (size_t b = i; b < e; b++) {
+				if (as && rec_slot_as(r, b) == NULL)
+					continue;
+				mapped = 1;
+				for (size_t a = ps; have && a < pe; a++) {
+					uintptr_t x, y;
+
+					if (as && rec_slot_as(r, a) == NULL)
+						continue;
+					x = as ? (uintptr_t)rec_slot_as(r, a) :
+					    r->slots[a].addr;
+					y = as ? (uintptr_t)rec_slot_as(r, b) :
+					    r->slots[b].addr;
+					if (x == y)
+						continue;
+					if (mem_grow(&p, &r->cap_tmp, n + 1,
+					    sizeof(*p)) == -1) {
+						r->tmp = p;
+						return -1;
+					}
+					p[n].a = x;
+					p[n].b = y;
+					p[n].gap = r->slots[i].ttl -
+					    r->slots[ps].ttl - 1;
+					p[n].flow = fi;
+					n++;
+				}
+			}
+			if (mapped) {
+				ps = i;
+				pe = e;
+				have = 1;
+			}
+		}
+	}
+	r->tmp = p;
+	qsort(p, n, sizeof(*p), rec_cmp_pair);
+	*pp = p;
+	*np = n;
+	return 0;
+}
+
+static int
+rec_links(struct rec *r)
+{
+	struct rec_pair *p;
+	size_t n;
+
+	r->nlinks = 0;
+	if (rec_pairs(r, 0, &p, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct rec_link *l;
+
+		if (r->nlinks > 0) {
+			l = &r->links[r->nlinks - 1];
+			if (l->near == p[i].a && l->far == p[i].b &&
+			    l->gap == p[i].gap) {
+				if (p[i].flow != p[i - 1].flow)
+					l->flows++;
+				continue;
+			}
+		}
+		if (mem_grow(&r->links, &r->cap_links, r->nlinks + 1,
+		    sizeof(*l)) == -1)
+			return -1;
+		l = &r->links[r->nlinks++];
+		l->near = (uint32_t)p[i].a;
+		l->far = (uint32_t)p[i].b;
+		l->gap = p[i].gap;
+		l->flows = 1;
+	}
+	return 0;
+}
+
+static int
+rec_aslinks(struct rec *r)
+{
+	struct rec_pair *p;
+	size_t n;
+
+	r->naslinks = 0;
+	if (rec_pairs(r, 1, &p, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct rec_aslink *l;
+
+		if (i > 0 && p[i].a == p[i - 1].a && p[i].b == p[i - 1].b &&
+		    p[i].gap == p[i - 1].gap)
+			continue;
+		if (mem_grow(&r->aslinks, &r->cap_aslinks, r->naslinks + 1,
+		    sizeof(*l)) == -1)
+			return -1;
+		l = &r->aslinks[r->naslinks++];
+		l->as1 = (const char *)p[i].a;
+		l->as2 = (const char *)p[i].b;
+		l->gap = p[i].gap;
+	}
+	return 0;
+}
+
+/* Sorted, distinct slots; flows; links; AS links. */
+static int
+rec_finish(struct rec *r, const struct rec_opts *opt)
+{
+	size_t i, n = 0;
+
+	r->dst_addr = htab_find(&r->addr_ht, htab_hash(&r->dst,
+	    sizeof(r->dst)), &r->dst, rec_addr_eq, r);
+	qsort(r->slots, r->nslots, sizeof(*r->slots), rec_cmp_slot);
+	for (i = 0; i < r->nslots; i++)
+		if (n == 0 || rec_cmp_slot(&r->slots[i], &r->slots[n - 1]))
+			r->slots[n++] = r->slots[i];
+	r->nslots = n;
+
+	for (i = 0; i < r->nslots; i++) {
+		struct rec_flow *f;
+
+		if (i == 0 || r->slots[i].flowid != r->slots[i - 1].flowid) {
+			if (mem_grow(&r->flows, &r->cap_flows, r->nflows + 1,
+			    sizeof(*f)) == -1)
+				return -1;
+			f = &r->flows[r->nflows++];
+			f->flowid = r->slots[i].flowid;
+			f->first = i;
+			f->n = 0;
+			f->complete = 0;
+		}
+		f = &r->flows[r->nflows - 1];
+		f->n++;
+		if (r->slots[i].addr == r->dst_addr)
+			f->complete = 1;
+	}
+	if (rec_links(r) == -1)
+		return -1;
+	return opt->pfx != NULL ? rec_aslinks(r) : 0;
+}
+
+int
+rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
+    const struct rec_opts *opt, char *err, size_t errlen)
+{
+	const json_t *start = json_object_get(t, "start");
+	struct addr_ip client;
+	int rc;
+
+	r->naddrs = r->nhops = r->nslots = r->nflows = r->nlinks = 0;
+	r->naslinks = r->nmpls = r->bad_hops = r->bad_nodes = 0;
+	htab_clear(&r->addr_ht);
+	r->meta = *meta;
+	r->type = jstr(t, "type");
+	r->kind = strcmp(r->type, "tracelb") == 0 ? REC_TRACELB : REC_TRACE;
+	if (rec_addr_parse(jstr(t, "dst"), &r->dst) == -1) {
+		snprintf(err, errlen, "%s without a dst address", r->type);
+		return -1;
+	}
+	client = r->dst;
+	if (opt->anonymize)
+		rec_anonymize(&r->dst, &client);
+	addr_ntop(&r->dst, r->dst_str, sizeof(r->dst_str));
+	if (rec_addr_parse(jstr(t, "src"), &r->src) == 0)
+		addr_ntop(&r->src, r->src_str, sizeof(r->src_str));
+	else
+		r->src_str[0] = '\0';
+	if (start != NULL && !json_is_object(start)) {
+		snprintf(err, errlen, "%s: start is not an object", r->type);
+		return -1;
+	}
+	r->start_sec = jint(start, "sec", 0);
+	r->start_usec = jint(start, "usec", 0);
+	if (r->start_usec < 0 || r->start_usec > 999999)
+		r->start_usec = 0;
+	r->method = jstr(t, "method");
+	r->stop_reason = jstr(t, "stop_reason");
+	r->firsthop = (int)jint(t, "firsthop", 1);
+	if (!rec_ttl_ok(r->firsthop))
+		r->firsthop = 1;
+	r->hop_count = (int)jint(t, "hop_count", -1);
+	r->flowid = r->kind == REC_TRACE ? jint(t, "flowid", -1) : -1;
+	if (r->flowid < -1)
+		r->flowid = -1;
+
+	if (r->kind == REC_TRACE)
+		rc = rec_trace_hops(r, t, opt);
+	else
+		rc = rec_tracelb(r, t, opt);
+	if (rc == 0)
+		rc = rec_finish(r, opt);
+	if (rc == -1)
+		snprintf(err, errlen, "%s: %s", r->type,
+		    r->kind == REC_TRACE ? "hops is not an array" :
+		    "nodes is not an array");
+	return rc;
+}

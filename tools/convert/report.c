@@ -1,0 +1,186 @@
+/* report: problem counts, summary, exit status and the progress line. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "report.h"
+
+#define REPORT_KEEP 5 /* places kept per reason for the summary */
+
+struct reason {
+	const char *name;
+	uint64_t count;
+	char *where[REPORT_KEEP];
+};
+
+static struct reason reasons[REPORT_NREASONS] = {
+	[REPORT_READ_ERROR] = { .name = "read-error" },
+	[REPORT_LINE_TOO_LONG] = { .name = "line-too-long" },
+	[REPORT_INVALID_JSON] = { .name = "invalid-json" },
+	[REPORT_NOT_OBJECT] = { .name = "not-object" },
+	[REPORT_UNKNOWN_TYPE] = { .name = "unknown-type" },
+	[REPORT_UNSUPPORTED] = { .name = "unsupported-type" },
+	[REPORT_BAD_METADATA] = { .name = "bad-metadata" },
+	[REPORT_MLAB_STRUCTURE] = { .name = "mlab-structure" },
+	[REPORT_BAD_TRACE] = { .name = "bad-trace" },
+	[REPORT_BAD_HOP] = { .name = "bad-hop" },
+	[REPORT_BAD_NODE] = { .name = "bad-node" },
+	[REPORT_BAD_PFX2AS] = { .name = "bad-pfx2as" },
+	[REPORT_BAD_CSV] = { .name = "bad-csv" },
+};
+
+struct report_stats report_stats;
+
+static int strict, verbose, progress, drawn, unreadable;
+static struct timespec t0, tlast;
+
+void
+report_init(int s, int v, int p)
+{
+	strict = s;
+	verbose = v;
+	progress = p;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tlast = t0;
+}
+
+const char *
+report_reason_name(enum report_reason r)
+{
+	return reasons[r].name;
+}
+
+static void
+report_clear(void)
+{
+	if (drawn) {
+		fputs("\r\033[K", stderr);
+		drawn = 0;
+	}
+}
+
+int
+report_problem(enum report_reason r, const char *file, uint64_t line,
+    const char *fmt, ...)
+{
+	struct reason *rs = &reasons[r];
+	char msg[512], *w;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0) {
+		if (asprintf(&w, "%s:%llu: %s", file,
+		    (unsigned long long)line, msg) == -1)
+			w = NULL;
+	} else if (asprintf(&w, "%s: %s", file, msg) == -1)
+		w = NULL;
+
+	if (verbose || strict) {
+		report_clear();
+		log_warnx("%s: %s", w ? w : msg, rs->name);
+	}
+	if (rs->count < REPORT_KEEP)
+		rs->where[rs->count] = w;
+	else
+		free(w);
+	rs->count++;
+	return strict ? -1 : 0;
+}
+
+int
+report_unreadable(const char *file, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report_clear();
+	log_warnx("%s: %s", file, msg);
+	unreadable = 1;
+	return strict ? -1 : 0;
+}
+
+static double
+since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+void
+report_tick(void)
+{
+	struct timespec now;
+	double el;
+
+	if (!progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (since(&tlast, &now) < 0.25)
+		return;
+	tlast = now;
+	el = since(&t0, &now);
+	fprintf(stderr, "\r\033[K%llu files, %llu traces, %.1f MB, %.1f MB/s",
+	    (unsigned long long)report_stats.entries,
+	    (unsigned long long)report_stats.records,
+	    (double)report_stats.bytes / 1e6,
+	    el > 0 ? (double)report_stats.bytes / 1e6 / el : 0.0);
+	drawn = 1;
+}
+
+void
+report_summary(void)
+{
+	uint64_t total = 0;
+
+	report_clear();
+	for (int r = 0; r < REPORT_NREASONS; r++)
+		total += reasons[r].count;
+	if (total == 0)
+		return;
+	log_warnx("%llu problems; skipped input, per reason:",
+	    (unsigned long long)total);
+	for (int r = 0; r < REPORT_NREASONS; r++) {
+		struct reason *rs = &reasons[r];
+
+		if (rs->count == 0)
+			continue;
+		fprintf(stderr, "  %-16s %llu\n", rs->name,
+		    (unsigned long long)rs->count);
+		for (uint64_t i = 0; i < rs->count && i < REPORT_KEEP; i++)
+			if (rs->where[i] != NULL) {
+				fprintf(stderr, "    %s\n", rs->where[i]);
+				free(rs->where[i]);
+				rs->where[i] = NULL;
+			}
+		if (rs->count > REPORT_KEEP)
+			fprintf(stderr, "    ... and %llu more\n",
+			    (unsigned long long)(rs->count - REPORT_KEEP));
+	}
+}
+
+uint64_t
+report_count(enum report_reason r)
+{
+	return reasons[r].count;
+}
+
+int
+report_status(void)
+{
+	if (unreadable)
+		return 2;
+	for (int r = 0; r < REPORT_NREASONS; r++)
+		if (reasons[r].count > 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * report: what went wrong, counted per reason with the first places it
+ * happened, the exit status that follows, and the progress line.
+ */
+#ifndef HOPLITE_CONVERT_REPORT_H
+#define HOPLITE_CONVERT_REPORT_H
+
+#include <stdint.h>
+
+enum report_reason {
+	REPORT_READ_ERROR,	/* truncated or corrupt compressed data/member */
+	REPORT_LINE_TOO_LONG,
+	REPORT_INVALID_JSON,
+	REPORT_NOT_OBJECT,
+	REPORT_UNKNOWN_TYPE,	/* no "type", or one scamper does not write */
+	REPORT_UNSUPPORTED,	/* a scamper object that is no traceroute */
+	REPORT_BAD_METADATA,	/* M-Lab metadata line without a usable UUID */
+	REPORT_MLAB_STRUCTURE,	/* M-Lab lines missing, extra or out of order */
+	REPORT_BAD_TRACE,	/* a trace object skipped whole */
+	REPORT_BAD_HOP,		/* a hop, probe or reply skipped */
+	REPORT_BAD_NODE,	/* a tracelb node whose links are unusable */
+	REPORT_BAD_PFX2AS,	/* a line of --pfx2as skipped */
+	REPORT_BAD_CSV,		/* merge: a row or file skipped */
+	REPORT_NREASONS
+};
+
+/* Counters for the progress line and the summary. */
+struct report_stats {
+	uint64_t files, entries, records, lines, bytes;
+};
+
+extern struct report_stats report_stats;
+
+/*
+ * strict: the first problem stops the run.  verbose: print every problem
+ * as it happens.  progress: draw a progress line on stderr.
+ */
+void report_init(int strict, int verbose, int progress);
+const char *report_reason_name(enum report_reason);
+/*
+ * Count one problem at file:line (line 0: none).  Returns -1 when the run
+ * must stop (--strict), 0 otherwise.
+ */
+int report_problem(enum report_reason, const char *file, uint64_t line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* An input that cannot be read at all (exit status 2). */
+int report_unreadable(const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Redraw the progress line if it is due. */
+void report_tick(void);
+/* Clear the progress line and print the summary of problems. */
+void report_summary(void);
+uint64_t report_count(enum report_reason);
+/* 0: all parsed, 1: something was skipped, 2: something was unreadable. */
+int report_status(void);
+
+#endif
