@@ -18,8 +18,8 @@
 #include "netio.h"
 #include "netroute.h"
 
-#define NETIO_SNAPLEN	2048
-#define NETIO_BUFSIZE	(8 * 1024 * 1024)
+#define NETIO_SNAPLEN	1024	/* headers, a quote and its extensions */
+#define NETIO_BUFSIZE	(1024 * 1024)	/* libpcap's ring is about twice this */
 #define NETIO_BATCH	256	/* packets per wakeup, so one flood cannot starve timers */
 
 #ifndef DLT_LINUX_SLL2

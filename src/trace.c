@@ -14,8 +14,6 @@
 
 #include "trace.h"
 
-#define TTL_SLOTS 256
-
 enum slot_answer {
 	ANS_NONE = 0,
 	ANS_HOP,		/* time exceeded: a router on the path */
@@ -37,7 +35,7 @@ struct trace {
 	struct engine *eng;
 	struct engine_client client;
 	struct trace_result res;
-	struct slot slot[TTL_SLOTS];
+	struct slot *slot;	/* indexed by TTL, 0..max_ttl */
 	uint8_t limit;		/* no probes above this TTL */
 	uint8_t settled_max;	/* highest settled TTL */
 	uint8_t running;
@@ -118,7 +116,9 @@ trace_new(struct engine *eng, const struct trace_conf *conf,
 		return NULL;
 	t->eng = eng;
 	t->res.conf = *conf;
-	if (trace_conf_finish(&t->res.conf, dst->family, err, sizeof(err)) == -1) {
+	if (trace_conf_finish(&t->res.conf, dst->family, err, sizeof(err)) == -1 ||
+	    (t->slot = calloc((size_t)t->res.conf.max_ttl + 1,
+	    sizeof(*t->slot))) == NULL) {
 		free(t);
 		return NULL;
 	}
@@ -142,6 +142,7 @@ trace_free(struct trace *t)
 		return;
 	engine_cancel(t->eng, &t->client);
 	free(t->res.hops);
+	free(t->slot);
 	free(t);
 }
 
