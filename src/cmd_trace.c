@@ -25,7 +25,7 @@
 #include "trace.h"
 
 #define DEFAULT_PPS		500
-#define DEFAULT_CONCURRENCY	1024
+#define DEFAULT_CONCURRENCY	64
 
 enum { OUT_JSON, OUT_TEXT };
 enum { OPT_SPORT = 256, OPT_DPORT };

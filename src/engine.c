@@ -39,8 +39,7 @@ struct engine {
 	/* token bucket, on the monotonic clock */
 	double rate, burst, tokens;
 	struct timespec last;
-	struct engine_readyq ready;	/* by client age */
-	uint64_t next_seq;
+	struct engine_readyq ready;
 	struct event *pump_ev;		/* runs the bucket */
 	uint8_t pump_armed;
 
@@ -266,21 +265,9 @@ pump_arm(struct engine *e, double delay)
 void
 engine_wake(struct engine *e, struct engine_client *c)
 {
-	struct engine_client *after;
-
-	if (c->seq == 0)
-		c->seq = ++e->next_seq;
 	if (!c->queued) {
-		/* Keep the queue in age order; a woken client is usually
-		 * among the youngest, so search from the tail. */
 		c->queued = 1;
-		after = TAILQ_LAST(&e->ready, engine_readyq);
-		while (after != NULL && after->seq > c->seq)
-			after = TAILQ_PREV(after, engine_readyq, ready_entry);
-		if (after == NULL)
-			TAILQ_INSERT_HEAD(&e->ready, c, ready_entry);
-		else
-			TAILQ_INSERT_AFTER(&e->ready, after, c, ready_entry);
+		TAILQ_INSERT_TAIL(&e->ready, c, ready_entry);
 	}
 	pump_arm(e, 0);
 }
@@ -440,9 +427,11 @@ engine_pump(evutil_socket_t fd, short what, void *arg)
 	while (e->tokens >= 1 && !TAILQ_EMPTY(&e->ready)) {
 		struct engine_client *c = TAILQ_FIRST(&e->ready);
 
-		/* The oldest client stays first while it has probes.  A
-		 * client cancelled (or freed after engine_cancel) from a
-		 * callback is simply gone from the queue. */
+		/* Round robin: to the tail first, so that a client cancelled
+		 * (or freed after engine_cancel) from a callback is simply
+		 * gone from the queue. */
+		TAILQ_REMOVE(&e->ready, c, ready_entry);
+		TAILQ_INSERT_TAIL(&e->ready, c, ready_entry);
 		if (engine_send_one(e, c) == 1) {
 			/* Nothing to send: no callback ran, c is alive. */
 			TAILQ_REMOVE(&e->ready, c, ready_entry);

@@ -3,8 +3,7 @@
  *
  * Clients (traces, later MDA) hand the engine probes when it asks for them;
  * the engine paces all clients together under one packets-per-second token
- * bucket, oldest client first (a trace asks only for its window, so older
- * traces finish first without starving younger ones), gives each probe a tag that is a
+ * bucket (round robin between clients), gives each probe a tag that is a
  * keyed hash of a per-run secret so off-path packets cannot forge answers,
  * builds it with the method, sends it through the I/O layer, and routes
  * every reply to the client owning the probe.  Anything that does not match
@@ -76,7 +75,6 @@ struct engine_client {
 	const struct engine_client_ops *ops;
 	void *owner;
 	TAILQ_ENTRY(engine_client) ready_entry;
-	uint64_t seq;			/* order of first wake: older goes first */
 	uint8_t queued;
 	unsigned inflight;
 	struct engine_pending *pending;	/* its probes in flight */

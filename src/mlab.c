@@ -439,7 +439,7 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 		step = "write";
 		goto fail;
 	}
-	if (fsync_retry(fd) == -1) {
+	if (!f->nosync && fsync_retry(fd) == -1) {
 		step = "fsync";
 		goto fail;
 	}
@@ -455,7 +455,7 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 	}
 	renamed = 1;
 	tmp_made = 0;
-	if (fsync_dir(dir) == -1) {
+	if (!f->nosync && fsync_dir(dir) == -1) {
 		step = "fsync directory";
 		stepath = dir;
 		goto fail;

@@ -19,6 +19,10 @@ struct mlab_file {
 	time_t start_time, stop_time;	/* cycle-start/stop times (unix s) */
 	time_t name_time;		/* the UTC time in the path and name */
 	const json_t *trace;		/* the trace (or tracelb) object */
+	int nosync;			/* skip the fsyncs (still atomic by rename):
+					   for cached copies, whose original is on
+					   disk, so a burst of copies does not stall
+					   the caller's event loop */
 };
 
 /* Longest UUID that can name a file: the name adds 23 bytes and the

@@ -19,7 +19,7 @@
 #include "netroute.h"
 
 #define NETIO_SNAPLEN	1024	/* headers, a quote and its extensions */
-#define NETIO_BUFSIZE	(1024 * 1024)	/* libpcap's ring is about twice this */
+#define NETIO_BUFSIZE	(512 * 1024)	/* libpcap's ring is about twice this */
 #define NETIO_BATCH	256	/* packets per wakeup, so one flood cannot starve timers */
 
 #ifndef DLT_LINUX_SLL2
@@ -108,12 +108,13 @@ netio_set_ports(struct netio *n, uint16_t lo, uint16_t hi, int any_rst,
 	/* ICMP carries the answers; TCP and UDP only within our ports, so a
 	 * busy server's own traffic never reaches user space.  Probes on
 	 * other ports (a test's own flow) are answered by TCP resets, which
-	 * any_rst lets in (IPv4: BPF cannot index IPv6 TCP headers). */
+	 * any_rst lets in (IPv6: TCP right after the fixed header). */
 	snprintf(filter, sizeof(filter),
 	    "icmp or icmp6 or ((udp or tcp) and "
 	    "(src portrange %u-%u or dst portrange %u-%u))%s",
 	    (unsigned)lo, (unsigned)hi, (unsigned)lo, (unsigned)hi,
-	    any_rst ? " or (ip and tcp and tcp[13] & 4 != 0)" : "");
+	    any_rst ? " or (ip and tcp and tcp[13] & 4 != 0)"
+	    " or (ip6 and ip6[6] == 6 and ip6[53] & 4 != 0)" : "");
 	if (pcap_compile(n->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1 ||
 	    pcap_setfilter(n->pcap, &prog) == -1) {
 		snprintf(err, errlen, "capture filter: %s", pcap_geterr(n->pcap));

@@ -24,7 +24,7 @@ struct netio;
  */
 struct netio *netio_open(int families, char *err, size_t errlen);
 /* Capture only TCP/UDP within the probes' port range (plus all ICMP, and
- * with any_rst every IPv4 TCP reset). */
+ * with any_rst every TCP reset). */
 int netio_set_ports(struct netio *, uint16_t lo, uint16_t hi, int any_rst,
     char *err, size_t errlen);
 /* Families actually open. */

@@ -206,6 +206,7 @@ write_file(struct sched *s, const char *uuid, const json_t *trace,
 	f.stop_time = stop;
 	f.name_time = name_time;
 	f.trace = trace;
+	f.nosync = cached_uuid != NULL;
 	if (mlab_write(s->conf.output, &f, path, sizeof(path), err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);

@@ -141,6 +141,8 @@ trace_free(struct trace *t)
 	if (t == NULL)
 		return;
 	engine_cancel(t->eng, &t->client);
+	for (size_t i = 0; i < t->res.nhops; i++)
+		free(t->res.hops[i].ext);
 	free(t->res.hops);
 	free(t->slot);
 	free(t);
@@ -174,9 +176,12 @@ trace_finish(struct trace *t, enum trace_stop why, uint8_t data, uint8_t hop_cou
 	gettimeofday(&r->end, NULL);
 	/* Replies above the stopping TTL (overshoot of the window) are not
 	 * part of the path. */
-	for (i = 0; i < r->nhops; i++)
+	for (i = 0; i < r->nhops; i++) {
 		if (r->hops[i].probe_ttl <= hop_count)
 			r->hops[n++] = r->hops[i];
+		else
+			free(r->hops[i].ext);
+	}
 	r->nhops = n;
 	if (n > 1)	/* hops may still be NULL */
 		qsort(r->hops, r->nhops, sizeof(*r->hops), hop_cmp);
@@ -383,8 +388,15 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 	h->q_ttl = r->q_ttl;
 	h->q_tos = r->q_tos;
 	h->q_ipl = r->q_ipl;
-	h->next = r->next;
-	memcpy(h->ext, r->ext, sizeof(h->ext));
+	/* Few replies carry extensions: keep them out of line. */
+	if (r->next > 0) {
+		if ((h->ext = calloc(r->next, sizeof(*h->ext))) == NULL) {
+			res->nhops--;
+			return -1;
+		}
+		memcpy(h->ext, r->ext, r->next * sizeof(*h->ext));
+		h->next = r->next;
+	}
 	return 0;
 }
 

@@ -60,7 +60,8 @@ struct trace_hop {
 	uint8_t q_ttl, q_tos;
 	uint16_t q_ipl;
 	uint8_t next;
-	struct pkt_ext ext[PKT_MAX_EXT];
+	struct pkt_ext *ext;		/* next objects (RFC 4884), NULL if none;
+					   owned by the trace */
 };
 
 struct trace_result {

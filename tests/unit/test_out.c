@@ -364,6 +364,7 @@ test_icmp(void)
 	    "stop: COMPLETED\n";
 	struct trace_result r;
 	struct trace_hop hops[4];
+	struct pkt_ext ext0[2];
 	json_t *o, *hs, *h, *ext, *lab;
 	char *line, *text;
 
@@ -381,6 +382,7 @@ test_icmp(void)
 	hop(&hops[0], "192.0.2.254", 1, 1, 123);
 	quote(&hops[0], 11, 0, 1, 44);
 	hops[0].next = 2;
+	hops[0].ext = ext0;
 	hops[0].ext[0].cn = 1;
 	hops[0].ext[0].ct = 1;
 	hops[0].ext[0].dl = 8;
