@@ -201,6 +201,30 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			trace_halt(r->jobs[i].trace);
 }
 
+/*
+ * The raw sockets worth opening: each costs thousands of setsockopt calls
+ * in libnet (it grows SO_SNDBUF step by step), so skip a family no
+ * destination can use.  Names could be either, unless -4/-6 says.
+ */
+static int
+families_needed(int argc, char **argv, int family)
+{
+	int f = 0;
+
+	if (family == AF_INET)
+		return NETIO_V4;
+	if (family == AF_INET6)
+		return NETIO_V6;
+	for (int i = 0; i < argc; i++) {
+		struct addr_ip a;
+
+		if (addr_pton(argv[i], &a) == -1)
+			return NETIO_V4 | NETIO_V6;
+		f |= a.family == AF_INET ? NETIO_V4 : NETIO_V6;
+	}
+	return f;
+}
+
 /* Resolve one destination; -1 with a message printed. */
 static int
 resolve(const char *name, int family, struct addr_ip *a)
@@ -365,7 +389,8 @@ cmd_trace(int argc, char **argv)
 	if (!priv_can_raw())
 		fatalx("raw sockets need root or CAP_NET_RAW (e.g. setcap "
 		    "cap_net_raw+ep, or AmbientCapabilities=CAP_NET_RAW)");
-	if ((nio = netio_open(NETIO_V4 | NETIO_V6, err, sizeof(err))) == NULL)
+	if ((nio = netio_open(families_needed(argc, argv, family), pps, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (priv_drop(user, err, sizeof(err)) == -1)
 		fatalx("dropping privileges: %s", err);

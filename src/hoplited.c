@@ -532,7 +532,7 @@ main(int argc, char **argv)
 		fatalx("raw sockets need root or CAP_NET_RAW");
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if ((d.nio = netio_open(NETIO_V4 | NETIO_V6, err, sizeof(err))) == NULL)
+	if ((d.nio = netio_open(NETIO_V4 | NETIO_V6, d.pps, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((d.metrics = metrics_new()) == NULL)
 		fatalx("out of memory");

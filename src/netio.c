@@ -19,7 +19,11 @@
 #include "netroute.h"
 
 #define NETIO_SNAPLEN	1024	/* headers, a quote and its extensions */
-#define NETIO_BUFSIZE	(512 * 1024)	/* libpcap's ring is about twice this */
+/* Capture buffer: about 64 bytes per probe per second, within these bounds
+ * (libpcap's ring comes out about twice the size asked). */
+#define NETIO_BUF_PER_PPS	64
+#define NETIO_BUF_MIN	(256 * 1024)
+#define NETIO_BUF_MAX	(8 * 1024 * 1024)
 #define NETIO_BATCH	256	/* packets per wakeup, so one flood cannot starve timers */
 
 #ifndef DLT_LINUX_SLL2
@@ -36,11 +40,12 @@ struct netio {
 };
 
 struct netio *
-netio_open(int families, char *err, size_t errlen)
+netio_open(int families, unsigned pps, char *err, size_t errlen)
 {
 	struct netio *n;
 	char lerr[LIBNET_ERRBUF_SIZE], perr[PCAP_ERRBUF_SIZE];
 	int both = (families & (NETIO_V4 | NETIO_V6)) == (NETIO_V4 | NETIO_V6);
+	size_t bufsize;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -67,7 +72,12 @@ netio_open(int families, char *err, size_t errlen)
 	pcap_set_snaplen(n->pcap, NETIO_SNAPLEN);
 	pcap_set_promisc(n->pcap, 0);
 	pcap_set_immediate_mode(n->pcap, 1);
-	pcap_set_buffer_size(n->pcap, NETIO_BUFSIZE);
+	bufsize = (size_t)pps * NETIO_BUF_PER_PPS;
+	if (bufsize < NETIO_BUF_MIN)
+		bufsize = NETIO_BUF_MIN;
+	if (bufsize > NETIO_BUF_MAX)
+		bufsize = NETIO_BUF_MAX;
+	pcap_set_buffer_size(n->pcap, (int)bufsize);
 	pcap_set_tstamp_precision(n->pcap, PCAP_TSTAMP_PRECISION_MICRO);
 	if (pcap_activate(n->pcap) < 0) {
 		snprintf(err, errlen, "capture: %s", pcap_geterr(n->pcap));

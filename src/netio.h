@@ -20,9 +20,11 @@ struct netio;
 /*
  * Open raw sockets for the families in `families` and the capture.  A
  * family whose socket cannot be opened is left out only if `families`
- * allowed both; the capture must open.  NULL with a message in err.
+ * allowed both; the capture must open, its buffer sized for `pps` probes
+ * per second.  NULL with a message in err.
  */
-struct netio *netio_open(int families, char *err, size_t errlen);
+struct netio *netio_open(int families, unsigned pps, char *err,
+    size_t errlen);
 /* Capture only TCP/UDP within the probes' port range (plus all ICMP, and
  * with any_rst every TCP reset). */
 int netio_set_ports(struct netio *, uint16_t lo, uint16_t hi, int any_rst,
