@@ -26,6 +26,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "errbuf.h"
 #include "metrics.h"
 
 #define METRICS_MAX_BUCKETS	64
@@ -57,18 +58,6 @@ struct metrics {
 	void (*before_render)(void *);
 	void *arg;
 };
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 struct metrics *
 metrics_new(void)
@@ -650,27 +639,27 @@ metrics_serve(struct metrics *m, struct event_base *base,
 	int fd = -1, any;
 
 	if (m == NULL || base == NULL) {
-		seterr(err, errlen, "metrics: not initialized");
+		errbuf_set(err, errlen, "metrics: not initialized");
 		return -1;
 	}
 	if (m->http != NULL) {
-		seterr(err, errlen, "metrics: already serving");
+		errbuf_set(err, errlen, "metrics: already serving");
 		return -1;
 	}
 	if (parse_addrport(addrport, &ss, &sslen, &any) == -1) {
-		seterr(err, errlen, "metrics: bad address \"%.64s\" (want "
+		errbuf_set(err, errlen, "metrics: bad address \"%.64s\" (want "
 		    "IPV4:PORT, [IPV6]:PORT or :PORT)",
 		    addrport != NULL ? addrport : "");
 		return -1;
 	}
 	if ((fd = listen_on(&ss, sslen, any)) == -1) {
-		seterr(err, errlen, "metrics: listen on %.64s: %s", addrport,
+		errbuf_set(err, errlen, "metrics: listen on %.64s: %s", addrport,
 		    strerror(errno));
 		return -1;
 	}
 	sslen = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
-		seterr(err, errlen, "metrics: getsockname: %s",
+		errbuf_set(err, errlen, "metrics: getsockname: %s",
 		    strerror(errno));
 		goto fail;
 	}
@@ -678,7 +667,7 @@ metrics_serve(struct metrics *m, struct event_base *base,
 	    ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port);
 	if ((m->http = evhttp_new(base)) == NULL) {
-		seterr(err, errlen, "metrics: evhttp_new failed");
+		errbuf_set(err, errlen, "metrics: evhttp_new failed");
 		goto fail;
 	}
 	/* Scrapers are small and quick; anything else is cut short. */
@@ -692,7 +681,7 @@ metrics_serve(struct metrics *m, struct event_base *base,
 	    EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(m->http, http_cb, m);
 	if (evhttp_accept_socket_with_handle(m->http, fd) == NULL) {
-		seterr(err, errlen, "metrics: cannot accept on %.64s",
+		errbuf_set(err, errlen, "metrics: cannot accept on %.64s",
 		    addrport);
 		goto fail;
 	}

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "errbuf.h"
 #include "mlab.h"
 #include "out.h"
 
@@ -30,18 +31,6 @@
 
 /* Distinguishes temporary names of concurrent writes in one process. */
 static unsigned long tmp_counter;
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Length of the UTF-8 sequence starting at s (0 if invalid). */
 static size_t
@@ -350,19 +339,19 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 		path[0] = '\0';
 	if (f == NULL || root == NULL || *root == '\0') {
 		errno = EINVAL;
-		seterr(err, errlen, "no output directory or file");
+		errbuf_set(err, errlen, "no output directory or file");
 		return -1;
 	}
 	if (!mlab_uuid_ok(f->uuid)) {
 		errno = EINVAL;
-		seterr(err, errlen, "invalid UUID for a file name");
+		errbuf_set(err, errlen, "invalid UUID for a file name");
 		return -1;
 	}
 	/* Four-digit years only: the name's format has no room for more. */
 	if (gmtime_r(&f->name_time, &tm) == NULL || tm.tm_year + 1900 < 0 ||
 	    tm.tm_year + 1900 > 9999) {
 		errno = EINVAL;
-		seterr(err, errlen, "%s: time out of range", f->uuid);
+		errbuf_set(err, errlen, "%s: time out of range", f->uuid);
 		return -1;
 	}
 	/* No doubled '/' in the names we log: drop the root's trailing
@@ -392,7 +381,7 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 
 	if ((content = mlab_render(f)) == NULL) {
 		saved = errno;
-		seterr(err, errlen, "%s: %s", final,
+		errbuf_set(err, errlen, "%s: %s", final,
 		    saved == EINVAL ? "not a trace object, or a string is "
 		    "not UTF-8" : strerror(saved));
 		errno = saved;
@@ -465,11 +454,11 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 
 toolong:
 	errno = ENAMETOOLONG;
-	seterr(err, errlen, "%s: path too long under %s", f->uuid, root);
+	errbuf_set(err, errlen, "%s: path too long under %s", f->uuid, root);
 	return -1;
 fail:
 	saved = errno;
-	seterr(err, errlen, "%s %s: %s", step, stepath, strerror(saved));
+	errbuf_set(err, errlen, "%s %s: %s", step, stepath, strerror(saved));
 	if (fd != -1)
 		close(fd);
 	if (tmp_made)

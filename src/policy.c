@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "policy.h"
 
 struct prefix {
@@ -101,18 +102,6 @@ static const char *const reasons[POLICY_NVERDICTS] = {
 	[POLICY_ULA] = "ula",
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Whether the first `len` bits of a and b agree. */
 static int
 prefix_match(const uint8_t *a, const uint8_t *b, unsigned len)
@@ -170,19 +159,19 @@ policy_allow(struct policy *p, const char *cidr, char *err, size_t errlen)
 	uint8_t masked[16];
 
 	if (cidr == NULL || *cidr == '\0') {
-		seterr(err, errlen, "empty CIDR");
+		errbuf_set(err, errlen, "empty CIDR");
 		return -1;
 	}
 	slash = strchr(cidr, '/');
 	alen = slash != NULL ? (size_t)(slash - cidr) : strlen(cidr);
 	if (alen == 0 || alen >= sizeof(buf)) {
-		seterr(err, errlen, "%.64s: not an address or CIDR", cidr);
+		errbuf_set(err, errlen, "%.64s: not an address or CIDR", cidr);
 		return -1;
 	}
 	memcpy(buf, cidr, alen);
 	buf[alen] = '\0';
 	if (addr_pton(buf, &a) == -1) {
-		seterr(err, errlen, "%.64s: not an IPv4 or IPv6 address", cidr);
+		errbuf_set(err, errlen, "%.64s: not an IPv4 or IPv6 address", cidr);
 		return -1;
 	}
 	maxlen = a.family == AF_INET ? 32 : 128;
@@ -193,7 +182,7 @@ policy_allow(struct policy *p, const char *cidr, char *err, size_t errlen)
 		/* Decimal digits only (no sign, no spaces), at most 3. */
 		for (i = 0; s[i] != '\0'; i++) {
 			if (s[i] < '0' || s[i] > '9' || i >= 3) {
-				seterr(err, errlen,
+				errbuf_set(err, errlen,
 				    "%.64s: prefix length must be 0-%zu", cidr,
 				    maxlen);
 				return -1;
@@ -201,7 +190,7 @@ policy_allow(struct policy *p, const char *cidr, char *err, size_t errlen)
 			len = len * 10 + (unsigned)(s[i] - '0');
 		}
 		if (i == 0 || len > maxlen) {
-			seterr(err, errlen,
+			errbuf_set(err, errlen,
 			    "%.64s: prefix length must be 0-%zu", cidr, maxlen);
 			return -1;
 		}
@@ -213,7 +202,7 @@ policy_allow(struct policy *p, const char *cidr, char *err, size_t errlen)
 		char nbuf[ADDR_STRLEN];
 
 		memcpy(net.u.b, masked, addr_len(&a));
-		seterr(err, errlen,
+		errbuf_set(err, errlen,
 		    "%.64s: host bits set (did you mean %s/%u?)", cidr,
 		    addr_ntop(&net, nbuf, sizeof(nbuf)), len);
 		return -1;
@@ -228,7 +217,7 @@ policy_allow(struct policy *p, const char *cidr, char *err, size_t errlen)
 		if (memcmp(&p->allow[i], &pf, sizeof(pf)) == 0)
 			return 0;
 	if (p->nallow >= POLICY_MAX_ALLOW) {
-		seterr(err, errlen,
+		errbuf_set(err, errlen,
 		    "%.64s: too many allowed ranges (at most %d)", cidr,
 		    POLICY_MAX_ALLOW);
 		return -1;

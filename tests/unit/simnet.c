@@ -773,3 +773,33 @@ simnet_run_for(struct simnet *sn, unsigned ms)
 	event_base_loopexit(sn->base, &tv);
 	event_base_dispatch(sn->base);
 }
+
+struct engine *
+simnet_engine(unsigned pps, unsigned burst, struct event_base **base,
+    struct simnet **sn)
+{
+	struct engine_conf ec;
+	struct engine_io io;
+	struct engine *eng;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.pps = pps;
+	ec.burst = burst;
+	if ((*base = simnet_base_new()) == NULL ||
+	    (*sn = simnet_new(*base)) == NULL)
+		abort();
+	simnet_io(*sn, &io);
+	if ((eng = engine_new(*base, &ec, &io)) == NULL)
+		abort();
+	simnet_attach(*sn, eng);
+	return eng;
+}
+
+void
+simnet_engine_free(struct engine *eng, struct simnet *sn,
+    struct event_base *base)
+{
+	engine_free(eng);
+	simnet_free(sn);
+	event_base_free(base);
+}

@@ -115,6 +115,13 @@ void simnet_free(struct simnet *);
 /* The I/O operations for engine_new; then attach the engine. */
 void simnet_io(struct simnet *, struct engine_io *);
 void simnet_attach(struct simnet *, struct engine *);
+/*
+ * The tests' common set-up: a precise-timer event base, a simulated network
+ * and an engine (pps, burst) sending through it.  Aborts on failure.
+ */
+struct engine *simnet_engine(unsigned pps, unsigned burst,
+    struct event_base **base, struct simnet **sn);
+void simnet_engine_free(struct engine *, struct simnet *, struct event_base *);
 
 /* Source addresses (numeric); a family without one has no route. */
 int simnet_set_source(struct simnet *, const char *v4, const char *v6);

@@ -78,28 +78,14 @@ tv_diff(const struct timeval *a, const struct timeval *b)
 static void
 env_init(struct env *e, unsigned pps, unsigned burst)
 {
-	struct engine_conf ec;
-	struct engine_io io;
-
 	memset(e, 0, sizeof(*e));
-	memset(&ec, 0, sizeof(ec));
-	ec.pps = pps;
-	ec.burst = burst;
-	if ((e->base = simnet_base_new()) == NULL ||
-	    (e->sn = simnet_new(e->base)) == NULL)
-		abort();
-	simnet_io(e->sn, &io);
-	if ((e->eng = engine_new(e->base, &ec, &io)) == NULL)
-		abort();
-	simnet_attach(e->sn, e->eng);
+	e->eng = simnet_engine(pps, burst, &e->base, &e->sn);
 }
 
 static void
 env_free(struct env *e)
 {
-	engine_free(e->eng);
-	simnet_free(e->sn);
-	event_base_free(e->base);
+	simnet_engine_free(e->eng, e->sn, e->base);
 }
 
 /* --- a minimal client ----------------------------------------------------- */

@@ -90,27 +90,14 @@ dst_name(int family, unsigned n)
 static void
 tenv_init(struct tenv *e, unsigned pps)
 {
-	struct engine_conf ec;
-	struct engine_io io;
-
 	memset(e, 0, sizeof(*e));
-	memset(&ec, 0, sizeof(ec));
-	ec.pps = pps;
-	if ((e->base = simnet_base_new()) == NULL ||
-	    (e->sn = simnet_new(e->base)) == NULL)
-		abort();
-	simnet_io(e->sn, &io);
-	if ((e->eng = engine_new(e->base, &ec, &io)) == NULL)
-		abort();
-	simnet_attach(e->sn, e->eng);
+	e->eng = simnet_engine(pps, 0, &e->base, &e->sn);
 }
 
 static void
 tenv_free(struct tenv *e)
 {
-	engine_free(e->eng);
-	simnet_free(e->sn);
-	event_base_free(e->base);
+	simnet_engine_free(e->eng, e->sn, e->base);
 }
 
 static void
