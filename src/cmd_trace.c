@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "arena.h"
 #include "cmd.h"
 #include "engine.h"
 #include "log.h"
@@ -135,8 +136,13 @@ print_trace(struct run *r, const struct trace_result *res)
 
 	if (r->output == OUT_TEXT)
 		rc = out_trace_text(stdout, res);
-	else
+	else {
+		/* A trace's JSON lives only until it is written: build it in
+		 * the arena instead of a malloc and a free per value. */
+		arena_begin();
 		rc = out_trace_json_line(stdout, res);
+		arena_end();
+	}
 	if (rc == -1 || fflush(stdout) == EOF) {
 		log_warn("writing the output");
 		r->failed = 1;
@@ -447,6 +453,7 @@ cmd_trace(int argc, char **argv)
 	evsignal_add(sigint_ev, NULL);
 	evsignal_add(sigterm_ev, NULL);
 
+	arena_install();
 	run_start_more(&r);
 	event_base_dispatch(r.base);
 
@@ -472,6 +479,7 @@ cmd_trace(int argc, char **argv)
 	engine_free(r.eng);
 	netio_close(nio);
 	event_base_free(r.base);
+	arena_release();
 	free(r.jobs);
 	return r.failed ? 1 : 0;
 }

@@ -256,15 +256,22 @@ int
 out_trace_json_line(FILE *fp, const struct trace_result *r)
 {
 	json_t *o;
-	char *s = NULL;
+	char buf[8192], *s = buf, *big = NULL;
 	size_t len;
 	int rv = -1;
 
+	/* Into a buffer of ours, not a string jansson allocates: the caller
+	 * may have given jansson an arena allocator (hoplite trace does). */
 	if ((o = out_trace_json(r)) == NULL)
 		goto done;
-	if ((s = json_dumps(o, OUT_JSON_FLAGS)) == NULL)
+	if ((len = json_dumpb(o, buf, sizeof(buf), OUT_JSON_FLAGS)) == 0)
 		goto done;
-	len = strlen(s);
+	if (len > sizeof(buf)) {
+		if ((big = malloc(len)) == NULL ||
+		    json_dumpb(o, big, len, OUT_JSON_FLAGS) != len)
+			goto done;
+		s = big;
+	}
 	if (fwrite(s, 1, len, fp) != len || putc('\n', fp) == EOF)
 		goto done;
 	/* Flush here so a full disk is reported for this trace. */
@@ -272,7 +279,7 @@ out_trace_json_line(FILE *fp, const struct trace_result *r)
 		goto done;
 	rv = 0;
 done:
-	free(s);
+	free(big);
 	json_decref(o);
 	return rv;
 }

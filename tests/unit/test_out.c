@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "addr.h"
+#include "arena.h"
 #include "out.h"
 #include "pkt.h"
 #include "t.h"
@@ -663,6 +664,49 @@ test_incomplete(void)
 	free(line);
 }
 
+/*
+ * A line longer than out_trace_json_line's own buffer (60 answered probes
+ * make about 14 KB), with jansson's allocator as hoplite trace sets it (the
+ * arena) and without: the same, complete line.
+ */
+static void
+test_long_line(void)
+{
+	struct trace_result r;
+	struct trace_hop hops[60];
+	char *plain = NULL, *arena = NULL;
+	json_t *o;
+
+	base_conf(&r, &m_icmp);
+	set_addr(&r.flow.src, "192.0.2.1");
+	set_addr(&r.flow.dst, "198.51.100.7");
+	for (int i = 0; i < 60; i++) {
+		hop(&hops[i], "203.0.113.9", (uint8_t)(1 + i / 2),
+		    (uint8_t)(1 + i % 2), 1000u + (uint32_t)i);
+		quote(&hops[i], 11, 0, 1, 44);
+	}
+	r.hops = hops;
+	r.nhops = 60;
+	r.hop_count = 30;
+	r.probe_count = 60;
+	r.stop_reason = TRACE_STOP_HOPLIMIT;
+
+	o = json_line(&r, &plain);
+	T_CHECK(plain != NULL && strlen(plain) > 8192);
+	T_EQ_INT(json_array_size(json_object_get(o, "hops")), 60);
+	json_decref(o);
+
+	arena_install();
+	arena_begin();
+	o = json_line(&r, &arena);
+	arena_end();
+	T_EQ_STR(arena, plain);
+	json_decref(o);
+	arena_release();
+	free(plain);
+	free(arena);
+}
+
 /* Write errors are reported, not swallowed. */
 static void
 test_write_error(void)
@@ -701,6 +745,7 @@ main(void)
 	test_tcp();
 	test_ipv6();
 	test_incomplete();
+	test_long_line();
 	test_write_error();
 	test_flags();
 	return T_DONE();

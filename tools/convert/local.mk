@@ -1,5 +1,6 @@
 # hoplite-convert (included from Makefile.am): traceroute collections into
-# datasets for topology research.  It shares only addr and log with src/.
+# datasets for topology research.  It shares only addr, log and arena with
+# src/.
 bin_PROGRAMS += tools/convert/hoplite-convert
 tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/main.c \
@@ -16,7 +17,7 @@ tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/report.c tools/convert/report.h \
 	tools/convert/htab.c tools/convert/htab.h \
 	tools/convert/mem.c tools/convert/mem.h \
-	tools/convert/arena.c tools/convert/arena.h \
+	src/arena.c src/arena.h \
 	src/addr.c src/addr.h src/log.c src/log.h
 tools_convert_hoplite_convert_CPPFLAGS = $(AM_CPPFLAGS) $(LIBARCHIVE_CFLAGS)
 tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) -lm

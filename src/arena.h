@@ -4,8 +4,8 @@
  * arena_end() recycles at once, so parsing one record costs no malloc and
  * no free per value.  No json_t made inside the window may outlive it.
  */
-#ifndef HOPLITE_CONVERT_ARENA_H
-#define HOPLITE_CONVERT_ARENA_H
+#ifndef HOPLITE_ARENA_H
+#define HOPLITE_ARENA_H
 
 /* Make the arena jansson's allocator (once, before any JSON is made). */
 void arena_install(void);
