@@ -1,6 +1,6 @@
 /*
  * netio: raw sockets (libnet), capture (libpcap on "any"), source address
- * selection (libdnet).
+ * selection (netroute: the kernel, confirmed by libdnet).
  */
 #include "config.h"
 

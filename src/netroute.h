@@ -1,7 +1,8 @@
 /*
- * netroute: the source address this host uses toward a destination, from
- * libdnet.  Kept in its own file because libdnet's headers and libnet's
- * cannot share a translation unit (both define icmp and addr names).
+ * netroute: the source address this host uses toward a destination (the
+ * kernel's choice, its interface confirmed by libdnet).  Kept in its own
+ * file because libdnet's headers and libnet's cannot share a translation
+ * unit (both define icmp and addr names).
  */
 #ifndef HOPLITE_NETROUTE_H
 #define HOPLITE_NETROUTE_H
