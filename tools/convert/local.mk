@@ -22,6 +22,20 @@ tools_convert_hoplite_convert_SOURCES = \
 tools_convert_hoplite_convert_CPPFLAGS = $(AM_CPPFLAGS) $(LIBARCHIVE_CFLAGS)
 tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) -lm
 
+# Replays tests/fuzz/corpus_convert through the input side (rd, rec, agg);
+# the libFuzzer build is `make fuzz`.
+CONVERT_FUZZ_SRCS = \
+	tools/convert/rd.c tools/convert/rec.c tools/convert/agg.c \
+	tools/convert/report.c tools/convert/htab.c tools/convert/mem.c \
+	tools/convert/pfx2as.c tools/convert/in.c src/arena.c src/addr.c \
+	src/log.c
+check_PROGRAMS += tests/fuzz/replay_convert
+tests_fuzz_replay_convert_SOURCES = tests/fuzz/fuzz_convert.c \
+	tests/fuzz/replay.c $(CONVERT_FUZZ_SRCS)
+tests_fuzz_replay_convert_CPPFLAGS = $(AM_CPPFLAGS) $(LIBARCHIVE_CFLAGS) \
+	-I$(top_srcdir)/tools/convert
+tests_fuzz_replay_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) -lm
+
 dist_man_MANS += man/hoplite-convert.1
 
 CONVERT_TESTS = \
