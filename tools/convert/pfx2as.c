@@ -169,7 +169,8 @@ pfx_index(struct pfxtab *t)
 	size_t n = 0, depth = 0;
 
 	pfx_cmp_bytes = t->bytes;
-	qsort(t->v, t->n, sizeof(*t->v), pfx_cmp);
+	if (t->n > 1)	/* v may still be NULL */
+		qsort(t->v, t->n, sizeof(*t->v), pfx_cmp);
 	for (size_t i = 0; i < t->n; i++)
 		if (n == 0 || pfx_cmp(&t->v[i], &t->v[n - 1]) != 0)
 			t->v[n++] = t->v[i];

@@ -409,7 +409,8 @@ rec_tracelb(struct rec *r, const json_t *t, const struct rec_opts *opt)
 	}
 	/* the first hop's slot, once per flow (or alone, with no probes) */
 	if (first != REC_NONE) {
-		qsort(fl, nfl, sizeof(*fl), rec_cmp_i64);
+		if (nfl > 1)	/* fl may still be NULL */
+			qsort(fl, nfl, sizeof(*fl), rec_cmp_i64);
 		for (k = 0; k < nfl; k++)
 			if ((k == 0 || fl[k] != fl[k - 1]) &&
 			    rec_add_slot(r, fl[k], r->firsthop, first) == -1)
@@ -529,7 +530,8 @@ rec_pairs(struct rec *r, int as, struct rec_pair **pp, size_t *np)
 		}
 	}
 	r->tmp = p;
-	qsort(p, n, sizeof(*p), rec_cmp_pair);
+	if (n > 1)	/* p may still be NULL */
+		qsort(p, n, sizeof(*p), rec_cmp_pair);
 	*pp = p;
 	*np = n;
 	return 0;
@@ -602,7 +604,8 @@ rec_finish(struct rec *r, const struct rec_opts *opt)
 
 	r->dst_addr = htab_find(&r->addr_ht, htab_hash(&r->dst,
 	    sizeof(r->dst)), &r->dst, rec_addr_eq, r);
-	qsort(r->slots, r->nslots, sizeof(*r->slots), rec_cmp_slot);
+	if (r->nslots > 1)	/* slots may still be NULL */
+		qsort(r->slots, r->nslots, sizeof(*r->slots), rec_cmp_slot);
 	for (i = 0; i < r->nslots; i++)
 		if (n == 0 || rec_cmp_slot(&r->slots[i], &r->slots[n - 1]))
 			r->slots[n++] = r->slots[i];
