@@ -8,8 +8,10 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -95,6 +97,38 @@ pseudo_sum(const struct addr_ip *src, const struct addr_ip *dst, uint8_t proto,
 
 static int sim_send(void *, int, const uint8_t *, size_t);
 static int sim_source(void *, const struct addr_ip *, struct addr_ip *);
+
+static int libevent_warnings;
+
+static void
+ev_log(int sev, const char *msg)
+{
+	if (sev >= EVENT_LOG_WARN) {
+		fprintf(stderr, "libevent: %s\n", msg);
+		libevent_warnings++;
+	}
+}
+
+void
+simnet_count_libevent_warnings(void)
+{
+	event_set_log_callback(ev_log);
+}
+
+int
+simnet_libevent_warnings(void)
+{
+	return libevent_warnings;
+}
+
+double
+simnet_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 struct event_base *
 simnet_base_new(void)

@@ -110,6 +110,11 @@ struct simnet_reply_spec {
  * tests that check delays and timeouts cannot tolerate.
  */
 struct event_base *simnet_base_new(void);
+/* Count (and print) libevent's warnings from now on; how many so far. */
+void simnet_count_libevent_warnings(void);
+int simnet_libevent_warnings(void);
+/* CLOCK_MONOTONIC in seconds. */
+double simnet_now_s(void);
 struct simnet *simnet_new(struct event_base *);
 void simnet_free(struct simnet *);
 /* The I/O operations for engine_new; then attach the engine. */

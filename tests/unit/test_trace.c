@@ -52,26 +52,6 @@ static const struct mcase cases[] = {
 };
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))
 
-static int libevent_warnings;
-
-static void
-ev_log(int sev, const char *msg)
-{
-	if (sev >= EVENT_LOG_WARN) {
-		fprintf(stderr, "libevent: %s\n", msg);
-		libevent_warnings++;
-	}
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Destination n of a family, as text. */
 static const char *
 dst_name(int family, unsigned n)
@@ -107,7 +87,7 @@ job_done(struct trace *t, void *arg)
 	const struct trace_result *r = trace_result(t);
 
 	j->ndone++;
-	j->t_done = now_s();
+	j->t_done = simnet_now_s();
 	j->stop = r->stop_reason;
 	j->stop_data = r->stop_data;
 	j->hop_count = r->hop_count;
@@ -132,7 +112,7 @@ job_start(struct tenv *e, const struct trace_conf *c, const char *dst)
 	if ((j->t = trace_new(e->eng, c, &a, job_done, j)) == NULL)
 		abort();
 	e->active++;
-	j->t_start = now_s();
+	j->t_start = simnet_now_s();
 	trace_start(j->t);
 	return j;
 }
@@ -1027,7 +1007,7 @@ test_many(void)
 		if (i % 5 == 0)
 			d[i]->silent[2] = 1;
 	}
-	t0 = now_s();
+	t0 = simnet_now_s();
 	for (unsigned i = 0; i < N; i++) {
 		const struct mcase *mc = &cases[i % NCASES];
 		struct trace_conf c;
@@ -1039,7 +1019,7 @@ test_many(void)
 		j[i] = job_start(&e, &c, dst_name(mc->family, 100 + i));
 	}
 	T_EQ_INT(simnet_run(e.sn, RUN_LIMIT_MS), 0);
-	fprintf(stderr, "  done in %.3f s, %zu probes\n", now_s() - t0,
+	fprintf(stderr, "  done in %.3f s, %zu probes\n", simnet_now_s() - t0,
 	    simnet_nprobes(e.sn));
 	for (unsigned i = 0; i < N; i++) {
 		const struct trace_result *r = trace_result(j[i]->t);
@@ -1089,7 +1069,7 @@ test_conf(void)
 int
 main(void)
 {
-	event_set_log_callback(ev_log);
+	simnet_count_libevent_warnings();
 	test_conf();
 	for (size_t i = 0; i < NCASES; i++) {
 		const struct mcase *mc = &cases[i];
@@ -1111,6 +1091,6 @@ main(void)
 		test_free_in_done(mc);
 	}
 	test_many();
-	T_EQ_INT(libevent_warnings, 0);
+	T_EQ_INT(simnet_libevent_warnings(), 0);
 	return T_DONE();
 }
