@@ -624,27 +624,6 @@ def nobody_binary(L, node, path, wd):
     return copy
 
 
-def check_dropped(ck, st, label):
-    """Uid/Gid nobody, no capabilities, NoNewPrivs 1 (a /proc status)."""
-    nb = pwd.getpwnam("nobody")
-    if not ck.ok(st is not None, label + ": process seen running"):
-        return
-    ck.note("%s: %s" % (label, ", ".join(
-        "%s %s" % (k, " ".join(st.get(k, "?").split()))
-        for k in ("Uid", "Gid", "Groups", "CapEff", "CapPrm", "CapInh",
-                  "CapAmb", "NoNewPrivs"))))
-    u, g = str(nb.pw_uid), str(nb.pw_gid)
-    ck.eq(st.get("Uid", "").split(), [u] * 4, label + ": Uid (r/e/s/fs) nobody")
-    ck.eq(st.get("Gid", "").split(), [g] * 4,
-          label + ": Gid (r/e/s/fs) nobody's")
-    ck.ok(set(st.get("Groups", "").split()) <= {g},
-          label + ": no supplementary group but nobody's",
-          "Groups: %r" % st.get("Groups"))
-    for cap in ("CapEff", "CapPrm", "CapAmb"):
-        ck.eq(int(st.get(cap, "1").strip(), 16), 0, label + ": %s is 0" % cap)
-    ck.eq(st.get("NoNewPrivs", "").strip(), "1", label + ": NoNewPrivs 1")
-
-
 def wait_dropped(d, timeout=10.0):
     """Poll /proc until hoplited runs as nobody with no effective
     capabilities (then once more); the last status seen."""

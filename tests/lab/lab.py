@@ -23,6 +23,7 @@ import atexit
 import ipaddress
 import json
 import os
+import pwd
 import select
 import shutil
 import signal
@@ -877,6 +878,29 @@ def _ts(d):
     return d.get("sec", 0) + d.get("usec", 0) / 1e6
 
 
+def check_dropped(ck, st, label):
+    """A /proc status (dict) of a process that dropped root: uid and gid
+    nobody, no supplementary group but nobody's, no capabilities,
+    NoNewPrivs 1."""
+    nobody = pwd.getpwnam("nobody")
+    if not ck.ok(st is not None, label + ": process seen running"):
+        return
+    ck.note("%s: %s" % (label, ", ".join(
+        "%s %s" % (k, " ".join(st.get(k, "?").split()))
+        for k in ("Uid", "Gid", "Groups", "CapEff", "CapPrm", "CapInh",
+                  "CapAmb", "NoNewPrivs"))))
+    u, g = str(nobody.pw_uid), str(nobody.pw_gid)
+    ck.eq(st.get("Uid", "").split(), [u] * 4, label + ": Uid (r/e/s/fs) nobody")
+    ck.eq(st.get("Gid", "").split(), [g] * 4, label + ": Gid (r/e/s/fs) nobody's")
+    # setgroups(1, &gid) the OpenBSD way, or no groups at all
+    ck.ok(set(st.get("Groups", "").split()) <= {g},
+          label + ": no supplementary group but nobody's",
+          "Groups: %r" % st.get("Groups"))
+    for cap in ("CapEff", "CapPrm", "CapAmb", "CapInh"):
+        ck.eq(int(st.get(cap, "1").strip(), 16), 0, label + ": %s is 0" % cap)
+    ck.eq(st.get("NoNewPrivs", "").strip(), "1", label + ": NoNewPrivs 1")
+
+
 def check_trace(ck, lab, tr, src, dst, method, family, run=None,
                 stop="COMPLETED", first=1, attempts=2, max_rtt=1000.0,
                 label=""):
@@ -1192,3 +1216,4 @@ if __name__ == "__main__":
         _probe_main(sys.argv[2:])
     else:
         _selftest()
+

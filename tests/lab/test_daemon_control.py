@@ -63,7 +63,7 @@ def part_a(ck, L, t, wd, lo4, lo6):
     d = daemon.Daemon(L, t.src, wd, ["--user", "nobody"], name="a")
     d.start()
     ck.note("(a) hoplited pid %d: %s" % (d.pid, " ".join(d.argv)))
-    daemon.check_dropped(ck, daemon.wait_dropped(d), "(a) root --user nobody")
+    lab.check_dropped(ck, daemon.wait_dropped(d), "(a) root --user nobody")
     st = os.stat(d.output)
     ck.eq((st.st_uid, st.st_gid), (NOBODY.pw_uid, NOBODY.pw_gid),
           "(a) output root owned by nobody")
@@ -329,7 +329,7 @@ def part_b(ck, L, t, wd):
     except lab.LabError as e:
         ck.ok(False, label + ": starts", str(e))
         return
-    daemon.check_dropped(ck, daemon.wait_dropped(d), label)
+    lab.check_dropped(ck, daemon.wait_dropped(d), label)
     with d.control() as c:
         r = c.request({"uuid": "nb-1", "ip": t.dst6})
         ck.eq(r, {"uuid": "nb-1", "status": "queued"}, label + ": queued")

@@ -153,7 +153,7 @@ def part_b(ck, L, t, wd, lo4):
     d = daemon.Daemon(L, t.src, wd, [], name="b")
     d.start()
     out = d.output
-    daemon.check_dropped(ck, daemon.wait_dropped(d), "(b)")
+    lab.check_dropped(ck, daemon.wait_dropped(d), "(b)")
     for y in utc_years():
         with open(os.path.join(out, y), "w") as f:
             f.write("in the way\n")

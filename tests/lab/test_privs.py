@@ -57,25 +57,6 @@ def wait_dropped(p, uid, timeout=15.0):
     return last
 
 
-def check_dropped(ck, st, label):
-    if not ck.ok(st is not None, label + ": process seen running"):
-        return
-    ck.note("%s: %s" % (label, ", ".join(
-        "%s %s" % (k, " ".join(st.get(k, "?").split()))
-        for k in ("Uid", "Gid", "Groups", "CapEff", "CapPrm", "CapInh",
-                  "CapAmb", "NoNewPrivs"))))
-    u, g = str(NOBODY.pw_uid), str(NOBODY.pw_gid)
-    ck.eq(st.get("Uid", "").split(), [u] * 4, label + ": Uid (r/e/s/fs) nobody")
-    ck.eq(st.get("Gid", "").split(), [g] * 4, label + ": Gid (r/e/s/fs) nobody's")
-    # setgroups(1, &gid) the OpenBSD way, or no groups at all
-    ck.ok(set(st.get("Groups", "").split()) <= {g},
-          label + ": no supplementary group but nobody's",
-          "Groups: %r" % st.get("Groups"))
-    for cap in ("CapEff", "CapPrm", "CapAmb", "CapInh"):
-        ck.eq(int(st.get(cap, "1").strip(), 16), 0, label + ": %s is 0" % cap)
-    ck.eq(st.get("NoNewPrivs", "").strip(), "1", label + ": NoNewPrivs 1")
-
-
 def nobody_can_exec(L, node, path):
     p = L.run(node, AS_NOBODY + ["test", "-x", path], timeout=10)
     return p.returncode == 0
@@ -116,7 +97,7 @@ def main():
                                  ([], "root, default user")):
                 p = L.popen(t.src, [hoplite] + slow[:1] + extra + slow[1:])
                 st = wait_dropped(p, NOBODY.pw_uid)
-                check_dropped(ck, st, label)
+                lab.check_dropped(ck, st, label)
                 try:
                     out, err = p.communicate(timeout=60)
                 except Exception:
@@ -147,7 +128,7 @@ def main():
                 lab.check_trace(ck, L, tr, t.src, tr["dst"], "icmp-paris",
                                 lab.family_of(tr["dst"]), label=label)
             p = L.popen(t.src, rcmd + slow)
-            check_dropped(ck, wait_dropped(p, NOBODY.pw_uid),
+            lab.check_dropped(ck, wait_dropped(p, NOBODY.pw_uid),
                           label + " (while tracing)")
             try:
                 p.communicate(timeout=60)
