@@ -130,6 +130,43 @@ simnet_now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+long long
+simnet_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void
+tick(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+struct event *
+simnet_ticker(struct event_base *base)
+{
+	struct timeval tv = { 0, 5000 };
+	struct event *ev;
+
+	if ((ev = event_new(base, -1, EV_PERSIST, tick, NULL)) == NULL ||
+	    event_add(ev, &tv) == -1)
+		abort();
+	return ev;
+}
+
+void
+simnet_loop_for(struct event_base *base, unsigned ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
 struct event_base *
 simnet_base_new(void)
 {
@@ -800,12 +837,7 @@ simnet_stop(struct simnet *sn)
 void
 simnet_run_for(struct simnet *sn, unsigned ms)
 {
-	struct timeval tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	event_base_loopexit(sn->base, &tv);
-	event_base_dispatch(sn->base);
+	simnet_loop_for(sn->base, ms);
 }
 
 struct engine *

@@ -113,8 +113,16 @@ struct event_base *simnet_base_new(void);
 /* Count (and print) libevent's warnings from now on; how many so far. */
 void simnet_count_libevent_warnings(void);
 int simnet_libevent_warnings(void);
-/* CLOCK_MONOTONIC in seconds. */
+/* CLOCK_MONOTONIC in seconds, and in milliseconds. */
 double simnet_now_s(void);
+long long simnet_now_ms(void);
+/*
+ * For tests of other event-driven modules: a timer that wakes the loop
+ * every 5 ms (so loops run with EVLOOP_ONCE can watch the clock; free it
+ * with event_free), and running any loop for ms milliseconds.
+ */
+struct event *simnet_ticker(struct event_base *);
+void simnet_loop_for(struct event_base *, unsigned ms);
 struct simnet *simnet_new(struct event_base *);
 void simnet_free(struct simnet *);
 /* The I/O operations for engine_new; then attach the engine. */

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "ctl.h"
+#include "simnet.h"
 #include "t.h"
 
 static const char *const methods_msg =
@@ -230,29 +231,6 @@ handler(const struct ctl_request *req, const char **status,
 
 static struct event_base *base;
 
-static void
-tick(evutil_socket_t fd, short what, void *arg)
-{
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void
-run_for(int ms)
-{
-	long long end = now_ms() + ms;
-
-	while (now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-}
-
 static int
 connect_to(const char *path)
 {
@@ -304,12 +282,12 @@ replies(int fd, int lines, int *eof)
 	static char buf[65536];
 	size_t got = 0;
 	int seen = 0;
-	long long end = now_ms() + 2000;
+	long long end = simnet_now_ms() + 2000;
 
 	if (eof != NULL)
 		*eof = 0;
 	buf[0] = '\0';
-	while (seen < lines && now_ms() < end) {
+	while (seen < lines && simnet_now_ms() < end) {
 		ssize_t n = -1;
 
 		event_base_loop(base, EVLOOP_ONCE);
@@ -336,10 +314,10 @@ replies(int fd, int lines, int *eof)
 static int
 closed_by_server(int fd, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = simnet_now_ms() + ms;
 	char c;
 
-	while (now_ms() < end) {
+	while (simnet_now_ms() < end) {
 		ssize_t n;
 
 		event_base_loop(base, EVLOOP_ONCE);
@@ -420,7 +398,7 @@ test_conversation(const char *path, struct stub *stub,
 
 	/* A request split across writes. */
 	puts_(fd, "{\"uuid\":\"s1\",");
-	run_for(20);
+	simnet_loop_for(base, 20);
 	puts_(fd, "\"ip\":\"192.0.2.1\"}\n");
 	T_EQ_STR(replies(fd, 1, NULL), "{\"uuid\":\"s1\",\"status\":\"queued\"}");
 
@@ -440,7 +418,7 @@ test_conversation(const char *path, struct stub *stub,
 	T_EQ_STR(replies(fd, 1, NULL),
 	    "{\"uuid\":\"\",\"error\":\"line too long\"}");
 	put(fd, big, 2 * CTL_LINE_MAX);
-	run_for(20);
+	simnet_loop_for(base, 20);
 	puts_(fd, "still the long line\n" GOOD("o2") "\n");
 	T_EQ_STR(replies(fd, 1, NULL), "{\"uuid\":\"o2\",\"status\":\"queued\"}");
 	/* Exactly CTL_LINE_MAX bytes is not too long. */
@@ -478,7 +456,7 @@ test_many(const char *path, struct ctl_server *srv)
 		fds[i] = connect_to(path);
 		T_CHECK(fds[i] >= 0);
 	}
-	run_for(50);
+	simnet_loop_for(base, 50);
 	T_EQ_INT(st->connections, conns0 + CTL_CONN_MAX);
 	/* One too many: told so, and closed. */
 	extra = connect_to(path);
@@ -506,7 +484,7 @@ test_many(const char *path, struct ctl_server *srv)
 	/* Freed slots are reusable. */
 	close(fds[0]);
 	close(fds[1]);
-	run_for(50);
+	simnet_loop_for(base, 50);
 	extra = connect_to(path);
 	puts_(extra, GOOD("again") "\n");
 	T_EQ_STR(replies(extra, 1, &eof),
@@ -515,7 +493,7 @@ test_many(const char *path, struct ctl_server *srv)
 	close(extra);
 	for (int i = 2; i < CTL_CONN_MAX; i++)
 		close(fds[i]);
-	run_for(50);
+	simnet_loop_for(base, 50);
 }
 
 /* A client that sends and never reads is dropped; others are not hurt. */
@@ -527,7 +505,7 @@ test_no_reader(const char *path, struct ctl_server *srv)
 	char uuid[CTL_UUID_MAX + 1], line[CTL_UUID_MAX + 64];
 	size_t len;
 	int fd, ok, fl;
-	long long end = now_ms() + 10000;
+	long long end = simnet_now_ms() + 10000;
 
 	memset(uuid, 'r', CTL_UUID_MAX);
 	uuid[CTL_UUID_MAX] = '\0';
@@ -536,7 +514,7 @@ test_no_reader(const char *path, struct ctl_server *srv)
 	fd = connect_to(path);
 	fl = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	while (st->dropped == dropped0 && now_ms() < end) {
+	while (st->dropped == dropped0 && simnet_now_ms() < end) {
 		for (int i = 0; i < 64; i++)
 			if (send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len)
 				break;
@@ -596,10 +574,10 @@ child_result(struct child ch)
 	static char buf[1024];
 	size_t got = 0;
 	int status;
-	long long end = now_ms() + 5000;
+	long long end = simnet_now_ms() + 5000;
 
 	while (waitpid(ch.pid, &status, WNOHANG) == 0) {
-		if (now_ms() > end) {
+		if (simnet_now_ms() > end) {
 			kill(ch.pid, SIGKILL);
 			waitpid(ch.pid, &status, 0);
 			break;
@@ -657,10 +635,10 @@ test_submit(const char *dir, const char *path, struct stub *stub)
 	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	T_EQ_INT(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	T_EQ_INT(listen(lfd, 4), 0);
-	t0 = now_ms();
+	t0 = simnet_now_ms();
 	T_EQ_INT(ctl_submit(other, GOOD("x"), reply, sizeof(reply), 200, err,
 	    sizeof(err)), -1);
-	T_CHECK(now_ms() - t0 >= 190 && now_ms() - t0 < 1000);
+	T_CHECK(simnet_now_ms() - t0 >= 190 && simnet_now_ms() - t0 < 1000);
 	T_EQ_STR(err, "no reply within 200 ms");
 	/* That connection still waits in the backlog: take it away. */
 	fd = accept(lfd, NULL, NULL);
@@ -804,7 +782,7 @@ test_stop(const char *path, struct stub *stub)
 	srv = ctl_server_open(base, path, handler, stub, err, sizeof(err));
 	a = connect_to(path);
 	puts_(a, "{\"uuid\":");
-	run_for(20);
+	simnet_loop_for(base, 20);
 	ctl_server_free(srv);
 	T_CHECK(closed_by_server(a, 1000));
 	close(a);
@@ -817,7 +795,6 @@ main(void)
 	struct stub stub;
 	struct ctl_server *srv;
 	struct event *tk;
-	struct timeval tv = { 0, 5000 };
 	struct stat st;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -826,8 +803,7 @@ main(void)
 	T_CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/control.sock", dir);
 	base = event_base_new();
-	tk = event_new(base, -1, EV_PERSIST, tick, NULL);
-	event_add(tk, &tv);
+	tk = simnet_ticker(base);
 	memset(&stub, 0, sizeof(stub));
 
 	test_open_errors(dir, path, &stub);

@@ -19,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "simnet.h"
 #include "tcpinfo.h"
 #include "t.h"
 
@@ -344,39 +345,16 @@ record(const struct tcpinfo_event *ev, void *arg)
 	r->n++;
 }
 
-static void
-tick(evutil_socket_t fd, short what, void *arg)
-{
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Runs the loop until *p reaches want (or ms passes); returns *p >= want. */
 static int
 run_until(struct event_base *base, const volatile uint64_t *p, uint64_t want,
     int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = simnet_now_ms() + ms;
 
-	while (*p < want && now_ms() < end)
+	while (*p < want && simnet_now_ms() < end)
 		event_base_loop(base, EVLOOP_ONCE);
 	return *p >= want;
-}
-
-static void
-run_for(struct event_base *base, int ms)
-{
-	long long end = now_ms() + ms;
-
-	while (now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
 }
 
 static int
@@ -436,7 +414,6 @@ test_client(void)
 	char dir[] = "/tmp/hoplite-test-tcpinfo-XXXXXX", path[256];
 	struct event_base *base;
 	struct event *tk;
-	struct timeval tv = { 0, 5000 };
 	struct tcpinfo_client *c;
 	const struct tcpinfo_stats *st;
 	struct rec *r;
@@ -449,8 +426,7 @@ test_client(void)
 	r = calloc(1, sizeof(*r));
 	base = event_base_new();
 	/* The loop wakes up regularly so run_until can watch the clock. */
-	tk = event_new(base, -1, EV_PERSIST, tick, NULL);
-	event_add(tk, &tv);
+	tk = simnet_ticker(base);
 
 	/* A path too long for sockaddr_un. */
 	{
@@ -487,10 +463,10 @@ test_client(void)
 	T_EQ_INT(r->ev[0].sport, 443);
 	expect_addr(&r->ev[0].dst, "198.51.100.23");
 	put(fd, CLOSE_LINE, 20);
-	run_for(base, 30);
+	simnet_loop_for(base, 30);
 	T_EQ_INT(r->n, 1);
 	put(fd, &CLOSE_LINE[20], strlen(CLOSE_LINE) - 20);
-	run_for(base, 30);
+	simnet_loop_for(base, 30);
 	T_EQ_INT(r->n, 1);
 	puts_(fd, "\n");
 	T_CHECK(run_until(base, &st->events, 2, 2000));
@@ -505,7 +481,7 @@ test_client(void)
 	put(fd, big, 10 * 1024);
 	T_CHECK(run_until(base, &st->oversize, 1, 2000));
 	put(fd, big, 10 * 1024);
-	run_for(base, 30);
+	simnet_loop_for(base, 30);
 	T_EQ_INT(st->oversize, 1);
 	puts_(fd, "still the same line\n" OPEN_LINE "\n" CLOSE_LINE "\n");
 	T_CHECK(run_until(base, &st->events, 4, 2000));
@@ -578,7 +554,7 @@ test_client(void)
 
 	/* Freed while connected, with a line half read. */
 	puts_(fd, "{\"Event\":1,");
-	run_for(base, 20);
+	simnet_loop_for(base, 20);
 	tcpinfo_client_free(c);
 	close(fd);
 	close(lfd);
