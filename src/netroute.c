@@ -44,7 +44,7 @@ struct netroute {
 	intf_t *intf;
 	int fd4, fd6;			/* UDP sockets the kernel picks sources on */
 	struct netroute_known known[NETROUTE_KNOWN];
-	unsigned next;			/* slot replaced next when all are used */
+	unsigned next;			/* the slot a new address takes */
 };
 
 struct netroute *
@@ -134,10 +134,9 @@ dnet_confirm(struct netroute *n, int family, const void *src)
 int
 netroute_source(struct netroute *n, int family, const void *dst, void *src)
 {
-	struct netroute_known *k, *slot = NULL;
+	struct netroute_known *k = NULL;
 	struct timespec ts;
 	size_t alen = family == AF_INET ? 4 : 16;
-	unsigned i;
 	int r;
 
 	if (family != AF_INET && family != AF_INET6) {
@@ -147,33 +146,26 @@ netroute_source(struct netroute *n, int family, const void *dst, void *src)
 	if (kernel_source(n, family, dst, src) == -1)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	for (i = 0; i < NETROUTE_KNOWN; i++) {
-		k = &n->known[i];
-		if (k->family == family && memcmp(k->src, src, alen) == 0) {
-			if (ts.tv_sec - k->confirmed < NETROUTE_CONFIRM_S)
-				return 0;
-			slot = k;
-			break;
-		}
-		if (k->family == 0 && slot == NULL)
-			slot = k;
-	}
+	for (unsigned i = 0; i < NETROUTE_KNOWN && k == NULL; i++)
+		if (n->known[i].family == family &&
+		    memcmp(n->known[i].src, src, alen) == 0)
+			k = &n->known[i];
+	if (k != NULL && ts.tv_sec - k->confirmed < NETROUTE_CONFIRM_S)
+		return 0;
+	/* Unknown, or known too long ago: ask libdnet (again). */
 	if ((r = dnet_confirm(n, family, src)) != 1) {
 		if (r == 0)
 			errno = EADDRNOTAVAIL;
-		if (slot != NULL && slot->family == family &&
-		    memcmp(slot->src, src, alen) == 0)
-			slot->family = 0;
 		return -1;
 	}
-	if (slot == NULL) {
-		slot = &n->known[n->next];
+	if (k == NULL) {
+		k = &n->known[n->next];
 		n->next = (n->next + 1) % NETROUTE_KNOWN;
+		k->family = family;
+		memset(k->src, 0, sizeof(k->src));
+		memcpy(k->src, src, alen);
 	}
-	slot->family = family;
-	memset(slot->src, 0, sizeof(slot->src));
-	memcpy(slot->src, src, alen);
-	slot->confirmed = ts.tv_sec;
+	k->confirmed = ts.tv_sec;
 	return 0;
 }
 
