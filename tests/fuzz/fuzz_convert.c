@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "agg.h"
-#include "arena.h"
+#include "util/arena.h"
 #include "rd.h"
 #include "rec.h"
 #include "report.h"

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
-#include "tcpinfo.h"
+#include "daemon/ctl.h"
+#include "daemon/tcpinfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "pkt.h"
+#include "probe/pkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -16,7 +16,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
-#include "pkt.h"
+#include "probe/pkt.h"
 #include "simnet.h"
 
 #define SIMNET_MAX_PKT	2048

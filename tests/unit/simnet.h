@@ -17,8 +17,8 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include "addr.h"
-#include "engine.h"
+#include "util/addr.h"
+#include "probe/engine.h"
 
 #define SIMNET_MAX_TTL	64	/* hops a topology can describe */
 

@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "addr.h"
+#include "util/addr.h"
 #include "t.h"
 
 /* Parse s, print it back, and expect `want` (the canonical form). */

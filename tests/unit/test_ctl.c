@@ -22,7 +22,7 @@
 
 #include <event2/event.h>
 
-#include "ctl.h"
+#include "daemon/ctl.h"
 #include "simnet.h"
 #include "t.h"
 

@@ -12,8 +12,8 @@
 
 #include <event2/event.h>
 
-#include "engine.h"
-#include "pkt.h"
+#include "probe/engine.h"
+#include "probe/pkt.h"
 #include "simnet.h"
 #include "t.h"
 

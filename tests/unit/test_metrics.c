@@ -15,7 +15,7 @@
 
 #include <event2/event.h>
 
-#include "metrics.h"
+#include "daemon/metrics.h"
 #include "t.h"
 
 static const double tbuckets[] = { 0.5, 1, 2.5 };

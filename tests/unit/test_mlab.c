@@ -14,8 +14,8 @@
 
 #include <jansson.h>
 
-#include "mlab.h"
-#include "out.h"
+#include "daemon/mlab.h"
+#include "output/out.h"
 #include "t.h"
 
 #define UUID1	"ndt-plh7v_1566691298_00000000000ABCDE"

@@ -11,12 +11,12 @@
 
 #include <jansson.h>
 
-#include "addr.h"
-#include "arena.h"
-#include "out.h"
-#include "pkt.h"
+#include "util/addr.h"
+#include "util/arena.h"
+#include "output/out.h"
+#include "probe/pkt.h"
 #include "t.h"
-#include "trace.h"
+#include "measure/trace.h"
 
 /* Methods as the tables in pkt_*.c describe them; output reads only these. */
 static const struct pkt_method m_icmp = {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "t.h"
-#include "pkt.h"
+#include "probe/pkt.h"
 
 #define NFLOWS 64
 #define MAXTTL 32

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "t.h"
-#include "pkt.h"
+#include "probe/pkt.h"
 
 /* icmp_sum 0xdaa8, flow label 0xdab2d */
 static const char g_icmp4[] =

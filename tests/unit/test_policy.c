@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
-#include "policy.h"
+#include "util/addr.h"
+#include "daemon/policy.h"
 #include "t.h"
 
 struct vcase {

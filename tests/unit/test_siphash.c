@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "siphash.h"
+#include "probe/siphash.h"
 #include "t.h"
 
 /*

@@ -20,7 +20,7 @@
 #include <event2/event.h>
 
 #include "simnet.h"
-#include "tcpinfo.h"
+#include "daemon/tcpinfo.h"
 #include "t.h"
 
 #define OPEN_LINE							\

@@ -12,10 +12,10 @@
 
 #include <event2/event.h>
 
-#include "engine.h"
-#include "pkt.h"
+#include "probe/engine.h"
+#include "probe/pkt.h"
 #include "simnet.h"
-#include "trace.h"
+#include "measure/trace.h"
 #include "t.h"
 
 #define RUN_LIMIT_MS	8000

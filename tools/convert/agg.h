@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "util/addr.h"
 #include "htab.h"
 
 #define AGG_NONE UINT32_MAX

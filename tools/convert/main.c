@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "agg.h"
-#include "arena.h"
+#include "util/arena.h"
 #include "fmt.h"
-#include "log.h"
+#include "util/log.h"
 #include "merge.h"
 #include "pfx2as.h"
 #include "rd.h"

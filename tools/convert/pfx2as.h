@@ -7,7 +7,7 @@
 #ifndef HOPLITE_CONVERT_PFX2AS_H
 #define HOPLITE_CONVERT_PFX2AS_H
 
-#include "addr.h"
+#include "util/addr.h"
 
 struct pfx2as;
 

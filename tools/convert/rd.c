@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "util/arena.h"
 #include "mem.h"
 #include "rd.h"
 #include "report.h"

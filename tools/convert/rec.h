@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "addr.h"
+#include "util/addr.h"
 #include "htab.h"
 #include "rd.h"
 

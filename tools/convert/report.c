@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "report.h"
 
 #define REPORT_KEEP 5 /* places kept per reason for the summary */

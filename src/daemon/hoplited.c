@@ -1,0 +1,619 @@
+/*
+ * hoplited: a Paris traceroute to each test's client, written beside the
+ * test's UUID.  Triggered by tcp-info's event socket or a control socket.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon/ctl.h"
+#include "probe/engine.h"
+#include "util/log.h"
+#include "daemon/metrics.h"
+#include "probe/netio.h"
+#include "util/opt.h"
+#include "daemon/policy.h"
+#include "util/priv.h"
+#include "daemon/sched.h"
+#include "daemon/tcpinfo.h"
+#include "daemon/trigger.h"
+
+#define MAX_ARGS	512
+
+enum {
+	O_EVENTSOCKET = 256, O_CONTROL, O_OUTPUT, O_LOCAL_IP, O_ALLOW,
+	O_CACHE_WINDOW, O_CACHE_MAX, O_MAX_INFLIGHT, O_QUEUE, O_PPS,
+	O_DEADLINE, O_METHOD, O_TEST_FLOW, O_FLOWID, O_ATTEMPTS, O_WAIT,
+	O_GAP_LIMIT, O_MAX_TTL, O_ANONYMIZE, O_METRICS, O_USER, O_HOSTNAME,
+	O_OPEN_TIMEOUT, O_GRACE, O_VERBOSE, O_VERSION, O_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "eventsocket", required_argument, NULL, O_EVENTSOCKET },
+	{ "control", required_argument, NULL, O_CONTROL },
+	{ "output", required_argument, NULL, O_OUTPUT },
+	{ "local-ip", required_argument, NULL, O_LOCAL_IP },
+	{ "allow", required_argument, NULL, O_ALLOW },
+	{ "cache-window", required_argument, NULL, O_CACHE_WINDOW },
+	{ "cache-max", required_argument, NULL, O_CACHE_MAX },
+	{ "max-inflight", required_argument, NULL, O_MAX_INFLIGHT },
+	{ "queue", required_argument, NULL, O_QUEUE },
+	{ "pps", required_argument, NULL, O_PPS },
+	{ "deadline", required_argument, NULL, O_DEADLINE },
+	{ "method", required_argument, NULL, O_METHOD },
+	{ "test-flow", no_argument, NULL, O_TEST_FLOW },
+	{ "flowid", required_argument, NULL, O_FLOWID },
+	{ "attempts", required_argument, NULL, O_ATTEMPTS },
+	{ "wait", required_argument, NULL, O_WAIT },
+	{ "gap-limit", required_argument, NULL, O_GAP_LIMIT },
+	{ "max-ttl", required_argument, NULL, O_MAX_TTL },
+	{ "anonymize", required_argument, NULL, O_ANONYMIZE },
+	{ "metrics", required_argument, NULL, O_METRICS },
+	{ "user", required_argument, NULL, O_USER },
+	{ "hostname", required_argument, NULL, O_HOSTNAME },
+	{ "open-timeout", required_argument, NULL, O_OPEN_TIMEOUT },
+	{ "grace", required_argument, NULL, O_GRACE },
+	{ "verbose", no_argument, NULL, O_VERBOSE },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Options that may be given several times (the environment separates
+ * values with commas or spaces). */
+static int
+repeatable(int val)
+{
+	return val == O_LOCAL_IP || val == O_ALLOW;
+}
+
+struct daemon {
+	struct event_base *base;
+	struct sched_conf sc;
+	const char *eventsocket, *control, *metrics_addr, *user;
+	char *locals[128], *allows[256];
+	size_t nlocals, nallows;
+	unsigned pps, open_timeout, grace;
+	int verbose;
+
+	struct netio *nio;
+	struct engine *eng;
+	struct policy *policy;
+	struct metrics *metrics;
+	struct sched *sched;
+	struct trigger *trigger;
+	struct tcpinfo_client *tcpinfo;
+	struct ctl_server *ctl;
+	struct metric *m_engine, *m_evsock, *m_evsock_up, *m_ctl, *m_capdrops;
+	int stopping;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: hoplited --output DIR [--eventsocket PATH] [--control PATH] [options]\n"
+	    "Traces the path to each test's client and writes it beside the test's UUID.\n"
+	    "\n"
+	    "Triggers (at least one):\n"
+	    "  --eventsocket PATH   tcp-info's event socket (reconnects forever)\n"
+	    "  --control PATH       control socket: one JSON request per line\n"
+	    "Output:\n"
+	    "  --output DIR         root of DIR/YYYY/MM/DD/<time>_<UUID>.jsonl (created)\n"
+	    "  --hostname NAME      host name in the files (this host's)\n"
+	    "  --anonymize MODE     none (default) or netblock (zero the client's /24, /48)\n"
+	    "Policy and bounds:\n"
+	    "  --allow CIDR         trace this range although reserved/private (repeatable)\n"
+	    "  --local-ip ADDR      also a local address, e.g. a load balancer's (repeatable)\n"
+	    "  --cache-window S     one trace per client IP per S seconds (600; 0 = off)\n"
+	    "  --cache-max N        results kept for the cache (10000)\n"
+	    "  --max-inflight N     traces at once (64)\n"
+	    "  --queue N            requests waiting for a slot (1024)\n"
+	    "  --pps N              probes per second, all traces together (1000)\n"
+	    "  --deadline S         halt a trace running longer than S seconds (60)\n"
+	    "  --open-timeout S     forget a tcp-info Open with no Close after S s (3600)\n"
+	    "  --grace S            on SIGTERM, let traces finish for S seconds (5)\n"
+	    "Tracing:\n"
+	    "  --method M           icmp-paris (default), udp-paris, tcp-paris, tcp-ack-paris\n"
+	    "  --test-flow          trace the test's own flow: tcp-ack-paris, the test's ports\n"
+	    "  --flowid N           Paris flow id (0)\n"
+	    "  --attempts N  --wait MS  --gap-limit N  --max-ttl N   as in hoplite(1)\n"
+	    "Operation:\n"
+	    "  --metrics ADDR:PORT  Prometheus metrics at /metrics\n"
+	    "  --user NAME          user to run as after opening sockets (nobody)\n"
+	    "  -v, --verbose        more logging (repeatable)\n"
+	    "  -V, --version, -h, --help\n"
+	    "\n"
+	    "Every option can also be set in the environment: --output as HOPLITED_OUTPUT,\n"
+	    "--max-inflight as HOPLITED_MAX_INFLIGHT, and so on (flags: 1/true/yes).\n"
+	    "Command-line options override the environment.  See hoplited(8).\n");
+}
+
+static void
+bad(const char *opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "hoplited: --%s '%s': %s\n", opt, arg, why);
+	exit(2);
+}
+
+static long long
+num(const char *opt, const char *arg, long long min, long long max)
+{
+	char err[128];
+	long long v;
+
+	if (opt_num(arg, min, max, &v, err, sizeof(err)) == -1)
+		bad(opt, arg, err);
+	return v;
+}
+
+/* HOPLITED_MAX_INFLIGHT=8 -> "--max-inflight=8", before argv's own. */
+static int
+env_args(char **out, int max)
+{
+	int n = 0;
+
+	for (const struct option *o = longopts; o->name != NULL; o++) {
+		char var[64], *val, *copy, *tok, *save = NULL;
+		size_t i;
+
+		if (o->val == O_VERSION || o->val == O_HELP)
+			continue;
+		snprintf(var, sizeof(var), "HOPLITED_%s", o->name);
+		for (i = 0; var[i] != '\0'; i++)
+			var[i] = var[i] == '-' ? '_' : (char)toupper((unsigned char)var[i]);
+		if ((val = getenv(var)) == NULL || *val == '\0')
+			continue;
+		if (o->has_arg == no_argument) {
+			if (strcmp(val, "1") == 0 || strcasecmp(val, "true") == 0 ||
+			    strcasecmp(val, "yes") == 0) {
+				if (n >= max)
+					fatalx("too many settings in the environment");
+				if (asprintf(&out[n++], "--%s", o->name) == -1)
+					fatalx("out of memory");
+			} else if (strcmp(val, "0") != 0 && strcasecmp(val, "false") != 0 &&
+			    strcasecmp(val, "no") != 0) {
+				fprintf(stderr, "hoplited: %s '%s': must be 1/true/yes "
+				    "or 0/false/no\n", var, val);
+				exit(2);
+			}
+			continue;
+		}
+		if ((copy = strdup(val)) == NULL)
+			fatalx("out of memory");
+		for (tok = strtok_r(copy, repeatable(o->val) ? ", \t" : "", &save);
+		    tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+			if (n >= max)
+				fatalx("too many settings in the environment");
+			if (asprintf(&out[n++], "--%s=%s", o->name, tok) == -1)
+				fatalx("out of memory");
+			if (!repeatable(o->val))
+				break;
+		}
+		free(copy);
+	}
+	return n;
+}
+
+static void
+parse_args(struct daemon *d, int argc, char **argv)
+{
+	static char *args[MAX_ARGS];
+	char err[256];
+	int n = 0, ch;
+
+	args[n++] = argv[0];
+	n += env_args(args + n, MAX_ARGS - argc - 1);
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+
+	optind = 1;
+	while ((ch = getopt_long(n, args, "vVh", longopts, NULL)) != -1) {
+		const char *name = NULL;
+
+		for (const struct option *o = longopts; o->name != NULL; o++)
+			if (o->val == ch)
+				name = o->name;
+		switch (ch) {
+		case O_EVENTSOCKET:
+			d->eventsocket = optarg;
+			break;
+		case O_CONTROL:
+			d->control = optarg;
+			break;
+		case O_OUTPUT:
+			d->sc.output = optarg;
+			break;
+		case O_LOCAL_IP:
+			if (d->nlocals >= sizeof(d->locals) / sizeof(d->locals[0]))
+				bad(name, optarg, "too many");
+			d->locals[d->nlocals++] = optarg;
+			break;
+		case O_ALLOW:
+			if (d->nallows >= sizeof(d->allows) / sizeof(d->allows[0]))
+				bad(name, optarg, "too many");
+			d->allows[d->nallows++] = optarg;
+			break;
+		case O_CACHE_WINDOW:
+			d->sc.cache_window_s = (unsigned)num(name, optarg, 0, 86400);
+			break;
+		case O_CACHE_MAX:
+			d->sc.cache_max = (size_t)num(name, optarg, 1, 1000000);
+			break;
+		case O_MAX_INFLIGHT:
+			d->sc.max_inflight = (size_t)num(name, optarg, 1, 4096);
+			break;
+		case O_QUEUE:
+			d->sc.queue_max = (size_t)num(name, optarg, 0, 1000000);
+			break;
+		case O_PPS:
+			d->pps = (unsigned)num(name, optarg, 1, 100000);
+			break;
+		case O_DEADLINE:
+			d->sc.deadline_s = (unsigned)num(name, optarg, 1, 3600);
+			break;
+		case O_METHOD:
+			if ((d->sc.trace.method = pkt_method_find(optarg)) == NULL)
+				bad(name, optarg, "unknown method (icmp-paris, "
+				    "udp-paris, tcp-paris, tcp-ack-paris)");
+			break;
+		case O_TEST_FLOW:
+			d->sc.test_flow = 1;
+			break;
+		case O_FLOWID:
+			d->sc.trace.flowid = (uint32_t)num(name, optarg, 0, 65535);
+			break;
+		case O_ATTEMPTS:
+			d->sc.trace.attempts = (uint8_t)num(name, optarg, 1, 10);
+			break;
+		case O_WAIT:
+			d->sc.trace.wait_ms = (unsigned)num(name, optarg, 1, 60000);
+			break;
+		case O_GAP_LIMIT:
+			d->sc.trace.gaplimit = (uint8_t)num(name, optarg, 1, 255);
+			break;
+		case O_MAX_TTL:
+			d->sc.trace.max_ttl = (uint8_t)num(name, optarg, 1, 255);
+			break;
+		case O_ANONYMIZE:
+			if (strcmp(optarg, "none") == 0)
+				d->sc.anonymize = 0;
+			else if (strcmp(optarg, "netblock") == 0)
+				d->sc.anonymize = 1;
+			else
+				bad(name, optarg, "must be none or netblock");
+			break;
+		case O_METRICS:
+			d->metrics_addr = optarg;
+			break;
+		case O_USER:
+			d->user = optarg;
+			break;
+		case O_HOSTNAME:
+			d->sc.hostname = optarg;
+			break;
+		case O_OPEN_TIMEOUT:
+			d->open_timeout = (unsigned)num(name, optarg, 1, 7 * 86400);
+			break;
+		case O_GRACE:
+			d->grace = (unsigned)num(name, optarg, 0, 600);
+			break;
+		case 'v':
+		case O_VERBOSE:
+			d->verbose++;
+			break;
+		case 'V':
+		case O_VERSION:
+			printf("hoplited %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+		case O_HELP:
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < n) {
+		fprintf(stderr, "hoplited: unexpected argument '%s'\n", args[optind]);
+		exit(2);
+	}
+	if (d->sc.output == NULL) {
+		fprintf(stderr, "hoplited: --output DIR (or HOPLITED_OUTPUT) is required\n");
+		exit(2);
+	}
+	if (d->eventsocket == NULL && d->control == NULL) {
+		fprintf(stderr, "hoplited: give --eventsocket PATH, --control PATH, "
+		    "or both\n");
+		exit(2);
+	}
+	/* Values checked now, before anything is created or bound. */
+	if ((d->policy = policy_new()) == NULL)
+		fatalx("out of memory");
+	for (size_t i = 0; i < d->nallows; i++)
+		if (policy_allow(d->policy, d->allows[i], err, sizeof(err)) == -1) {
+			/* The message already names the value. */
+			fprintf(stderr, "hoplited: --allow %s\n", err);
+			exit(2);
+		}
+	for (size_t i = 0; i < d->nlocals; i++) {
+		struct addr_ip a;
+
+		if (addr_pton(d->locals[i], &a) == -1)
+			bad("local-ip", d->locals[i], "not an IP address");
+	}
+	if (d->metrics_addr != NULL) {
+		const char *colon = strrchr(d->metrics_addr, ':');
+		long long port;
+
+		if (colon == NULL || opt_num(colon + 1, 0, 65535, &port, err,
+		    sizeof(err)) == -1)
+			bad("metrics", d->metrics_addr, "must be ADDR:PORT, "
+			    "[ADDR6]:PORT or :PORT");
+	}
+	if (trace_conf_finish(&d->sc.trace, AF_INET, err, sizeof(err)) == -1 ||
+	    trace_conf_finish(&d->sc.trace, AF_INET6, err, sizeof(err)) == -1) {
+		fprintf(stderr, "hoplited: %s\n", err);
+		exit(2);
+	}
+}
+
+/* --- glue --------------------------------------------------------------- */
+
+static int
+on_control(const struct ctl_request *req, const char **status,
+    const char **error, void *arg)
+{
+	struct daemon *d = arg;
+	struct sched_request r;
+	enum sched_outcome o;
+	const char *why;
+
+	memset(&r, 0, sizeof(r));
+	r.uuid = req->uuid;
+	r.client = req->ip;
+	r.client_port = req->sport;
+	r.server_port = req->dport;
+	r.method = req->method;
+	r.source = "control";
+	o = sched_submit(d->sched, &r, &why);
+	if (o == SCHED_REFUSED || o == SCHED_DROPPED) {
+		*error = why;
+		return -1;
+	}
+	*status = sched_outcome_name(o);
+	return 0;
+}
+
+static void
+before_scrape(void *arg)
+{
+	struct daemon *d = arg;
+	const struct engine_stats *st = engine_stats(d->eng);
+
+	sched_update_metrics(d->sched);
+	metric_set(d->m_engine, "probes_sent", (double)st->probes_sent);
+	metric_set(d->m_engine, "send_errors", (double)st->send_errors);
+	metric_set(d->m_engine, "replies_matched", (double)st->replies_matched);
+	metric_set(d->m_engine, "replies_unmatched", (double)st->replies_unmatched);
+	metric_set(d->m_engine, "replies_rejected", (double)st->replies_rejected);
+	metric_set(d->m_engine, "timeouts", (double)st->timeouts);
+	metric_set(d->m_engine, "packets_ignored", (double)st->packets_ignored);
+	metric_set(d->m_capdrops, NULL, (double)netio_capture_drops(d->nio));
+	if (d->tcpinfo != NULL) {
+		const struct tcpinfo_stats *ts = tcpinfo_client_stats(d->tcpinfo);
+
+		metric_set(d->m_evsock_up, NULL, ts->connected);
+		metric_set(d->m_evsock, "lines", (double)ts->lines);
+		metric_set(d->m_evsock, "events", (double)ts->events);
+		metric_set(d->m_evsock, "bad_json", (double)ts->bad_json);
+		metric_set(d->m_evsock, "oversize", (double)ts->oversize);
+		metric_set(d->m_evsock, "connects", (double)ts->connects);
+		metric_set(d->m_evsock, "connect_failures",
+		    (double)ts->connect_failures);
+		metric_set(d->m_evsock, "disconnects", (double)ts->disconnects);
+	}
+	if (d->ctl != NULL) {
+		const struct ctl_stats *cs = ctl_server_stats(d->ctl);
+
+		metric_set(d->m_ctl, "connections", (double)cs->connections);
+		metric_set(d->m_ctl, "requests", (double)cs->requests);
+		metric_set(d->m_ctl, "accepted", (double)cs->accepted);
+		metric_set(d->m_ctl, "errors", (double)cs->errors);
+		metric_set(d->m_ctl, "oversize", (double)cs->oversize);
+		metric_set(d->m_ctl, "dropped", (double)cs->dropped);
+	}
+}
+
+static void
+drained(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopbreak(d->base);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	log_info("signal %d: stopping intake, finishing traces (grace %u s)",
+	    (int)sig, d->grace);
+	if (d->ctl != NULL)
+		ctl_server_stop(d->ctl);
+	if (d->tcpinfo != NULL) {
+		tcpinfo_client_free(d->tcpinfo);
+		d->tcpinfo = NULL;
+	}
+	sched_shutdown(d->sched, d->grace, drained, d);
+}
+
+/* The output root, created before dropping privileges and owned by the run user. */
+static void
+make_output_root(const char *root, const char *user)
+{
+	char path[4096];
+	struct passwd *pw;
+	size_t len = strlen(root);
+
+	if (len == 0 || len >= sizeof(path))
+		fatalx("--output: bad path");
+	memcpy(path, root, len + 1);
+	for (char *p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			fatal("creating %s", path);
+		*p = '/';
+	}
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		fatal("creating %s", path);
+	if (geteuid() == 0 && (pw = getpwnam(user)) != NULL &&
+	    chown(path, pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown %s", path);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	struct engine_conf ec;
+	struct engine_io io;
+	struct event *ev_int, *ev_term, *ev_hup;
+	char err[512], host[256];
+	uint32_t sport;
+
+	memset(&d, 0, sizeof(d));
+	d.user = "nobody";
+	d.pps = 1000;
+	d.open_timeout = 3600;
+	d.grace = 5;
+	d.sc.trace.method = &pkt_icmp_paris;
+	d.sc.cache_window_s = 600;
+	d.sc.cache_max = 10000;
+	d.sc.max_inflight = 64;
+	d.sc.queue_max = 1024;
+	d.sc.deadline_s = 60;
+	d.sc.max_waiters = 256;
+	d.sc.version = "hoplite-" PACKAGE_VERSION;
+	log_init("hoplited", 0, 0);
+	parse_args(&d, argc, argv);
+	log_init("hoplited", d.verbose + 1, 0);
+	if (d.sc.hostname == NULL) {
+		if (gethostname(host, sizeof(host)) == -1)
+			fatal("gethostname");
+		host[sizeof(host) - 1] = '\0';
+		d.sc.hostname = host;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Everything privileged first: raw sockets, capture, listening
+	 * sockets, the output root.  Then give up root and capabilities. */
+	if (!priv_can_raw())
+		fatalx("raw sockets need root or CAP_NET_RAW");
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((d.nio = netio_open(NETIO_V4 | NETIO_V6, d.pps, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((d.metrics = metrics_new()) == NULL)
+		fatalx("out of memory");
+	if (d.control != NULL &&
+	    (d.ctl = ctl_server_open(d.base, d.control, on_control, &d, err,
+	    sizeof(err))) == NULL)
+		fatalx("--control %s: %s", d.control, err);
+	if (d.metrics_addr != NULL &&
+	    metrics_serve(d.metrics, d.base, d.metrics_addr, before_scrape, &d,
+	    err, sizeof(err)) == -1)
+		fatalx("--metrics %s: %s", d.metrics_addr, err);
+	make_output_root(d.sc.output, d.user);
+	if (priv_drop(d.user, err, sizeof(err)) == -1)
+		fatalx("dropping privileges: %s", err);
+
+	sport = d.sc.trace.sport ? d.sc.trace.sport : d.sc.trace.method->default_sport;
+	sport += d.sc.trace.flowid;
+	if (netio_set_ports(d.nio, (uint16_t)sport, (uint16_t)sport,
+	    d.sc.test_flow, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	memset(&ec, 0, sizeof(ec));
+	ec.pps = d.pps;
+	netio_ops(d.nio, &io);
+	if ((d.eng = engine_new(d.base, &ec, &io)) == NULL ||
+	    netio_attach(d.nio, d.base, d.eng) == -1)
+		fatalx("cannot start the probe engine");
+	if ((d.sched = sched_new(d.base, d.eng, d.policy, d.metrics, &d.sc)) == NULL)
+		fatalx("out of memory");
+	d.m_engine = metrics_register(d.metrics, "hoplite_engine_total",
+	    "Probe engine counters: probes sent, replies matched, unmatched...",
+	    METRIC_COUNTER, "counter", NULL, 0);
+	d.m_capdrops = metrics_register(d.metrics, "hoplite_capture_drops_total",
+	    "Packets the kernel dropped from the capture buffer.", METRIC_COUNTER,
+	    NULL, NULL, 0);
+	d.m_evsock_up = metrics_register(d.metrics, "hoplite_eventsocket_connected",
+	    "1 while connected to tcp-info's event socket.", METRIC_GAUGE, NULL,
+	    NULL, 0);
+	d.m_evsock = metrics_register(d.metrics, "hoplite_eventsocket_total",
+	    "Event socket counters: lines, events, junk, connections.",
+	    METRIC_COUNTER, "counter", NULL, 0);
+	d.m_ctl = metrics_register(d.metrics, "hoplite_control_total",
+	    "Control socket counters: connections, requests, replies, dropped.",
+	    METRIC_COUNTER, "counter", NULL, 0);
+	if (d.eventsocket != NULL) {
+		if ((d.trigger = trigger_new(d.base, d.sched, d.metrics,
+		    d.open_timeout, 100000)) == NULL)
+			fatalx("out of memory");
+		for (size_t i = 0; i < d.nlocals; i++)
+			if (trigger_add_local(d.trigger, d.locals[i], err,
+			    sizeof(err)) == -1)
+				fatalx("--local-ip %s: %s", d.locals[i], err);
+		if ((d.tcpinfo = tcpinfo_client_new(d.base, d.eventsocket,
+		    trigger_event, d.trigger)) == NULL)
+			fatal("--eventsocket %s", d.eventsocket);
+	}
+	ev_int = evsignal_new(d.base, SIGINT, on_signal, &d);
+	ev_term = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	ev_hup = evsignal_new(d.base, SIGHUP, on_signal, &d);
+	if (ev_int == NULL || ev_term == NULL || ev_hup == NULL)
+		fatalx("cannot set up signals");
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_term, NULL);
+	evsignal_add(ev_hup, NULL);
+	log_info("running: output %s%s%s%s%s", d.sc.output,
+	    d.eventsocket ? ", event socket " : "", d.eventsocket ? d.eventsocket : "",
+	    d.control ? ", control " : "", d.control ? d.control : "");
+
+	event_base_dispatch(d.base);
+
+	log_info("stopped");
+	event_free(ev_int);
+	event_free(ev_term);
+	event_free(ev_hup);
+	tcpinfo_client_free(d.tcpinfo);
+	trigger_free(d.trigger);
+	ctl_server_free(d.ctl);
+	sched_free(d.sched);
+	engine_free(d.eng);
+	netio_close(d.nio);
+	policy_free(d.policy);
+	metrics_free(d.metrics);
+	event_base_free(d.base);
+	return 0;
+}

@@ -1,0 +1,658 @@
+/*
+ * sched: requests -> policy -> cache -> bounded queue -> traces -> files.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "util/log.h"
+#include "daemon/mlab.h"
+#include "output/out.h"
+#include "daemon/sched.h"
+
+#define CACHE_BUCKETS	4096
+#define SWEEP_SECONDS	10
+
+struct waiter {
+	STAILQ_ENTRY(waiter) entry;
+	char *uuid;
+	time_t when;			/* wall clock of the request */
+};
+STAILQ_HEAD(waiterq, waiter);
+
+enum centry_state { CE_RUNNING, CE_DONE };
+
+/* One client address: a trace running (or queued) for it, or a recent result. */
+struct centry {
+	struct centry *hnext;
+	TAILQ_ENTRY(centry) done_entry;	/* finished results, oldest first */
+	struct addr_ip ip;
+	enum centry_state state;
+	char *uuid;			/* the original request's */
+	struct waiterq waiters;
+	size_t nwaiters;
+	/* when done */
+	json_t *trace;
+	time_t start_time, stop_time;
+	struct timespec done_at;	/* monotonic */
+};
+TAILQ_HEAD(centryq, centry);
+
+struct job {
+	TAILQ_ENTRY(job) entry;		/* queue, running or reaped list */
+	struct sched *s;
+	struct centry *ce;
+	struct addr_ip client;
+	struct trace_conf conf;
+	struct trace *trace;
+	struct event *deadline;
+	struct timespec submitted;
+};
+TAILQ_HEAD(jobq, job);
+
+struct sched {
+	struct event_base *base;
+	struct engine *eng;
+	const struct policy *policy;
+	struct sched_conf conf;
+	struct centry *cache[CACHE_BUCKETS];
+	struct centryq done;		/* finished entries, by age */
+	size_t ndone;
+	struct jobq queue, running, reaped;
+	size_t nqueued, nrunning;
+	struct event *reap_ev, *sweep_ev, *grace_ev, *drained_ev;
+	int shutting_down;
+	void (*drained)(void *);
+	void *drained_arg;
+
+	struct metric *m_time, *m_performed, *m_in_progress, *m_skipped,
+	    *m_crashed, *m_triggers, *m_results, *m_refused, *m_dropped,
+	    *m_cache_hits, *m_queue, *m_output_errors, *m_files;
+};
+
+static const double time_buckets[] = {
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300,
+};
+
+static const char *const outcome_names[] = {
+	[SCHED_QUEUED] = "queued", [SCHED_JOINED] = "joined",
+	[SCHED_CACHED] = "cached", [SCHED_REFUSED] = "refused",
+	[SCHED_DROPPED] = "dropped",
+};
+
+const char *
+sched_outcome_name(enum sched_outcome o)
+{
+	return outcome_names[o];
+}
+
+static double
+mono_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	    (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* --- the cache ----------------------------------------------------------- */
+
+static struct centry **
+cache_slot(struct sched *s, const struct addr_ip *ip)
+{
+	struct centry **pp = &s->cache[addr_hash(ip) & (CACHE_BUCKETS - 1)];
+
+	while (*pp != NULL && !addr_eq(&(*pp)->ip, ip))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void
+waiters_free(struct centry *ce)
+{
+	struct waiter *w;
+
+	while ((w = STAILQ_FIRST(&ce->waiters)) != NULL) {
+		STAILQ_REMOVE_HEAD(&ce->waiters, entry);
+		free(w->uuid);
+		free(w);
+	}
+	ce->nwaiters = 0;
+}
+
+/* Out of the hash table only. */
+static void
+cache_unlink(struct sched *s, struct centry *ce)
+{
+	struct centry **pp = cache_slot(s, &ce->ip);
+
+	if (*pp == ce)
+		*pp = ce->hnext;
+}
+
+static void
+cache_remove(struct sched *s, struct centry *ce)
+{
+	cache_unlink(s, ce);
+	if (ce->state == CE_DONE) {
+		TAILQ_REMOVE(&s->done, ce, done_entry);
+		s->ndone--;
+	}
+	waiters_free(ce);
+	json_decref(ce->trace);
+	free(ce->uuid);
+	free(ce);
+}
+
+static struct centry *
+cache_add(struct sched *s, const struct addr_ip *ip, const char *uuid)
+{
+	struct centry *ce;
+	struct centry **pp = cache_slot(s, ip);
+
+	if ((ce = calloc(1, sizeof(*ce))) == NULL)
+		return NULL;
+	if ((ce->uuid = strdup(uuid)) == NULL) {
+		free(ce);
+		return NULL;
+	}
+	ce->ip = *ip;
+	ce->state = CE_RUNNING;
+	STAILQ_INIT(&ce->waiters);
+	*pp = ce;
+	return ce;
+}
+
+static int
+cache_fresh(const struct sched *s, const struct centry *ce)
+{
+	return mono_since(&ce->done_at) < (double)s->conf.cache_window_s;
+}
+
+static void
+sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	struct centry *ce;
+
+	while ((ce = TAILQ_FIRST(&s->done)) != NULL && !cache_fresh(s, ce))
+		cache_remove(s, ce);
+}
+
+/* --- files --------------------------------------------------------------- */
+
+static int
+write_file(struct sched *s, const char *uuid, const json_t *trace,
+    time_t start, time_t stop, time_t name_time, const char *cached_uuid)
+{
+	struct mlab_file f;
+	char path[1024], err[512];
+
+	memset(&f, 0, sizeof(f));
+	f.uuid = uuid;
+	f.version = s->conf.version;
+	f.cached = cached_uuid != NULL;
+	f.cached_uuid = cached_uuid != NULL ? cached_uuid : "";
+	f.hostname = s->conf.hostname;
+	f.start_time = start;
+	f.stop_time = stop;
+	f.name_time = name_time;
+	f.trace = trace;
+	f.nosync = cached_uuid != NULL;
+	if (mlab_write(s->conf.output, &f, path, sizeof(path), err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		metric_add(s->m_output_errors, NULL, 1);
+		return -1;
+	}
+	metric_add(s->m_files, cached_uuid != NULL ? "cached" : "original", 1);
+	log_debug("wrote %s", path);
+	return 0;
+}
+
+/* --- jobs ---------------------------------------------------------------- */
+
+static void job_done(struct trace *, void *);
+static void pump(struct sched *);
+
+static void
+job_free(struct job *j)
+{
+	if (j->deadline != NULL)
+		event_free(j->deadline);
+	trace_free(j->trace);
+	free(j);
+}
+
+static void
+job_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+
+	log_info("trace for %s passed its deadline; halting", j->ce->uuid);
+	trace_halt(j->trace);
+}
+
+static void
+job_start(struct sched *s, struct job *j)
+{
+	struct timeval tv = { (time_t)s->conf.deadline_s, 0 };
+
+	j->trace = trace_new(s->eng, &j->conf, &j->client, job_done, j);
+	j->deadline = evtimer_new(s->base, job_deadline, j);
+	if (j->trace == NULL || j->deadline == NULL)
+		fatalx("out of memory starting a trace");
+	TAILQ_INSERT_TAIL(&s->running, j, entry);
+	s->nrunning++;
+	if (s->conf.deadline_s > 0)
+		evtimer_add(j->deadline, &tv);
+	trace_start(j->trace);
+}
+
+static void
+pump(struct sched *s)
+{
+	struct job *j;
+
+	while (s->nrunning < s->conf.max_inflight &&
+	    (j = TAILQ_FIRST(&s->queue)) != NULL) {
+		TAILQ_REMOVE(&s->queue, j, entry);
+		s->nqueued--;
+		job_start(s, j);
+	}
+}
+
+/* Runs inside engine callbacks: only hand the job to reap(). */
+static void
+job_done(struct trace *t, void *arg)
+{
+	struct job *j = arg;
+	struct sched *s = j->s;
+
+	TAILQ_REMOVE(&s->running, j, entry);
+	TAILQ_INSERT_TAIL(&s->reaped, j, entry);
+	event_active(s->reap_ev, EV_TIMEOUT, 0);
+}
+
+static json_t *
+result_json(struct sched *s, const struct trace_result *res)
+{
+	struct trace_result copy;
+	json_t *o;
+
+	if (!s->conf.anonymize)
+		return out_trace_json(res);
+	/* Anonymize a copy: the trace keeps what it measured. */
+	copy = *res;
+	if ((copy.hops = calloc(res->nhops ? res->nhops : 1,
+	    sizeof(*copy.hops))) == NULL)
+		return NULL;
+	memcpy(copy.hops, res->hops, res->nhops * sizeof(*copy.hops));
+	for (size_t i = 0; i < copy.nhops; i++)
+		policy_anonymize(&copy.hops[i].addr, &res->flow.dst);
+	policy_anonymize(&copy.flow.dst, &res->flow.dst);
+	o = out_trace_json(&copy);
+	free(copy.hops);
+	return o;
+}
+
+static void
+resubmit_waiters(struct sched *s, struct centry *ce)
+{
+	struct waiterq wq = ce->waiters;
+	struct waiter *w;
+
+	/* A failed trace is not reused: each waiter asks again (the first
+	 * becomes a new trace, the rest join it). */
+	STAILQ_INIT(&ce->waiters);
+	ce->nwaiters = 0;
+	while ((w = STAILQ_FIRST(&wq)) != NULL) {
+		struct sched_request r;
+		const char *why;
+
+		STAILQ_REMOVE_HEAD(&wq, entry);
+		memset(&r, 0, sizeof(r));
+		r.uuid = w->uuid;
+		r.client = ce->ip;
+		r.source = "retry";
+		sched_submit(s, &r, &why);
+		free(w->uuid);
+		free(w);
+	}
+}
+
+static void
+job_finish(struct sched *s, struct job *j)
+{
+	const struct trace_result *res = trace_result(j->trace);
+	struct centry *ce = j->ce;
+	enum trace_stop why = res->stop_reason;
+	int failed = why == TRACE_STOP_ERROR;
+	int reusable = !failed && !(why == TRACE_STOP_HALTED && !s->shutting_down);
+	json_t *o;
+	struct waiter *w;
+
+	metric_observe(s->m_time, failed ? "error" : "success",
+	    (double)(res->end.tv_sec - res->start.tv_sec) +
+	    (res->end.tv_usec - res->start.tv_usec) / 1e6);
+	metric_add(s->m_performed, NULL, 1);
+	if ((o = result_json(s, res)) == NULL) {
+		log_warnx("out of memory formatting the trace for %s", ce->uuid);
+		metric_add(s->m_output_errors, NULL, 1);
+		reusable = 0;
+	} else if (write_file(s, ce->uuid, o, res->start.tv_sec,
+	    res->end.tv_sec, res->start.tv_sec, NULL) == -1)
+		reusable = 0;	/* a copy would name a file that is not there */
+
+	if (!reusable) {
+		cache_unlink(s, ce);
+		resubmit_waiters(s, ce);
+		json_decref(o);
+		free(ce->uuid);
+		free(ce);
+		return;
+	}
+	while ((w = STAILQ_FIRST(&ce->waiters)) != NULL) {
+		STAILQ_REMOVE_HEAD(&ce->waiters, entry);
+		write_file(s, w->uuid, o, res->start.tv_sec, res->end.tv_sec,
+		    w->when, ce->uuid);
+		free(w->uuid);
+		free(w);
+	}
+	ce->nwaiters = 0;
+	ce->state = CE_DONE;
+	ce->trace = o;
+	ce->start_time = res->start.tv_sec;
+	ce->stop_time = res->end.tv_sec;
+	clock_gettime(CLOCK_MONOTONIC, &ce->done_at);
+	TAILQ_INSERT_TAIL(&s->done, ce, done_entry);
+	s->ndone++;
+	if (s->conf.cache_window_s == 0)
+		cache_remove(s, ce);
+	else
+		while (s->ndone > s->conf.cache_max)
+			cache_remove(s, TAILQ_FIRST(&s->done));
+}
+
+static void
+reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	struct job *j;
+
+	while ((j = TAILQ_FIRST(&s->reaped)) != NULL) {
+		TAILQ_REMOVE(&s->reaped, j, entry);
+		s->nrunning--;
+		job_finish(s, j);
+		job_free(j);
+	}
+	if (!s->shutting_down)
+		pump(s);
+	else if (s->nrunning == 0 && s->drained != NULL)
+		event_active(s->drained_ev, EV_TIMEOUT, 0);
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static enum sched_outcome
+refuse(struct sched *s, enum sched_outcome o, const char *why,
+    const char **whyp)
+{
+	*whyp = why;
+	metric_add(o == SCHED_REFUSED ? s->m_refused : s->m_dropped, why, 1);
+	metric_add(s->m_results, outcome_names[o], 1);
+	return o;
+}
+
+enum sched_outcome
+sched_submit(struct sched *s, const struct sched_request *r, const char **why)
+{
+	struct centry **pp, *ce;
+	struct job *j;
+	enum policy_verdict v;
+
+	*why = NULL;
+	metric_add(s->m_triggers, r->source, 1);
+	if (s->shutting_down)
+		return refuse(s, SCHED_DROPPED, "shutdown", why);
+	if (!mlab_uuid_ok(r->uuid))
+		return refuse(s, SCHED_REFUSED, "bad_uuid", why);
+	if ((v = policy_check(s->policy, &r->client)) != POLICY_OK)
+		return refuse(s, SCHED_REFUSED, policy_reason(v), why);
+
+	pp = cache_slot(s, &r->client);
+	if ((ce = *pp) != NULL && ce->state == CE_DONE && !cache_fresh(s, ce)) {
+		cache_remove(s, ce);
+		ce = NULL;
+	}
+	if (ce != NULL && ce->state == CE_DONE) {
+		metric_add(s->m_cache_hits, NULL, 1);
+		metric_add(s->m_skipped, NULL, 1);
+		if (write_file(s, r->uuid, ce->trace, ce->start_time,
+		    ce->stop_time, time(NULL), ce->uuid) == -1)
+			return refuse(s, SCHED_DROPPED, "output_error", why);
+		metric_add(s->m_results, "cached", 1);
+		return SCHED_CACHED;
+	}
+	if (ce != NULL) {
+		struct waiter *w;
+
+		if (ce->nwaiters >= s->conf.max_waiters)
+			return refuse(s, SCHED_DROPPED, "waiters_full", why);
+		if ((w = calloc(1, sizeof(*w))) == NULL ||
+		    (w->uuid = strdup(r->uuid)) == NULL) {
+			free(w);
+			return refuse(s, SCHED_DROPPED, "no_memory", why);
+		}
+		w->when = time(NULL);
+		STAILQ_INSERT_TAIL(&ce->waiters, w, entry);
+		ce->nwaiters++;
+		metric_add(s->m_cache_hits, NULL, 1);
+		metric_add(s->m_skipped, NULL, 1);
+		metric_add(s->m_results, "joined", 1);
+		return SCHED_JOINED;
+	}
+	if (s->nqueued >= s->conf.queue_max)
+		return refuse(s, SCHED_DROPPED, "queue_full", why);
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (ce = cache_add(s, &r->client, r->uuid)) == NULL) {
+		free(j);
+		return refuse(s, SCHED_DROPPED, "no_memory", why);
+	}
+	j->s = s;
+	j->ce = ce;
+	j->client = r->client;
+	j->conf = s->conf.trace;
+	if (r->method != NULL)
+		j->conf.method = r->method;
+	if (s->conf.test_flow && r->client_port != 0 && r->server_port != 0) {
+		/* The test's own 4-tuple: the path its packets took. */
+		j->conf.method = &pkt_tcp_ack_paris;
+		j->conf.sport = r->server_port;
+		j->conf.dport = r->client_port;
+		j->conf.flowid = 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &j->submitted);
+	TAILQ_INSERT_TAIL(&s->queue, j, entry);
+	s->nqueued++;
+	metric_add(s->m_results, "queued", 1);
+	pump(s);
+	return SCHED_QUEUED;
+}
+
+/* --- life cycle ------------------------------------------------------------ */
+
+static void
+register_metrics(struct sched *s, struct metrics *m)
+{
+	s->m_time = metrics_register(m, "trace_time_seconds",
+	    "Time from the first probe to the end of each trace.",
+	    METRIC_HISTOGRAM, "outcome", time_buckets,
+	    sizeof(time_buckets) / sizeof(time_buckets[0]));
+	s->m_performed = metrics_register(m, "traces_performed_total",
+	    "Traces run to the end (any stop reason).", METRIC_COUNTER, NULL,
+	    NULL, 0);
+	s->m_in_progress = metrics_register(m, "traces_in_progress",
+	    "Traces running now.", METRIC_GAUGE, NULL, NULL, 0);
+	s->m_skipped = metrics_register(m, "traces_skipped_total",
+	    "Requests served from a running or recent trace to the same client.",
+	    METRIC_COUNTER, NULL, NULL, 0);
+	s->m_crashed = metrics_register(m, "traces_crashed_total",
+	    "Traces that crashed (always 0: traces run in-process; kept for "
+	    "dashboards).", METRIC_COUNTER, NULL, NULL, 0);
+	s->m_triggers = metrics_register(m, "hoplite_triggers_total",
+	    "Trace requests by source.", METRIC_COUNTER, "source", NULL, 0);
+	s->m_results = metrics_register(m, "hoplite_trigger_results_total",
+	    "Trace requests by result.", METRIC_COUNTER, "result", NULL, 0);
+	s->m_refused = metrics_register(m, "hoplite_refused_total",
+	    "Requests refused, by reason (destination policy, invalid UUID).",
+	    METRIC_COUNTER, "reason", NULL, 0);
+	s->m_dropped = metrics_register(m, "hoplite_dropped_total",
+	    "Requests dropped, by reason (overload, shutdown).", METRIC_COUNTER,
+	    "reason", NULL, 0);
+	s->m_cache_hits = metrics_register(m, "hoplite_cache_hits_total",
+	    "Requests answered by a running or recent trace.", METRIC_COUNTER,
+	    NULL, NULL, 0);
+	s->m_queue = metrics_register(m, "hoplite_queue_depth",
+	    "Requests waiting for a trace slot.", METRIC_GAUGE, NULL, NULL, 0);
+	s->m_output_errors = metrics_register(m, "hoplite_output_errors_total",
+	    "Trace files that could not be written.", METRIC_COUNTER, NULL,
+	    NULL, 0);
+	s->m_files = metrics_register(m, "hoplite_files_written_total",
+	    "Trace files written, original or cached copy.", METRIC_COUNTER,
+	    "kind", NULL, 0);
+	metric_add(s->m_crashed, NULL, 0);
+	metric_add(s->m_skipped, NULL, 0);
+	metric_add(s->m_performed, NULL, 0);
+	metric_add(s->m_output_errors, NULL, 0);
+}
+
+static void
+drained_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	void (*cb)(void *) = s->drained;
+
+	s->drained = NULL;
+	if (cb != NULL)
+		cb(s->drained_arg);
+}
+
+struct sched *
+sched_new(struct event_base *base, struct engine *eng,
+    const struct policy *policy, struct metrics *m,
+    const struct sched_conf *conf)
+{
+	struct sched *s;
+	struct timeval tv = { SWEEP_SECONDS, 0 };
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->base = base;
+	s->eng = eng;
+	s->policy = policy;
+	s->conf = *conf;
+	TAILQ_INIT(&s->done);
+	TAILQ_INIT(&s->queue);
+	TAILQ_INIT(&s->running);
+	TAILQ_INIT(&s->reaped);
+	s->reap_ev = event_new(base, -1, 0, reap, s);
+	s->sweep_ev = event_new(base, -1, EV_PERSIST, sweep, s);
+	s->drained_ev = event_new(base, -1, 0, drained_cb, s);
+	if (s->reap_ev == NULL || s->sweep_ev == NULL || s->drained_ev == NULL) {
+		sched_free(s);
+		return NULL;
+	}
+	event_add(s->sweep_ev, &tv);
+	register_metrics(s, m);
+	return s;
+}
+
+void
+sched_update_metrics(struct sched *s)
+{
+	metric_set(s->m_in_progress, NULL, (double)s->nrunning);
+	metric_set(s->m_queue, NULL, (double)s->nqueued);
+}
+
+static void
+grace_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	struct job *j, *next;
+
+	/* trace_halt calls back job_done, which moves the job to reaped. */
+	for (j = TAILQ_FIRST(&s->running); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		trace_halt(j->trace);
+	}
+}
+
+void
+sched_shutdown(struct sched *s, unsigned grace_s, void (*drained)(void *),
+    void *arg)
+{
+	struct timeval tv = { (time_t)grace_s, 0 };
+	struct job *j;
+	const char *why;
+
+	s->shutting_down = 1;
+	s->drained = drained;
+	s->drained_arg = arg;
+	while ((j = TAILQ_FIRST(&s->queue)) != NULL) {
+		TAILQ_REMOVE(&s->queue, j, entry);
+		s->nqueued--;
+		refuse(s, SCHED_DROPPED, "shutdown", &why);
+		cache_remove(s, j->ce);
+		job_free(j);
+	}
+	if (s->nrunning == 0) {
+		event_active(s->drained_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	if ((s->grace_ev = evtimer_new(s->base, grace_over, s)) == NULL)
+		grace_over(-1, 0, s);
+	else
+		evtimer_add(s->grace_ev, &tv);
+}
+
+void
+sched_free(struct sched *s)
+{
+	struct job *j;
+
+	if (s == NULL)
+		return;
+	while ((j = TAILQ_FIRST(&s->queue)) != NULL) {
+		TAILQ_REMOVE(&s->queue, j, entry);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&s->running)) != NULL) {
+		TAILQ_REMOVE(&s->running, j, entry);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&s->reaped)) != NULL) {
+		TAILQ_REMOVE(&s->reaped, j, entry);
+		job_free(j);
+	}
+	for (size_t i = 0; i < CACHE_BUCKETS; i++)
+		while (s->cache[i] != NULL)
+			cache_remove(s, s->cache[i]);
+	if (s->reap_ev != NULL)
+		event_free(s->reap_ev);
+	if (s->sweep_ev != NULL)
+		event_free(s->sweep_ev);
+	if (s->grace_ev != NULL)
+		event_free(s->grace_ev);
+	if (s->drained_ev != NULL)
+		event_free(s->drained_ev);
+	free(s);
+}

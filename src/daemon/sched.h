@@ -1,0 +1,72 @@
+/*
+ * sched: hoplited's core.  Takes trace requests (from the event socket or
+ * the control socket), applies the destination policy and the per-client
+ * cache, queues within bounds, runs traces on the engine, and writes each
+ * result as an M-Lab trace file beside the test's UUID.
+ *
+ *   request -> policy -> cache (done: cached copy now; running: wait for it)
+ *           -> bounded queue -> at most max_inflight traces -> file
+ */
+#ifndef HOPLITE_SCHED_H
+#define HOPLITE_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/addr.h"
+#include "probe/engine.h"
+#include "daemon/metrics.h"
+#include "daemon/policy.h"
+#include "measure/trace.h"
+
+struct sched_conf {
+	struct trace_conf trace;	/* every trace's settings (method may be overridden) */
+	int test_flow;			/* trace the test's own flow: tcp-ack-paris, test's ports */
+	unsigned cache_window_s;	/* reuse a result for this long (0 = never) */
+	size_t cache_max;		/* finished results kept at most */
+	size_t max_inflight;		/* traces running at once */
+	size_t queue_max;		/* requests waiting for a slot */
+	unsigned deadline_s;		/* a trace running longer is halted */
+	size_t max_waiters;		/* requests waiting on one running trace */
+	int anonymize;			/* netblock anonymization of dst and hops */
+	const char *output;		/* root directory of the files */
+	const char *hostname;		/* for cycle-start/stop */
+	const char *version;		/* TracerouteCallerVersion */
+};
+
+struct sched_request {
+	const char *uuid;
+	struct addr_ip client;
+	uint16_t client_port, server_port;	/* 0 when unknown */
+	const struct pkt_method *method;	/* NULL: the configured one */
+	const char *source;			/* "eventsocket", "control" (metrics label) */
+};
+
+enum sched_outcome {
+	SCHED_QUEUED,		/* a new trace was queued */
+	SCHED_JOINED,		/* waits for the running trace to the same client */
+	SCHED_CACHED,		/* a copy of a recent result was written */
+	SCHED_REFUSED,		/* policy or invalid request; *why says which */
+	SCHED_DROPPED,		/* overload or shutdown; *why says which */
+};
+
+struct sched;
+
+struct sched *sched_new(struct event_base *, struct engine *,
+    const struct policy *, struct metrics *, const struct sched_conf *);
+/* *why is a short static reason for REFUSED/DROPPED/output errors. */
+enum sched_outcome sched_submit(struct sched *, const struct sched_request *,
+    const char **why);
+const char *sched_outcome_name(enum sched_outcome);
+/* Refresh gauges (queue depth, traces in progress) before a scrape. */
+void sched_update_metrics(struct sched *);
+/*
+ * Stop intake: queued requests are dropped, running traces get `grace_s`
+ * seconds to finish, then are halted (HALTED) and written.  `drained` runs
+ * once nothing is left.
+ */
+void sched_shutdown(struct sched *, unsigned grace_s, void (*drained)(void *),
+    void *arg);
+void sched_free(struct sched *);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * trace: the Paris traceroute algorithm on top of the engine.
+ *
+ * Several TTLs are in flight at once (a window), so a trace costs about one
+ * round trip plus timeouts, and a silent tail about one timeout.  Stop
+ * conditions are judged in TTL order, so the result does not depend on the
+ * order in which replies arrive.
+ */
+#ifndef HOPLITE_TRACE_H
+#define HOPLITE_TRACE_H
+
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "util/addr.h"
+#include "probe/engine.h"
+#include "probe/pkt.h"
+
+enum trace_stop {
+	TRACE_STOP_NONE = 0,
+	TRACE_STOP_COMPLETED,	/* the destination answered */
+	TRACE_STOP_UNREACH,	/* ICMP destination unreachable; stop_data = code */
+	TRACE_STOP_ICMP,	/* another ICMP error; stop_data = type */
+	TRACE_STOP_LOOP,	/* an address repeated at non-adjacent TTLs */
+	TRACE_STOP_GAPLIMIT,	/* gaplimit consecutive silent TTLs */
+	TRACE_STOP_ERROR,	/* no route, send failure; stop_data = errno */
+	TRACE_STOP_HOPLIMIT,	/* max TTL reached without the destination */
+	TRACE_STOP_HALTED,	/* stopped from outside (shutdown, deadline) */
+};
+
+struct trace_conf {
+	const struct pkt_method *method;
+	uint32_t flowid;
+	uint16_t sport;		/* 0 = method default; flow F uses sport + F */
+	uint16_t dport;		/* 0 = method default */
+	uint16_t size;		/* 0 = method default */
+	uint8_t tos;
+	uint8_t first_ttl;	/* default 1 */
+	uint8_t max_ttl;	/* default 30 */
+	uint8_t attempts;	/* tries per TTL until a reply; default 2 */
+	uint8_t gaplimit;	/* default 5 */
+	uint8_t window;		/* TTLs in flight beyond the last answer; default 8 */
+	uint8_t all_attempts;	/* send every attempt even after a reply */
+	unsigned wait_ms;	/* per probe; default 2000 */
+};
+
+/* One reply (silent TTLs have none). */
+struct trace_hop {
+	struct addr_ip addr;
+	uint8_t probe_ttl, probe_id;	/* probe_id: attempt, 1-based */
+	uint16_t probe_size;
+	struct timeval tx;
+	uint32_t rtt_us;
+	uint8_t reply_ttl, reply_tos;
+	uint16_t reply_ipid, reply_size;
+	uint8_t is_tcp;
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	uint8_t has_quote;
+	uint8_t q_ttl, q_tos;
+	uint16_t q_ipl;
+	uint8_t next;
+	struct pkt_ext *ext;		/* next objects (RFC 4884), NULL if none;
+					   owned by the trace */
+};
+
+struct trace_result {
+	struct trace_conf conf;		/* with defaults filled in */
+	struct pkt_flow flow;		/* src, dst, ports, icmp_sum, ... */
+	enum trace_stop stop_reason;
+	uint8_t stop_data;
+	struct timeval start;		/* wall clock when the trace began */
+	struct timeval end;
+	uint8_t hop_count;		/* highest TTL that counts (the destination's) */
+	unsigned probe_count;		/* probes sent */
+	struct trace_hop *hops;		/* ordered by probe_ttl, then probe_id */
+	size_t nhops;
+};
+
+struct trace;
+typedef void (*trace_done_cb)(struct trace *, void *arg);
+
+/* Fill unset (zero) fields with defaults; -1 with a message if invalid. */
+int trace_conf_finish(struct trace_conf *, int family, char *err, size_t errlen);
+
+/*
+ * A trace toward dst.  The source address comes from the engine.  `done`
+ * runs once, when the trace stops for any reason (also when it cannot start:
+ * stop reason ERROR).  NULL only on allocation failure or invalid conf.
+ */
+struct trace *trace_new(struct engine *, const struct trace_conf *,
+    const struct addr_ip *dst, trace_done_cb done, void *arg);
+void trace_start(struct trace *);
+/* Stop now with HALTED (keeping what was measured); runs `done`. */
+void trace_halt(struct trace *);
+const struct trace_result *trace_result(const struct trace *);
+void trace_free(struct trace *);
+
+const char *trace_stop_name(enum trace_stop);
+
+#endif

@@ -1,0 +1,514 @@
+/*
+ * engine: pacing, probe identity, and reply routing for many measurements.
+ */
+#include <sys/types.h>
+#include <sys/random.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "probe/engine.h"
+#include "probe/siphash.h"
+
+#define ENGINE_MAX_PROBE	2048
+#define ENGINE_TAG_TRIES	32
+
+struct engine_pending {
+	struct engine *eng;
+	struct engine_client *client;
+	struct engine_pending *hnext;		/* hash chain */
+	struct engine_pending *cnext, *cprev;	/* client's list */
+	struct pkt_key key;
+	struct engine_sent sent;
+	struct event timer;
+};
+
+TAILQ_HEAD(engine_readyq, engine_client);
+
+struct engine {
+	struct event_base *base;
+	struct engine_io io;
+	struct siphash_key secret;
+	uint32_t serial;		/* probes identified so far */
+	libnet_t *lb;			/* LIBNET_NONE: builds, never sends */
+
+	/* token bucket, on the monotonic clock */
+	double rate, burst, tokens;
+	struct timespec last;
+	struct engine_readyq ready;
+	struct event *pump_ev;		/* runs the bucket */
+	uint8_t pump_armed;
+
+	/* probes in flight, by key */
+	struct engine_pending **table;
+	size_t nbuckets, count;
+
+	struct engine_stats stats;
+};
+
+static void engine_pump(evutil_socket_t, short, void *);
+static void engine_probe_timeout(evutil_socket_t, short, void *);
+
+static double
+mono_now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	return (double)ts->tv_sec + ts->tv_nsec / 1e9;
+}
+
+struct engine *
+engine_new(struct event_base *base, const struct engine_conf *conf,
+    const struct engine_io *io)
+{
+	struct engine *e;
+	char errbuf[LIBNET_ERRBUF_SIZE];
+	uint64_t k[2];
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->base = base;
+	e->io = *io;
+	e->rate = conf->pps > 0 ? conf->pps : 1;
+	e->burst = conf->burst > 0 ? conf->burst : e->rate / 100;
+	if (e->burst < 1)
+		e->burst = 1;
+	e->tokens = e->burst;
+	mono_now(&e->last);
+	TAILQ_INIT(&e->ready);
+	e->nbuckets = 1024;
+	if ((e->table = calloc(e->nbuckets, sizeof(*e->table))) == NULL)
+		goto fail;
+	if ((e->lb = libnet_init(LIBNET_NONE, NULL, errbuf)) == NULL)
+		goto fail;
+	if ((e->pump_ev = event_new(base, -1, 0, engine_pump, e)) == NULL)
+		goto fail;
+	if (getrandom(k, sizeof(k), 0) != sizeof(k))
+		goto fail;
+	e->secret.k0 = k[0];
+	e->secret.k1 = k[1];
+	return e;
+fail:
+	engine_free(e);
+	return NULL;
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->nbuckets && e->table != NULL; i++) {
+		struct engine_pending *p, *n;
+		for (p = e->table[i]; p != NULL; p = n) {
+			n = p->hnext;
+			event_del(&p->timer);
+			free(p);
+		}
+	}
+	free(e->table);
+	if (e->pump_ev != NULL)
+		event_free(e->pump_ev);
+	if (e->lb != NULL)
+		libnet_destroy(e->lb);
+	free(e);
+}
+
+void
+engine_set_secret(struct engine *e, uint64_t k0, uint64_t k1)
+{
+	e->secret.k0 = k0;
+	e->secret.k1 = k1;
+}
+
+int
+engine_source(struct engine *e, const struct addr_ip *dst, struct addr_ip *src)
+{
+	return e->io.source(e->io.ctx, dst, src);
+}
+
+const struct engine_stats *
+engine_stats(const struct engine *e)
+{
+	return &e->stats;
+}
+
+/* --- the table of probes in flight ------------------------------------ */
+
+static uint32_t
+key_hash(const struct pkt_key *k)
+{
+	uint32_t h = addr_hash(&k->dst);
+
+	h ^= (uint32_t)k->proto * 0x9e3779b1u;
+	h ^= ((uint32_t)k->sport << 16 | k->dport) * 0x85ebca6bu;
+	h ^= (uint32_t)k->tag * 0xc2b2ae35u;
+	h ^= h >> 15;
+	return h;
+}
+
+static int
+key_eq(const struct pkt_key *a, const struct pkt_key *b)
+{
+	return a->proto == b->proto && a->sport == b->sport &&
+	    a->dport == b->dport && a->tag == b->tag && addr_eq(&a->dst, &b->dst);
+}
+
+static struct engine_pending *
+table_find(struct engine *e, const struct pkt_key *k)
+{
+	struct engine_pending *p;
+
+	for (p = e->table[key_hash(k) & (e->nbuckets - 1)]; p != NULL; p = p->hnext)
+		if (key_eq(&p->key, k))
+			return p;
+	return NULL;
+}
+
+static void
+table_grow(struct engine *e)
+{
+	size_t nb = e->nbuckets * 2;
+	struct engine_pending **t;
+
+	if ((t = calloc(nb, sizeof(*t))) == NULL)
+		return;		/* keep the longer chains; still correct */
+	for (size_t i = 0; i < e->nbuckets; i++) {
+		struct engine_pending *p, *n;
+		for (p = e->table[i]; p != NULL; p = n) {
+			size_t b = key_hash(&p->key) & (nb - 1);
+			n = p->hnext;
+			p->hnext = t[b];
+			t[b] = p;
+		}
+	}
+	free(e->table);
+	e->table = t;
+	e->nbuckets = nb;
+}
+
+static void
+table_insert(struct engine *e, struct engine_pending *p)
+{
+	size_t b;
+
+	if (e->count >= e->nbuckets * 2)
+		table_grow(e);
+	b = key_hash(&p->key) & (e->nbuckets - 1);
+	p->hnext = e->table[b];
+	e->table[b] = p;
+	e->count++;
+
+	p->cprev = NULL;
+	p->cnext = p->client->pending;
+	if (p->cnext != NULL)
+		p->cnext->cprev = p;
+	p->client->pending = p;
+	p->client->inflight++;
+}
+
+/* Unlink from the table, the client and the timer; the caller frees. */
+static void
+table_remove(struct engine *e, struct engine_pending *p)
+{
+	struct engine_pending **pp;
+
+	for (pp = &e->table[key_hash(&p->key) & (e->nbuckets - 1)]; *pp != NULL;
+	    pp = &(*pp)->hnext) {
+		if (*pp == p) {
+			*pp = p->hnext;
+			e->count--;
+			break;
+		}
+	}
+	if (p->cprev != NULL)
+		p->cprev->cnext = p->cnext;
+	else
+		p->client->pending = p->cnext;
+	if (p->cnext != NULL)
+		p->cnext->cprev = p->cprev;
+	p->client->inflight--;
+	event_del(&p->timer);
+}
+
+/* --- clients and pacing ----------------------------------------------- */
+
+void
+engine_client_init(struct engine_client *c, const struct engine_client_ops *ops,
+    void *owner)
+{
+	memset(c, 0, sizeof(*c));
+	c->ops = ops;
+	c->owner = owner;
+}
+
+static void
+pump_arm(struct engine *e, double delay)
+{
+	struct timeval tv;
+
+	if (e->pump_armed)
+		return;
+	e->pump_armed = 1;
+	if (delay <= 0) {
+		event_active(e->pump_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	tv.tv_sec = (time_t)delay;
+	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6) + 1;
+	event_add(e->pump_ev, &tv);
+}
+
+void
+engine_wake(struct engine *e, struct engine_client *c)
+{
+	if (!c->queued) {
+		c->queued = 1;
+		TAILQ_INSERT_TAIL(&e->ready, c, ready_entry);
+	}
+	pump_arm(e, 0);
+}
+
+void
+engine_cancel(struct engine *e, struct engine_client *c)
+{
+	if (c->queued) {
+		TAILQ_REMOVE(&e->ready, c, ready_entry);
+		c->queued = 0;
+	}
+	while (c->pending != NULL) {
+		struct engine_pending *p = c->pending;
+		table_remove(e, p);
+		free(p);
+	}
+}
+
+/*
+ * The probe's identity: a keyed hash of the per-run secret and what the
+ * probe is, so an off-path sender cannot produce a quote that matches.
+ * The serial number makes it unique in the run: a later trace of the same
+ * flow does not take the late answers to an earlier one's probes.
+ */
+static int
+probe_ident(struct engine *e, const struct engine_probe_req *req,
+    struct pkt_key *key, struct pkt_ident *id)
+{
+	const struct pkt_flow *f = req->flow;
+	uint8_t msg[16 + 16];
+	size_t n = addr_len(&f->dst);
+	uint32_t serial = e->serial++;
+
+	memcpy(msg, f->dst.u.b, n);
+	memset(key, 0, sizeof(*key));
+	key->dst = f->dst;
+	key->proto = f->proto;
+	key->sport = f->sport;
+	key->dport = f->dport;
+	for (uint32_t salt = 0; salt < ENGINE_TAG_TRIES; salt++) {
+		uint64_t h;
+		size_t m = n;
+
+		msg[m++] = f->proto;
+		msg[m++] = (uint8_t)(f->sport >> 8);
+		msg[m++] = (uint8_t)f->sport;
+		msg[m++] = (uint8_t)(f->dport >> 8);
+		msg[m++] = (uint8_t)f->dport;
+		msg[m++] = req->ttl;
+		msg[m++] = req->attempt;
+		msg[m++] = (uint8_t)salt;
+		msg[m++] = (uint8_t)(serial >> 24);
+		msg[m++] = (uint8_t)(serial >> 16);
+		msg[m++] = (uint8_t)(serial >> 8);
+		msg[m++] = (uint8_t)serial;
+		h = siphash24(&e->secret, msg, m);
+
+		id->ttl = req->ttl;
+		id->tag = (uint16_t)h;
+		id->ipid = (uint16_t)(h >> 16);
+		if (id->ipid == 0)
+			id->ipid = 1;
+		id->seq32 = (uint32_t)(h >> 32 & 0xffff0000u) | id->tag;
+		key->tag = id->tag;
+		if (!req->method->tag_ok(id->tag))
+			continue;
+		if (table_find(e, key) == NULL)
+			return 0;
+	}
+	return -1;
+}
+
+/* Send one probe for client c; 0 sent, 1 nothing to send, -1 failed. */
+static int
+engine_send_one(struct engine *e, struct engine_client *c)
+{
+	struct engine_probe_req req;
+	struct engine_pending *p;
+	uint8_t buf[ENGINE_MAX_PROBE];
+	struct timeval tv;
+	int len, err;
+
+	memset(&req, 0, sizeof(req));
+	if (c->ops->next_probe(c->owner, &req) != 1)
+		return 1;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		err = ENOMEM;
+		goto fail_nop;
+	}
+	p->eng = e;
+	p->client = c;
+	/* Assigned now: table_remove deletes it, also after a failed send. */
+	evtimer_assign(&p->timer, e->base, engine_probe_timeout, p);
+	p->sent.cookie = req.cookie;
+	p->sent.ttl = req.ttl;
+	p->sent.attempt = req.attempt;
+	p->sent.size = req.flow->size;
+	if (probe_ident(e, &req, &p->key, &p->sent.ident) == -1) {
+		err = EAGAIN;
+		goto fail;
+	}
+	len = req.method->build(e->lb, req.flow, &p->sent.ident, buf, sizeof(buf));
+	if (len < 0) {
+		err = EINVAL;
+		goto fail;
+	}
+	/* Registered before it leaves: the capture may see it at once. */
+	table_insert(e, p);
+	gettimeofday(&p->sent.tx, NULL);
+	if (e->io.send(e->io.ctx, req.flow->dst.family, buf, (size_t)len) == -1) {
+		err = errno;
+		table_remove(e, p);
+		goto fail;
+	}
+	e->stats.probes_sent++;
+	tv.tv_sec = req.wait_ms / 1000;
+	tv.tv_usec = (suseconds_t)(req.wait_ms % 1000) * 1000;
+	evtimer_add(&p->timer, &tv);
+	return 0;
+
+fail:
+	{
+		struct engine_sent s = p->sent;
+		free(p);
+		e->stats.send_errors++;
+		c->ops->on_error(c->owner, &s, err);
+	}
+	return -1;
+fail_nop:
+	{
+		struct engine_sent s;
+		memset(&s, 0, sizeof(s));
+		s.cookie = req.cookie;
+		s.ttl = req.ttl;
+		s.attempt = req.attempt;
+		e->stats.send_errors++;
+		c->ops->on_error(c->owner, &s, err);
+	}
+	return -1;
+}
+
+static void
+engine_pump(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine *e = arg;
+	struct timespec now;
+	double t, dt;
+
+	e->pump_armed = 0;
+	t = mono_now(&now);
+	dt = t - ((double)e->last.tv_sec + e->last.tv_nsec / 1e9);
+	e->last = now;
+	e->tokens += dt * e->rate;
+	if (e->tokens > e->burst)
+		e->tokens = e->burst;
+
+	while (e->tokens >= 1 && !TAILQ_EMPTY(&e->ready)) {
+		struct engine_client *c = TAILQ_FIRST(&e->ready);
+
+		/* Round robin: to the tail first, so that a client cancelled
+		 * (or freed after engine_cancel) from a callback is simply
+		 * gone from the queue. */
+		TAILQ_REMOVE(&e->ready, c, ready_entry);
+		TAILQ_INSERT_TAIL(&e->ready, c, ready_entry);
+		if (engine_send_one(e, c) == 1) {
+			/* Nothing to send: no callback ran, c is alive. */
+			TAILQ_REMOVE(&e->ready, c, ready_entry);
+			c->queued = 0;
+			continue;
+		}
+		/* A failed probe costs a token like a sent one, so a
+		 * failing client cannot spin the loop. */
+		e->tokens -= 1;
+	}
+	if (!TAILQ_EMPTY(&e->ready))
+		pump_arm(e, (1 - e->tokens) / e->rate);
+}
+
+/* --- replies ------------------------------------------------------------ */
+
+static void
+engine_probe_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_pending *p = arg;
+	struct engine *e = p->eng;
+	struct engine_client *c = p->client;
+	struct engine_sent s = p->sent;
+
+	table_remove(e, p);
+	free(p);
+	e->stats.timeouts++;
+	c->ops->on_timeout(c->owner, &s);
+}
+
+static int
+check_ok(const struct pkt_check *ck, const struct engine_sent *s,
+    int family)
+{
+	if (ck->has_ipid && family == AF_INET && ck->ipid != s->ident.ipid)
+		return 0;
+	if (ck->has_seq32 && ck->seq32 != s->ident.seq32)
+		return 0;
+	return 1;
+}
+
+void
+engine_input(struct engine *e, const uint8_t *ip, size_t len,
+    const struct timeval *ts, int outgoing)
+{
+	struct pkt_reply r;
+	struct engine_pending *p;
+	struct engine_client *c;
+	struct engine_sent s;
+
+	if (pkt_parse(ip, len, outgoing, &r) == -1) {
+		e->stats.packets_ignored++;
+		return;
+	}
+	p = table_find(e, &r.key);
+	if (r.kind == PKT_KIND_PROBE) {
+		/* Our own probe leaving: its capture time is the tx time. */
+		if (p != NULL && check_ok(&r.check, &p->sent, r.key.dst.family)) {
+			p->sent.tx = *ts;
+			p->sent.tx_pcap = 1;
+			e->stats.tx_seen++;
+		} else
+			e->stats.packets_ignored++;
+		return;
+	}
+	if (p == NULL) {
+		e->stats.replies_unmatched++;
+		return;
+	}
+	if (!check_ok(&r.check, &p->sent, r.key.dst.family)) {
+		e->stats.replies_rejected++;
+		return;
+	}
+	e->stats.replies_matched++;
+	c = p->client;
+	s = p->sent;
+	table_remove(e, p);
+	free(p);
+	c->ops->on_reply(c->owner, &s, &r, ts);
+}

@@ -1,0 +1,120 @@
+/*
+ * engine: many measurements' probes in one process.
+ *
+ * Clients (traces, later MDA) hand the engine probes when it asks for them;
+ * the engine paces all clients together under one packets-per-second token
+ * bucket (round robin between clients), gives each probe a tag that is a
+ * keyed hash of a per-run secret so off-path packets cannot forge answers,
+ * builds it with the method, sends it through the I/O layer, and routes
+ * every reply to the client owning the probe.  Anything that does not match
+ * a probe in flight is counted and dropped.
+ *
+ * The I/O layer is swappable: netio.c is the real one (libnet raw sockets,
+ * libpcap, libdnet); tests plug in a simulated network.
+ */
+#ifndef HOPLITE_ENGINE_H
+#define HOPLITE_ENGINE_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include "util/addr.h"
+#include "probe/pkt.h"
+
+struct event_base;
+struct engine;
+
+struct engine_io {
+	/* Send one IP packet (header included).  0, or -1 with errno set. */
+	int (*send)(void *ctx, int family, const uint8_t *pkt, size_t len);
+	/* Source address this host uses toward dst.  0, or -1 (no route). */
+	int (*source)(void *ctx, const struct addr_ip *dst, struct addr_ip *src);
+	void *ctx;
+};
+
+struct engine_conf {
+	unsigned pps;		/* probes per second, all clients together */
+	unsigned burst;		/* token bucket depth; 0 = pps/100, at least 1 */
+};
+
+/* What a client asks to send. */
+struct engine_probe_req {
+	const struct pkt_method *method;
+	const struct pkt_flow *flow;	/* must stay valid while in flight */
+	uint8_t ttl;
+	uint8_t attempt;		/* 1-based */
+	unsigned wait_ms;		/* timeout after the probe leaves */
+	uint32_t cookie;		/* the client's own reference */
+};
+
+/* A probe the engine sent, as reported back to its client. */
+struct engine_sent {
+	uint32_t cookie;
+	uint8_t ttl, attempt;
+	uint16_t size;
+	struct timeval tx;	/* when it left: pcap timestamp when seen, else clock */
+	uint8_t tx_pcap;	/* tx is the capture timestamp */
+	struct pkt_ident ident;
+};
+
+struct engine_client_ops {
+	/* Fill req with the next probe; 1 if filled, 0 if nothing to send now. */
+	int (*next_probe)(void *owner, struct engine_probe_req *req);
+	/* A reply matched probe `s`; rx is its capture timestamp. */
+	void (*on_reply)(void *owner, const struct engine_sent *s,
+	    const struct pkt_reply *r, const struct timeval *rx);
+	/* Probe `s` got no reply within its wait. */
+	void (*on_timeout)(void *owner, const struct engine_sent *s);
+	/* Probe `s` could not be built or sent; errno-style code. */
+	void (*on_error)(void *owner, const struct engine_sent *s, int err);
+};
+
+/* Embedded in each client; opaque to it. */
+struct engine_client {
+	const struct engine_client_ops *ops;
+	void *owner;
+	TAILQ_ENTRY(engine_client) ready_entry;
+	uint8_t queued;
+	unsigned inflight;
+	struct engine_pending *pending;	/* its probes in flight */
+};
+
+struct engine_stats {
+	uint64_t probes_sent;
+	uint64_t send_errors;
+	uint64_t replies_matched;
+	uint64_t replies_unmatched;	/* no probe in flight with that key */
+	uint64_t replies_rejected;	/* key matched, identity check failed */
+	uint64_t packets_ignored;	/* not a probe or an answer to one */
+	uint64_t tx_seen;		/* our probes seen leaving by the capture */
+	uint64_t timeouts;
+};
+
+struct engine *engine_new(struct event_base *, const struct engine_conf *,
+    const struct engine_io *);
+void engine_free(struct engine *);
+
+/* A random per-run secret is drawn in engine_new; tests may fix it. */
+void engine_set_secret(struct engine *, uint64_t k0, uint64_t k1);
+
+int engine_source(struct engine *, const struct addr_ip *dst, struct addr_ip *src);
+
+void engine_client_init(struct engine_client *, const struct engine_client_ops *,
+    void *owner);
+/* The client has probes to send: queue it for the next free tokens. */
+void engine_wake(struct engine *, struct engine_client *);
+/* Forget the client: dequeue it and drop its probes in flight (no callbacks). */
+void engine_cancel(struct engine *, struct engine_client *);
+
+/*
+ * Feed one captured IP packet.  `outgoing` marks packets seen leaving this
+ * host (our own probes, which give the tx timestamps).  Called by the I/O
+ * layer; callbacks to clients run from here.
+ */
+void engine_input(struct engine *, const uint8_t *ip, size_t len,
+    const struct timeval *ts, int outgoing);
+
+const struct engine_stats *engine_stats(const struct engine *);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * netio: raw sockets (libnet), capture (libpcap on "any"), source address
+ * selection (netroute: the kernel, confirmed by libdnet).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <libnet.h>
+#include <pcap/pcap.h>
+#include <pcap/sll.h>
+
+#include "probe/netio.h"
+#include "probe/netroute.h"
+
+#define NETIO_SNAPLEN	1024	/* headers, a quote and its extensions */
+/* Capture buffer: about 64 bytes per probe per second, within these bounds
+ * (libpcap's ring comes out about twice the size asked). */
+#define NETIO_BUF_PER_PPS	64
+#define NETIO_BUF_MIN	(256 * 1024)
+#define NETIO_BUF_MAX	(8 * 1024 * 1024)
+#define NETIO_BATCH	256	/* packets per wakeup, so one flood cannot starve timers */
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2	276
+#endif
+
+struct netio {
+	libnet_t *raw4, *raw6;
+	pcap_t *pcap;
+	int dlt;
+	struct netroute *route;
+	struct event *ev;
+	struct engine *eng;
+};
+
+struct netio *
+netio_open(int families, unsigned pps, char *err, size_t errlen)
+{
+	struct netio *n;
+	char lerr[LIBNET_ERRBUF_SIZE], perr[PCAP_ERRBUF_SIZE];
+	int both = (families & (NETIO_V4 | NETIO_V6)) == (NETIO_V4 | NETIO_V6);
+	size_t bufsize;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (families & NETIO_V4) {
+		n->raw4 = libnet_init(LIBNET_RAW4, NULL, lerr);
+		if (n->raw4 == NULL && !both) {
+			snprintf(err, errlen, "IPv4 raw socket: %s", lerr);
+			goto fail;
+		}
+	}
+	if (families & NETIO_V6) {
+		n->raw6 = libnet_init(LIBNET_RAW6, NULL, lerr);
+		if (n->raw6 == NULL && (!both || n->raw4 == NULL)) {
+			snprintf(err, errlen, "IPv6 raw socket: %s", lerr);
+			goto fail;
+		}
+	}
+	if ((n->pcap = pcap_create("any", perr)) == NULL) {
+		snprintf(err, errlen, "capture: %s", perr);
+		goto fail;
+	}
+	pcap_set_snaplen(n->pcap, NETIO_SNAPLEN);
+	pcap_set_promisc(n->pcap, 0);
+	pcap_set_immediate_mode(n->pcap, 1);
+	bufsize = (size_t)pps * NETIO_BUF_PER_PPS;
+	if (bufsize < NETIO_BUF_MIN)
+		bufsize = NETIO_BUF_MIN;
+	if (bufsize > NETIO_BUF_MAX)
+		bufsize = NETIO_BUF_MAX;
+	pcap_set_buffer_size(n->pcap, (int)bufsize);
+	pcap_set_tstamp_precision(n->pcap, PCAP_TSTAMP_PRECISION_MICRO);
+	if (pcap_activate(n->pcap) < 0) {
+		snprintf(err, errlen, "capture: %s", pcap_geterr(n->pcap));
+		goto fail;
+	}
+	n->dlt = pcap_datalink(n->pcap);
+	if (n->dlt != DLT_LINUX_SLL && n->dlt != DLT_LINUX_SLL2) {
+		snprintf(err, errlen, "capture: unexpected link type %d", n->dlt);
+		goto fail;
+	}
+	if (pcap_setnonblock(n->pcap, 1, perr) == -1) {
+		snprintf(err, errlen, "capture: %s", perr);
+		goto fail;
+	}
+	if ((n->route = netroute_open()) == NULL) {
+		snprintf(err, errlen, "interfaces: %s", strerror(errno));
+		goto fail;
+	}
+	return n;
+fail:
+	netio_close(n);
+	return NULL;
+}
+
+int
+netio_families(const struct netio *n)
+{
+	return (n->raw4 != NULL ? NETIO_V4 : 0) | (n->raw6 != NULL ? NETIO_V6 : 0);
+}
+
+int
+netio_set_ports(struct netio *n, uint16_t lo, uint16_t hi, int any_rst,
+    char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	char filter[320];
+
+	/* ICMP carries the answers; TCP and UDP only within our ports, so a
+	 * busy server's own traffic never reaches user space.  Probes on
+	 * other ports (a test's own flow) are answered by TCP resets, which
+	 * any_rst lets in (IPv6: TCP right after the fixed header). */
+	snprintf(filter, sizeof(filter),
+	    "icmp or icmp6 or ((udp or tcp) and "
+	    "(src portrange %u-%u or dst portrange %u-%u))%s",
+	    (unsigned)lo, (unsigned)hi, (unsigned)lo, (unsigned)hi,
+	    any_rst ? " or (ip and tcp and tcp[13] & 4 != 0)"
+	    " or (ip6 and ip6[6] == 6 and ip6[53] & 4 != 0)" : "");
+	if (pcap_compile(n->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1 ||
+	    pcap_setfilter(n->pcap, &prog) == -1) {
+		snprintf(err, errlen, "capture filter: %s", pcap_geterr(n->pcap));
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
+static int
+netio_send(void *ctx, int family, const uint8_t *pkt, size_t len)
+{
+	struct netio *n = ctx;
+	int r;
+
+	if (family == AF_INET && n->raw4 != NULL)
+		r = libnet_write_raw_ipv4(n->raw4, pkt, (uint32_t)len);
+	else if (family == AF_INET6 && n->raw6 != NULL)
+		r = libnet_write_raw_ipv6(n->raw6, pkt, (uint32_t)len);
+	else {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (r < 0 || (size_t)r != len) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+netio_source(void *ctx, const struct addr_ip *dst, struct addr_ip *src)
+{
+	struct netio *n = ctx;
+
+	memset(src, 0, sizeof(*src));
+	if (netroute_source(n->route, dst->family, dst->u.b, src->u.b) == -1)
+		return -1;
+	src->family = dst->family;
+	return 0;
+}
+
+void
+netio_ops(struct netio *n, struct engine_io *io)
+{
+	io->send = netio_send;
+	io->source = netio_source;
+	io->ctx = n;
+}
+
+static void
+netio_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct netio *n = (struct netio *)arg;
+	size_t hl, caplen = h->caplen;
+	uint16_t proto, pkttype;
+
+	if (n->dlt == DLT_LINUX_SLL) {
+		hl = SLL_HDR_LEN;
+		if (caplen < hl)
+			return;
+		pkttype = (uint16_t)(bytes[0] << 8 | bytes[1]);
+		proto = (uint16_t)(bytes[14] << 8 | bytes[15]);
+	} else {
+		hl = 20;
+		if (caplen < hl)
+			return;
+		proto = (uint16_t)(bytes[0] << 8 | bytes[1]);
+		pkttype = bytes[10];
+	}
+	if (proto != 0x0800 && proto != 0x86dd)
+		return;
+	engine_input(n->eng, bytes + hl, caplen - hl, &h->ts,
+	    pkttype == LINUX_SLL_OUTGOING);
+}
+
+static void
+netio_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct netio *n = arg;
+
+	pcap_dispatch(n->pcap, NETIO_BATCH, netio_packet, (u_char *)n);
+}
+
+int
+netio_attach(struct netio *n, struct event_base *base, struct engine *eng)
+{
+	int fd = pcap_get_selectable_fd(n->pcap);
+
+	if (fd == -1)
+		return -1;
+	n->eng = eng;
+	n->ev = event_new(base, fd, EV_READ | EV_PERSIST, netio_readable, n);
+	if (n->ev == NULL || event_add(n->ev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+uint64_t
+netio_capture_drops(struct netio *n)
+{
+	struct pcap_stat st;
+
+	if (n->pcap == NULL || pcap_stats(n->pcap, &st) == -1)
+		return 0;
+	return st.ps_drop;
+}
+
+void
+netio_close(struct netio *n)
+{
+	if (n == NULL)
+		return;
+	if (n->ev != NULL)
+		event_free(n->ev);
+	if (n->pcap != NULL)
+		pcap_close(n->pcap);
+	if (n->raw4 != NULL)
+		libnet_destroy(n->raw4);
+	if (n->raw6 != NULL)
+		libnet_destroy(n->raw6);
+	netroute_close(n->route);
+	free(n);
+}
