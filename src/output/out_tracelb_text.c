@@ -117,7 +117,7 @@ out_tracelb_text(FILE *fp, const struct mda_result *r)
 			maxttl = r->vertices[i].ttl;
 	/* One block per TTL, vertices in discovery order; "*" where no
 	 * vertex first answered at a TTL that was probed. */
-	for (ttl = c->first_ttl; ttl <= maxttl; ttl++) {
+	for (ttl = c->first_ttl > 0 ? c->first_ttl : 1; ttl <= maxttl; ttl++) {
 		int first = 1;
 
 		for (size_t i = 0; i < r->nvertices; i++) {
