@@ -867,17 +867,53 @@ test_dot(void)
 	free(dot);
 }
 
-/* The line as line 3 of an M-Lab scamper1 file passes mlab_check.py. */
+/*
+ * The line as line 3 of an M-Lab scamper1 file passes mlab_check.py: M-Lab's
+ * rules, hoplite's stricter ones and the tracelb shape (--shape).
+ */
+static void
+mlab_check_one(const char *py, const char *chk, const struct mda_result *r)
+{
+	char cmd[PATH_MAX * 3], *line, path[] = "/tmp/test_out_tracelb.XXXXXX";
+	FILE *fp;
+	int fd, st;
+
+	line = render(out_tracelb_json_line, r);
+	if (line == NULL || (fd = mkstemp(path)) == -1) {
+		T_CHECK(0);
+		free(line);
+		return;
+	}
+	fp = fdopen(fd, "w");
+	T_CHECK(fp != NULL);
+	if (fp == NULL) {
+		close(fd);
+		unlink(path);
+		free(line);
+		return;
+	}
+	fprintf(fp, "{\"UUID\":\"u\",\"TracerouteCallerVersion\":\"hoplite\","
+	    "\"CachedResult\":false,\"CachedUUID\":\"\"}\n"
+	    "{\"type\":\"cycle-start\",\"list_name\":\"x\",\"id\":1,"
+	    "\"hostname\":\"h\",\"start_time\":%d}\n%s"
+	    "{\"type\":\"cycle-stop\",\"list_name\":\"x\",\"id\":1,"
+	    "\"hostname\":\"h\",\"stop_time\":%d}\n", T0, line, T0 + 2);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "'%s' '%s' -q --shape --type tracelb '%s'",
+	    py, chk, path);
+	st = system(cmd);
+	T_CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unlink(path);
+	free(line);
+}
+
 static void
 test_mlab_rules(void)
 {
 	const char *srcdir = getenv("top_srcdir");
 	const char *py = getenv("PYTHON3");
-	char chk[PATH_MAX], cmd[PATH_MAX * 3], *line, path[] =
-	    "/tmp/test_out_tracelb.XXXXXX";
+	char chk[PATH_MAX], cmd[PATH_MAX + 64];
 	struct tb b;
-	FILE *fp;
-	int fd, st;
 
 	snprintf(chk, sizeof(chk), "%s/tests/unit/mlab_check.py",
 	    srcdir != NULL ? srcdir : ".");
@@ -889,28 +925,17 @@ test_mlab_rules(void)
 		fprintf(stderr, "skip: mlab_check.py or python3 not found\n");
 		return;
 	}
+	build_diamond(&b);
+	mlab_check_one(py, chk, &b.r);
 	build_perpacket(&b);
-	line = render(out_tracelb_json_line, &b.r);
-	if (line == NULL || (fd = mkstemp(path)) == -1) {
-		T_CHECK(0);
-		free(line);
-		return;
-	}
-	fp = fdopen(fd, "w");
-	T_CHECK(fp != NULL);
-	fprintf(fp, "{\"UUID\":\"u\",\"TracerouteCallerVersion\":\"hoplite\","
-	    "\"CachedResult\":false,\"CachedUUID\":\"\"}\n"
-	    "{\"type\":\"cycle-start\",\"list_name\":\"x\",\"id\":1,"
-	    "\"hostname\":\"h\",\"start_time\":%d}\n%s"
-	    "{\"type\":\"cycle-stop\",\"list_name\":\"x\",\"id\":1,"
-	    "\"hostname\":\"h\",\"stop_time\":%d}\n", T0, line, T0 + 2);
-	fclose(fp);
-	snprintf(cmd, sizeof(cmd), "'%s' '%s' -q --type tracelb '%s'", py,
-	    chk, path);
-	st = system(cmd);
-	T_CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	unlink(path);
-	free(line);
+	mlab_check_one(py, chk, &b.r);
+	/* A branch ending in silence beside a direct link. */
+	build_diamond(&b);
+	tb_probe(&b, 1, 4, 1, -1, 0);
+	b.r.nlinks = 4;
+	tb_link(&b, 3, -1, 1);
+	tb_link(&b, 3, 4, 0);
+	mlab_check_one(py, chk, &b.r);
 }
 
 int
