@@ -40,7 +40,8 @@ vertex_rtts(const struct mda_result *r, int32_t u, struct rtts *s)
 }
 
 static int
-print_vertex(FILE *fp, const struct out_lb_view *v, int32_t u, int first)
+print_vertex(FILE *fp, const struct out_lb_view *v, int32_t u, int first,
+    int width)
 {
 	const struct mda_result *r = v->r;
 	const struct mda_vertex *x = &r->vertices[u];
@@ -57,7 +58,7 @@ print_vertex(FILE *fp, const struct out_lb_view *v, int32_t u, int first)
 		snprintf(t, sizeof(t), "%3u", x->ttl);
 	else
 		snprintf(t, sizeof(t), "   ");
-	if (fprintf(fp, "%s  %-15s  %-26s", t, addr_ntop(&x->addr, a,
+	if (fprintf(fp, "%s  %-*s  %-26s", t, width, addr_ntop(&x->addr, a,
 	    sizeof(a)), rtt) < 0)
 		return -1;
 	if (x->kind == MDA_V_DEST && fputs("  [destination]", fp) == EOF)
@@ -97,7 +98,7 @@ out_tracelb_text(FILE *fp, const struct mda_result *r)
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 	unsigned maxttl = 0, ttl;
 	double secs;
-	int rv = -1;
+	int rv = -1, width = 15;	/* an IPv4 address; wider for IPv6 */
 
 	if (out_lb_view_init(&v, r) == -1)
 		return -1;
@@ -112,9 +113,15 @@ out_tracelb_text(FILE *fp, const struct mda_result *r)
 	for (size_t i = 0; i < r->nprobes; i++)
 		if (r->probes[i].ttl > maxttl)
 			maxttl = r->probes[i].ttl;
-	for (size_t i = 0; i < r->nvertices; i++)
+	for (size_t i = 0; i < r->nvertices; i++) {
+		int w = (int)strlen(addr_ntop(&r->vertices[i].addr, a,
+		    sizeof(a)));
+
 		if (r->vertices[i].ttl > maxttl)
 			maxttl = r->vertices[i].ttl;
+		if (w > width)
+			width = w;
+	}
 	/* One block per TTL, vertices in discovery order; "*" where no
 	 * vertex first answered at a TTL that was probed. */
 	for (ttl = c->first_ttl > 0 ? c->first_ttl : 1; ttl <= maxttl; ttl++) {
@@ -123,7 +130,8 @@ out_tracelb_text(FILE *fp, const struct mda_result *r)
 		for (size_t i = 0; i < r->nvertices; i++) {
 			if (r->vertices[i].ttl != ttl)
 				continue;
-			if (print_vertex(fp, &v, (int32_t)i, first) == -1)
+			if (print_vertex(fp, &v, (int32_t)i, first,
+			    width) == -1)
 				goto done;
 			first = 0;
 		}
