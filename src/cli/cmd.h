@@ -3,6 +3,7 @@
 #define HOPLITE_CMD_H
 
 int cmd_trace(int argc, char **argv);
+int cmd_mda(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 
 /* Option errors: "hoplite: OPT 'ARG': WHY" on stderr, exit status 2. */

@@ -12,11 +12,13 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: hoplite trace [options] DEST...\n"
+	    "       hoplite mda [options] DEST...\n"
 	    "       hoplite submit [options] IP\n"
 	    "       hoplite --version | --help\n"
 	    "\n"
 	    "Commands:\n"
 	    "  trace   Paris traceroute to every DEST at once (see hoplite trace --help)\n"
+	    "  mda     every load-balanced path to every DEST (see hoplite mda --help)\n"
 	    "  submit  ask a running hoplited to trace IP (see hoplite submit --help)\n"
 	    "\n"
 	    "See hoplite(1) and hoplite-json(5).\n");
@@ -32,6 +34,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "trace") == 0)
 		return cmd_trace(argc - 1, argv + 1);
+	if (strcmp(argv[1], "mda") == 0)
+		return cmd_mda(argc - 1, argv + 1);
 	if (strcmp(argv[1], "submit") == 0)
 		return cmd_submit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {

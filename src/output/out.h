@@ -1,10 +1,15 @@
-/* out: trace results as scamper-compatible JSON (jansson) or readable text. */
+/*
+ * out: results as scamper-compatible JSON (jansson), readable text and
+ * Graphviz: Paris traces (`trace`, out_json.c and out_text.c) and
+ * multipath detection (`tracelb`, out_tracelb.c and out_tracelb_text.c).
+ */
 #ifndef HOPLITE_OUT_H
 #define HOPLITE_OUT_H
 
 #include <stdio.h>
 #include <jansson.h>
 
+#include "measure/mda.h"
 #include "measure/trace.h"
 
 /*
@@ -23,5 +28,34 @@ json_t *out_trace_json(const struct trace_result *);
 int out_trace_json_line(FILE *, const struct trace_result *);
 /* A traceroute-like table with every RTT.  0 or -1. */
 int out_trace_text(FILE *, const struct trace_result *);
+
+/*
+ * A scamper `tracelb` object: scamper's keys, order and nesting, hoplite's
+ * own keys just before "nodes" (see hoplite-json(5)).  NULL on allocation
+ * failure.
+ */
+json_t *out_tracelb_json(const struct mda_result *);
+/* One compact JSON line followed by '\n'.  0 or -1. */
+int out_tracelb_json_line(FILE *, const struct mda_result *);
+/* A multipath table: per TTL the addresses, RTTs and links.  0 or -1. */
+int out_tracelb_text(FILE *, const struct mda_result *);
+/*
+ * A Graphviz subgraph (cluster) of the measurement's vertices and links,
+ * its node names prefixed by `id`; the caller writes `digraph ... {` before
+ * the first and `}` after the last.  0 or -1.
+ */
+int out_tracelb_dot(FILE *, const struct mda_result *, unsigned id);
+
+/* Helpers the JSON writers share.  The setters accept a NULL value (a
+ * failed allocation) and return -1 for it, so a builder checks once. */
+int out_json_set_int(json_t *, const char *key, json_int_t);
+int out_json_set_str(json_t *, const char *key, const char *);
+int out_json_set_addr(json_t *, const char *key, const struct addr_ip *);
+/* {sec, usec[, ftime]}: ftime is UTC "%Y-%m-%d %H:%M:%S". */
+json_t *out_json_time(const struct timeval *, int with_ftime);
+/* RFC 4884 objects as scamper's "icmpext" (MPLS labels decoded). */
+json_t *out_json_icmpext(const struct pkt_ext *, uint8_t next);
+/* Dump `o` with OUT_JSON_FLAGS as one line and flush.  0 or -1. */
+int out_json_write_line(FILE *, const json_t *);
 
 #endif

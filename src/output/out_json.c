@@ -33,28 +33,28 @@
  * builder can collect errors and check once.  json_object_set_new() drops
  * the value's reference on failure too.
  */
-static int
-set_int(json_t *o, const char *key, json_int_t v)
+int
+out_json_set_int(json_t *o, const char *key, json_int_t v)
 {
 	return json_object_set_new(o, key, json_integer(v));
 }
 
-static int
-set_str(json_t *o, const char *key, const char *v)
+int
+out_json_set_str(json_t *o, const char *key, const char *v)
 {
 	return json_object_set_new(o, key, json_string(v));
 }
 
-static int
-set_addr(json_t *o, const char *key, const struct addr_ip *a)
+int
+out_json_set_addr(json_t *o, const char *key, const struct addr_ip *a)
 {
 	char buf[ADDR_STRLEN];
 
-	return set_str(o, key, addr_ntop(a, buf, sizeof(buf)));
+	return out_json_set_str(o, key, addr_ntop(a, buf, sizeof(buf)));
 }
 
-static json_t *
-timeval_json(const struct timeval *tv, int with_ftime)
+json_t *
+out_json_time(const struct timeval *tv, int with_ftime)
 {
 	json_t *o;
 	struct tm tm;
@@ -64,15 +64,15 @@ timeval_json(const struct timeval *tv, int with_ftime)
 
 	if ((o = json_object()) == NULL)
 		return NULL;
-	err |= set_int(o, "sec", (json_int_t)tv->tv_sec);
-	err |= set_int(o, "usec", (json_int_t)tv->tv_usec);
+	err |= out_json_set_int(o, "sec", (json_int_t)tv->tv_sec);
+	err |= out_json_set_int(o, "usec", (json_int_t)tv->tv_usec);
 	if (with_ftime) {
 		if (gmtime_r(&t, &tm) == NULL ||
 		    strftime(ftime, sizeof(ftime), "%Y-%m-%d %H:%M:%S",
 		    &tm) == 0)
 			err = -1;
 		else
-			err |= set_str(o, "ftime", ftime);
+			err |= out_json_set_str(o, "ftime", ftime);
 	}
 	if (err) {
 		json_decref(o);
@@ -96,10 +96,10 @@ mpls_json(const struct pkt_ext *e)
 		if ((o = json_object()) == NULL ||
 		    json_array_append_new(a, o) == -1)
 			goto fail;
-		err |= set_int(o, "mpls_ttl", m->ttl);
-		err |= set_int(o, "mpls_s", m->s);
-		err |= set_int(o, "mpls_exp", m->exp);
-		err |= set_int(o, "mpls_label", m->label);
+		err |= out_json_set_int(o, "mpls_ttl", m->ttl);
+		err |= out_json_set_int(o, "mpls_s", m->s);
+		err |= out_json_set_int(o, "mpls_exp", m->exp);
+		err |= out_json_set_int(o, "mpls_label", m->label);
 		if (err)
 			goto fail;
 	}
@@ -109,24 +109,24 @@ fail:
 	return NULL;
 }
 
-static json_t *
-icmpext_json(const struct trace_hop *h)
+json_t *
+out_json_icmpext(const struct pkt_ext *ext, uint8_t next)
 {
 	json_t *a, *o;
-	size_t n = h->next < PKT_MAX_EXT ? h->next : PKT_MAX_EXT;
+	size_t n = next < PKT_MAX_EXT ? next : PKT_MAX_EXT;
 	int err = 0;
 
 	if ((a = json_array()) == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		const struct pkt_ext *e = &h->ext[i];
+		const struct pkt_ext *e = &ext[i];
 
 		if ((o = json_object()) == NULL ||
 		    json_array_append_new(a, o) == -1)
 			goto fail;
-		err |= set_int(o, "ie_cn", e->cn);
-		err |= set_int(o, "ie_ct", e->ct);
-		err |= set_int(o, "ie_dl", e->dl);
+		err |= out_json_set_int(o, "ie_cn", e->cn);
+		err |= out_json_set_int(o, "ie_ct", e->ct);
+		err |= out_json_set_int(o, "ie_dl", e->dl);
 		if (e->cn == EXT_MPLS_CN && e->ct == EXT_MPLS_CT)
 			err |= json_object_set_new(o, "mpls_labels",
 			    mpls_json(e));
@@ -147,31 +147,31 @@ hop_json(const struct trace_hop *h)
 
 	if ((o = json_object()) == NULL)
 		return NULL;
-	err |= set_addr(o, "addr", &h->addr);
-	err |= set_int(o, "probe_ttl", h->probe_ttl);
-	err |= set_int(o, "probe_id", h->probe_id);
-	err |= set_int(o, "probe_size", h->probe_size);
-	err |= json_object_set_new(o, "tx", timeval_json(&h->tx, 0));
+	err |= out_json_set_addr(o, "addr", &h->addr);
+	err |= out_json_set_int(o, "probe_ttl", h->probe_ttl);
+	err |= out_json_set_int(o, "probe_id", h->probe_id);
+	err |= out_json_set_int(o, "probe_size", h->probe_size);
+	err |= json_object_set_new(o, "tx", out_json_time(&h->tx, 0));
 	/* Whole microseconds: the 10-digit dump (OUT_JSON_FLAGS) prints
 	 * at most three decimals. */
 	err |= json_object_set_new(o, "rtt", json_real(h->rtt_us / 1000.0));
-	err |= set_int(o, "reply_ttl", h->reply_ttl);
-	err |= set_int(o, "reply_tos", h->reply_tos);
-	err |= set_int(o, "reply_ipid", h->reply_ipid);
-	err |= set_int(o, "reply_size", h->reply_size);
+	err |= out_json_set_int(o, "reply_ttl", h->reply_ttl);
+	err |= out_json_set_int(o, "reply_tos", h->reply_tos);
+	err |= out_json_set_int(o, "reply_ipid", h->reply_ipid);
+	err |= out_json_set_int(o, "reply_size", h->reply_size);
 	if (h->is_tcp) {
-		err |= set_int(o, "tcp_flags", h->tcp_flags);
+		err |= out_json_set_int(o, "tcp_flags", h->tcp_flags);
 	} else {
-		err |= set_int(o, "icmp_type", h->icmp_type);
-		err |= set_int(o, "icmp_code", h->icmp_code);
+		err |= out_json_set_int(o, "icmp_type", h->icmp_type);
+		err |= out_json_set_int(o, "icmp_code", h->icmp_code);
 		if (h->has_quote) {
-			err |= set_int(o, "icmp_q_ttl", h->q_ttl);
-			err |= set_int(o, "icmp_q_ipl", h->q_ipl);
-			err |= set_int(o, "icmp_q_tos", h->q_tos);
+			err |= out_json_set_int(o, "icmp_q_ttl", h->q_ttl);
+			err |= out_json_set_int(o, "icmp_q_ipl", h->q_ipl);
+			err |= out_json_set_int(o, "icmp_q_tos", h->q_tos);
 		}
 		if (h->next > 0)
 			err |= json_object_set_new(o, "icmpext",
-			    icmpext_json(h));
+			    out_json_icmpext(h->ext, h->next));
 	}
 	if (err) {
 		json_decref(o);
@@ -202,39 +202,39 @@ out_trace_json(const struct trace_result *r)
 
 	if ((o = json_object()) == NULL)
 		return NULL;
-	err |= set_str(o, "type", "trace");
-	err |= set_str(o, "version", "0.1");
-	err |= set_int(o, "userid", 0);
-	err |= set_str(o, "method",
+	err |= out_json_set_str(o, "type", "trace");
+	err |= out_json_set_str(o, "version", "0.1");
+	err |= out_json_set_int(o, "userid", 0);
+	err |= out_json_set_str(o, "method",
 	    m != NULL && m->trace_name != NULL ? m->trace_name : "");
-	err |= set_addr(o, "src", &r->flow.src);
-	err |= set_addr(o, "dst", &r->flow.dst);
+	err |= out_json_set_addr(o, "src", &r->flow.src);
+	err |= out_json_set_addr(o, "dst", &r->flow.dst);
 	if (is_icmp_trace(r)) {
-		err |= set_int(o, "icmp_sum", r->flow.icmp_sum);
+		err |= out_json_set_int(o, "icmp_sum", r->flow.icmp_sum);
 	} else {
-		err |= set_int(o, "sport", r->flow.sport);
-		err |= set_int(o, "dport", r->flow.dport);
+		err |= out_json_set_int(o, "sport", r->flow.sport);
+		err |= out_json_set_int(o, "dport", r->flow.dport);
 	}
-	err |= set_str(o, "stop_reason", stop != NULL ? stop : "NONE");
-	err |= set_int(o, "stop_data", r->stop_data);
-	err |= json_object_set_new(o, "start", timeval_json(&r->start, 1));
-	err |= set_int(o, "hop_count", r->hop_count);
-	err |= set_int(o, "attempts", r->conf.attempts);
-	err |= set_int(o, "hoplimit", r->conf.max_ttl);
-	err |= set_int(o, "firsthop", r->conf.first_ttl);
+	err |= out_json_set_str(o, "stop_reason", stop != NULL ? stop : "NONE");
+	err |= out_json_set_int(o, "stop_data", r->stop_data);
+	err |= json_object_set_new(o, "start", out_json_time(&r->start, 1));
+	err |= out_json_set_int(o, "hop_count", r->hop_count);
+	err |= out_json_set_int(o, "attempts", r->conf.attempts);
+	err |= out_json_set_int(o, "hoplimit", r->conf.max_ttl);
+	err |= out_json_set_int(o, "firsthop", r->conf.first_ttl);
 	/* scamper's wait is whole seconds; round up so it is never shorter
 	 * than what was used (wait_ms has the exact value). */
-	err |= set_int(o, "wait",
+	err |= out_json_set_int(o, "wait",
 	    ((json_int_t)r->conf.wait_ms + 999) / 1000);
-	err |= set_int(o, "wait_probe", 0);
-	err |= set_int(o, "tos", r->conf.tos);
-	err |= set_int(o, "probe_size", r->flow.size);
-	err |= set_int(o, "probe_count", r->probe_count);
+	err |= out_json_set_int(o, "wait_probe", 0);
+	err |= out_json_set_int(o, "tos", r->conf.tos);
+	err |= out_json_set_int(o, "probe_size", r->flow.size);
+	err |= out_json_set_int(o, "probe_count", r->probe_count);
 	/* hoplite's own. */
-	err |= set_int(o, "flowid", r->conf.flowid);
-	err |= set_int(o, "wait_ms", r->conf.wait_ms);
-	err |= set_int(o, "window", r->conf.window);
-	err |= set_str(o, "hoplite_version", PACKAGE_VERSION);
+	err |= out_json_set_int(o, "flowid", r->conf.flowid);
+	err |= out_json_set_int(o, "wait_ms", r->conf.wait_ms);
+	err |= out_json_set_int(o, "window", r->conf.window);
+	err |= out_json_set_str(o, "hoplite_version", PACKAGE_VERSION);
 	if (err)
 		goto fail;
 
@@ -253,17 +253,14 @@ fail:
 }
 
 int
-out_trace_json_line(FILE *fp, const struct trace_result *r)
+out_json_write_line(FILE *fp, const json_t *o)
 {
-	json_t *o;
 	char buf[8192], *s = buf, *big = NULL;
 	size_t len;
 	int rv = -1;
 
 	/* Into a buffer of ours, not a string jansson allocates: the caller
 	 * may have given jansson an arena allocator (hoplite trace does). */
-	if ((o = out_trace_json(r)) == NULL)
-		goto done;
 	if ((len = json_dumpb(o, buf, sizeof(buf), OUT_JSON_FLAGS)) == 0)
 		goto done;
 	if (len > sizeof(buf)) {
@@ -280,6 +277,19 @@ out_trace_json_line(FILE *fp, const struct trace_result *r)
 	rv = 0;
 done:
 	free(big);
+	return rv;
+}
+
+int
+out_trace_json_line(FILE *fp, const struct trace_result *r)
+{
+	json_t *o;
+	int rv = -1;
+
+	if ((o = out_trace_json(r)) == NULL)
+		goto done;
+	rv = out_json_write_line(fp, o);
+done:
 	json_decref(o);
 	return rv;
 }

@@ -35,16 +35,32 @@ does not check:
 With --name, the file name must be YYYYMMDDTHHMMSSZ_<UUID>.jsonl with the
 metadata's UUID, inside .../YYYY/MM/DD/ of the same date.
 
+scamper1 (MDA) files: M-Lab's parser (traceroute-caller parser/scamper1.go)
+decodes line 3 into TracelbLine, whose numbers are float64 except inside
+the nodes: node q_ttl int and linkc int64, links [][]ScamperLink, probe
+ttl and flowid int64, replyc and attempt int, reply ttl, icmp_* int and
+rtt float64; it then requires type "tracelb".  `mlab` and `strict` modes
+apply these as they apply scamper2's.  --shape adds the shape scamper's
+tracelb writer keeps and hoplite's promises (hoplite-json(5)), which
+M-Lab does not check:
+  - a node with linkc > 1 has one inner array of linkc elements; one with
+    linkc 1 has one inner array per hop of its link, the last with one
+    element;
+  - every element has an "addr"; a probe's replyc is its number of replies;
+  - header linkc is the sum of the printed nodes' linkc, and nodec is at
+    least the number of printed nodes.
+
 The one-object ".json" variant ({"Metadata":..., "Trace":...}) is out of
 scope.
 
-Usage: mlab_check.py [--mlab] [--name] [--type trace|tracelb] FILE...
+Usage: mlab_check.py [--mlab] [--name] [--shape] [--type trace|tracelb] FILE...
        mlab_check.py [--self-test]
 Exit 0 when every file is valid, 1 otherwise (reasons on stdout), 2 on
 usage errors.  With no FILE it runs its self-test, so `make check` can list
 it in TESTS as is.  Importable: check_bytes(data, ...) and check_file(path, ...)
 return a list of reasons (empty when valid).  --self-test runs the rules on
-built-in cases and on ../shared/data/mlab-scamper{1,2}/*.jsonl (found from
+built-in cases and on real M-Lab files: tests/unit/data/mlab-scamper1 (in
+the tree) and ../shared/data/mlab-scamper{1,2}/*.jsonl (found from
 $top_srcdir or this file's place) when present.
 
 Limits: Go's decoder is emulated, not run.  Known gaps: Go's Unicode case
@@ -257,7 +273,46 @@ def _check_links(tracelb, reasons):
                            (where, linkc, len(links)))
 
 
-def check_bytes(data, strict=True, want_type=None):
+def _check_shape(tracelb, reasons):
+    """--shape: the structure scamper's and hoplite's tracelb writers keep."""
+    nodes = tracelb.get("nodes") or []
+    total = 0
+    for i, node in enumerate(nodes):
+        if not isinstance(node, dict):
+            continue
+        where = "line 3: nodes[%d]" % i
+        linkc = node.get("linkc") or 0
+        links = node.get("links") or []
+        total += linkc
+        if linkc > 1 and (len(links) != 1 or len(links[0] or []) != linkc):
+            reasons.append("%s: linkc %d but links is not one array of %d"
+                           % (where, linkc, linkc))
+        if linkc == 1 and links and len(links[-1] or []) != 1:
+            reasons.append("%s: the last hop of its link has %d elements"
+                           % (where, len(links[-1] or [])))
+        for j, hop in enumerate(links):
+            for k, elem in enumerate(hop or []):
+                w = "%s.links[%d][%d]" % (where, j, k)
+                if not isinstance(elem, dict) or "addr" not in elem:
+                    reasons.append("%s: no addr" % w)
+                    continue
+                for m, probe in enumerate(elem.get("probes") or []):
+                    if not isinstance(probe, dict):
+                        continue
+                    n = len(probe.get("replies") or [])
+                    if (probe.get("replyc") or 0) != n:
+                        reasons.append("%s.probes[%d]: replyc %s, %d replies"
+                                       % (w, m, probe.get("replyc"), n))
+    linkc, nodec = tracelb.get("linkc"), tracelb.get("nodec")
+    if isinstance(linkc, float) and linkc != total:
+        reasons.append("line 3: linkc %d, the nodes' linkc add up to %d" %
+                       (linkc, total))
+    if isinstance(nodec, float) and nodec < len(nodes):
+        reasons.append("line 3: nodec %d, %d nodes printed" %
+                       (nodec, len(nodes)))
+
+
+def check_bytes(data, strict=True, want_type=None, shape=False):
     """Reasons the file content would be rejected; [] when it is valid."""
     reasons = []
     lines = data.split(b"\n")
@@ -292,6 +347,8 @@ def check_bytes(data, strict=True, want_type=None):
     trace = dec.value(parsed[2], schema, "line 3") or {}
     stop = dec.value(parsed[3], CYCLE_STOP, "line 4") or {}
     reasons.extend(dec.errors)
+    if shape and trace.get("type") == "tracelb":
+        _check_shape(trace, reasons)
 
     if not meta.get("UUID"):
         reasons.append("line 1: empty or missing UUID")
@@ -351,14 +408,15 @@ def _check_name(path, data):
     return reasons
 
 
-def check_file(path, strict=True, want_type=None, name=False):
+def check_file(path, strict=True, want_type=None, name=False, shape=False):
     """Reasons the file would be rejected; [] when it is valid."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         return ["cannot read: %s" % e.strerror]
-    reasons = check_bytes(data, strict=strict, want_type=want_type)
+    reasons = check_bytes(data, strict=strict, want_type=want_type,
+                          shape=shape)
     if name:
         reasons.extend(_check_name(path, data))
     return reasons
@@ -376,6 +434,13 @@ def _self_test():
           '"hostname":"h","stop_time":2}')
     lb = ('{"type":"tracelb","nodes":[{"addr":"192.0.2.1","linkc":1,'
           '"links":[[{"addr":"192.0.2.2","probes":[]}]]}]}')
+    lbp = ('{"type":"tracelb","method":"icmp-echo","nodec":2,"linkc":1,'
+           '"wait_probe":150,"nodes":[{"addr":"192.0.2.1","q_ttl":1,'
+           '"linkc":1,"links":[[{"addr":"192.0.2.2","probes":[{"tx":'
+           '{"sec":1,"usec":2},"replyc":1,"ttl":2,"attempt":0,"flowid":1,'
+           '"replies":[{"rx":{"sec":1,"usec":9},"ttl":250,"rtt":0.5,'
+           '"icmp_type":11,"icmp_code":0,"icmp_q_tos":0,"icmp_q_ttl":1}]}]}]]'
+           '}]}')
 
     def f(a=l1, b=l2, c=l3, d=l4, end="\n"):
         return (a + end + b + end + c + end + d + end).encode()
@@ -427,6 +492,33 @@ def _self_test():
                                          '"probes":[]}]]', "")), True, False),
         # Go decodes invalid UTF-8 as U+FFFD rather than failing.
         ("invalid UTF-8", f().replace(b'"v"', b'"\xff"'), True, True),
+        # scamper1: the tracelb line's Go types.
+        ("tracelb probe", f(c=lbp), True, True),
+        ("tracelb flowid int64", f(c=lbp.replace('"flowid":1',
+                                                 '"flowid":4294967296')),
+         True, True),
+        ("tracelb flowid string", f(c=lbp.replace('"flowid":1',
+                                                  '"flowid":"1"')),
+         False, False),
+        ("tracelb flowid fraction", f(c=lbp.replace('"flowid":1',
+                                                    '"flowid":1.5')),
+         False, False),
+        ("tracelb rtt string", f(c=lbp.replace('"rtt":0.5', '"rtt":"0.5"')),
+         False, False),
+        ("tracelb reply ttl real", f(c=lbp.replace('"ttl":250',
+                                                   '"ttl":250.0')),
+         False, False),
+        ("tracelb q_ttl real", f(c=lbp.replace('"q_ttl":1', '"q_ttl":1.0')),
+         False, False),
+        ("tracelb links not [][]", f(c=lbp.replace('"links":[[', '"links":[')
+                                     .replace(']]}]}', ']}]}')),
+         False, False),
+        ("tracelb nodec real", f(c=lbp.replace('"nodec":2', '"nodec":2.5')),
+         True, True),
+        ("tracelb nodes object", f(c='{"type":"tracelb","nodes":{}}'),
+         False, False),
+        ("tracelb type", f(c=lbp.replace('"tracelb"', '"tracelbx"')),
+         False, False),
     ]
     failed = 0
     for name, data, want_mlab, want_strict in cases:
@@ -439,21 +531,75 @@ def _self_test():
                        got or "accepted"))
     ncases = 2 * len(cases)
 
-    # The real files, when the shared data is beside the repository:
-    # valid ones pass both ways, invalid ones fail strict, and fail M-Lab's
-    # rules too except the one M-Lab's own tests expect it to accept.
+    # --shape on tracelb lines: (case, reason expected or None).
+    lb2 = lbp.replace('"linkc":1,"links":[[{"addr":"192.0.2.2",',
+                      '"linkc":2,"links":[[{"addr":"192.0.2.3","probes":[]},'
+                      '{"addr":"192.0.2.2",').replace('"linkc":1,"wait',
+                                                      '"linkc":2,"wait')
+    shape_cases = [
+        ("shape ok", lbp, None),
+        ("shape two links", lb2, None),
+        ("shape replyc", lbp.replace('"replyc":1', '"replyc":2'),
+         "replyc 2, 1 replies"),
+        ("shape linkc sum", lbp.replace('"linkc":1,"wait', '"linkc":3,"wait'),
+         "add up to 1"),
+        ("shape nodec", lbp.replace('"nodec":2', '"nodec":0'),
+         "nodec 0, 1 nodes printed"),
+        ("shape two links in two arrays",
+         lb2.replace('"probes":[]},{', '"probes":[]}],[{'),
+         "not one array of 2"),
+        ("shape last hop", lbp.replace('"links":[[{"addr":"192.0.2.2",',
+                                       '"links":[[{"addr":"*"}],[{"addr":"*"},'
+                                       '{"addr":"192.0.2.2",'),
+         "last hop of its link has 2"),
+        ("shape no addr", lbp.replace('{"addr":"192.0.2.2",', '{'),
+         "no addr"),
+    ]
+    for name, line, reason in shape_cases:
+        got = check_bytes(f(c=line), shape=True)
+        ncases += 1
+        if (reason is None and got) or (reason is not None and
+                                         not any(reason in g for g in got)):
+            failed += 1
+            print("self-test %s: %s" % (name, got or "accepted"))
+
+    # The real files: the copies in tests/unit/data, and the shared data
+    # when it is beside the repository.  Valid ones pass both ways (and
+    # --shape, but for etl-valid, which M-Lab cut down); invalid ones fail
+    # strict for the reason their name says, and fail M-Lab's rules too
+    # except the one M-Lab's own tests expect it to accept.
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
     top = os.environ.get("top_srcdir",
                          os.path.join(os.path.dirname(__file__), "..", ".."))
-    data = os.path.join(top, "..", "shared", "data")
+    shared = os.path.join(top, "..", "shared", "data")
     mlab_accepts = {"invalid-tracelb-links.jsonl"}
-    for sub in ("mlab-scamper1", "mlab-scamper2"):
-        d = os.path.join(data, sub)
+    no_shape = {"etl-valid.jsonl"}
+    why = {"invalid-num-lines": "not exactly 4 lines",
+           "invalid-last-line": "not exactly 4 lines",
+           "invalid-metadata-uuid": "line 1: empty or missing UUID",
+           "invalid-cycle-stop-type": "line 4: type",
+           "invalid-cycle-start-type": "line 2: type",
+           "invalid-cycle-start": "line 2",
+           "invalid-cycle-stop": "line 4",
+           "invalid-tracelb-links": "linkc 1 but no links",
+           "invalid-trace-links": "links",
+           "invalid-metadata": "line 1",
+           "invalid-trace-type": "line 3: type",
+           "invalid-trace": "line 3"}
+    seen = set()
+    for d in (os.path.join(here, "mlab-scamper1"),
+              os.path.join(shared, "mlab-scamper1"),
+              os.path.join(shared, "mlab-scamper2")):
         if not os.path.isdir(d):
-            print("self-test: skip %s (not found)" % d)
+            if d.startswith(here):
+                failed += 1
+                print("self-test: %s missing" % d)
             continue
+        sub = os.path.basename(d)
         for name in sorted(os.listdir(d)):
-            if not name.endswith(".jsonl"):
+            if not name.endswith(".jsonl") or (sub, name) in seen:
                 continue
+            seen.add((sub, name))
             valid = "valid" in name and not name.startswith("invalid")
             path = os.path.join(d, name)
             for strict in (False, True):
@@ -465,6 +611,21 @@ def _self_test():
                     print("self-test %s/%s (%s): %s" %
                           (sub, name, "strict" if strict else "mlab",
                            got or "accepted"))
+            stem = name[:-len(".jsonl")]
+            if not valid:
+                reason = why.get(stem)
+                got = check_file(path)
+                ncases += 1
+                if reason is None or not any(reason in g for g in got):
+                    failed += 1
+                    print("self-test %s/%s: rejected for %s, want %r" %
+                          (sub, name, got, reason))
+            elif sub == "mlab-scamper1" and name not in no_shape:
+                got = check_file(path, shape=True, want_type="tracelb")
+                ncases += 1
+                if got:
+                    failed += 1
+                    print("self-test %s/%s (shape): %s" % (sub, name, got))
     print("self-test: %d cases, %d failed" % (ncases, failed))
     return 1 if failed else 0
 
@@ -478,6 +639,9 @@ def main(argv=None):
                     "not hoplite's stricter ones")
     ap.add_argument("--name", action="store_true",
                     help="also check YYYY/MM/DD/YYYYMMDDTHHMMSSZ_<UUID>.jsonl")
+    ap.add_argument("--shape", action="store_true",
+                    help="also the shape of tracelb nodes and links that "
+                    "scamper's and hoplite's writers keep")
     ap.add_argument("--type", choices=("trace", "tracelb"),
                     help="require this measurement type on line 3")
     ap.add_argument("-q", "--quiet", action="store_true",
@@ -492,7 +656,7 @@ def main(argv=None):
     bad = 0
     for path in args.files:
         reasons = check_file(path, strict=not args.mlab, want_type=args.type,
-                             name=args.name)
+                             name=args.name, shape=args.shape)
         if reasons:
             bad += 1
             print("%s: INVALID" % path)

@@ -1,0 +1,350 @@
+/* hoplite mda: multipath detection (MDA-Lite / MDA) to many destinations. */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/addr.h"
+#include "util/arena.h"
+#include "cli/cmd.h"
+#include "cli/run.h"
+#include "util/log.h"
+#include "output/out.h"
+#include "measure/mda.h"
+
+#define DEFAULT_PPS		500
+#define DEFAULT_CONCURRENCY	64
+
+enum { OUT_JSON, OUT_TEXT, OUT_DOT };
+enum {
+	OPT_SPORT = 256, OPT_DPORT, OPT_FULL, OPT_PROBE_GAP,
+	OPT_FLOWLABEL_FIXED,
+};
+
+struct mdacmd {
+	struct mda_conf conf;
+	int output;
+	unsigned ndot;		/* subgraphs written; the digraph is open */
+};
+
+static const struct option longopts[] = {
+	{ "method", required_argument, NULL, 'P' },
+	{ "confidence", required_argument, NULL, 'C' },
+	{ "full", no_argument, NULL, OPT_FULL },
+	{ "sport", required_argument, NULL, OPT_SPORT },
+	{ "dport", required_argument, NULL, OPT_DPORT },
+	{ "attempts", required_argument, NULL, 'q' },
+	{ "first-ttl", required_argument, NULL, 'f' },
+	{ "max-ttl", required_argument, NULL, 'm' },
+	{ "gap-limit", required_argument, NULL, 'g' },
+	{ "wait", required_argument, NULL, 'W' },
+	{ "probe-gap", required_argument, NULL, OPT_PROBE_GAP },
+	{ "window", required_argument, NULL, 'w' },
+	{ "probec-max", required_argument, NULL, 'Q' },
+	{ "flowlabel-fixed", no_argument, NULL, OPT_FLOWLABEL_FIXED },
+	{ "size", required_argument, NULL, 's' },
+	{ "tos", required_argument, NULL, 't' },
+	{ "pps", required_argument, NULL, 'p' },
+	{ "concurrency", required_argument, NULL, 'c' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "user", required_argument, NULL, 'U' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: hoplite mda [options] DEST...\n"
+	    "Multipath detection: every load-balanced path to every DEST at once.\n"
+	    "\n"
+	    "  -P, --method M       icmp-echo, udp-dport (default), udp-sport, tcp-sport,\n"
+	    "                       tcp-ack-sport, flowlabel (IPv6: the flow label alone)\n"
+	    "  -C, --confidence N   95 (default) or 99 percent\n"
+	    "      --full           full MDA at every vertex, not MDA-Lite\n"
+	    "      --sport N        source port (ICMP: echo id); base of the *-sport flows\n"
+	    "      --dport N        destination port; base of the udp-dport flows (33435)\n"
+	    "  -q, --attempts N     tries per flow and TTL (2)\n"
+	    "  -f, --first-ttl N    first TTL to probe (1)\n"
+	    "  -m, --max-ttl N      last TTL to probe (30)\n"
+	    "  -g, --gap-limit N    end a branch after N consecutive silent TTLs (3)\n"
+	    "  -W, --wait MS        wait for each probe's answer, milliseconds (5000)\n"
+	    "      --probe-gap MS   least time between two probes of one destination (0)\n"
+	    "  -w, --window N       probes in flight per destination (16)\n"
+	    "  -Q, --probec-max N   probe budget per destination (3000)\n"
+	    "      --flowlabel-fixed  IPv6: keep the flow label 0 for every flow\n"
+	    "  -s, --size BYTES     probe size including the IP header\n"
+	    "  -t, --tos N          IPv4 TOS / IPv6 traffic class (0)\n"
+	    "  -p, --pps N          packets per second, all destinations together (%d)\n"
+	    "  -c, --concurrency N  destinations in flight at once (%d)\n"
+	    "  -4, -6               resolve names to IPv4 / IPv6 addresses only\n"
+	    "  -o, --output FMT     json (scamper tracelb; default when stdout is not a\n"
+	    "                       terminal), text, or dot (Graphviz)\n"
+	    "  -U, --user NAME      user to switch to after opening sockets (nobody)\n"
+	    "  -v, --verbose        report counters on stderr at the end\n"
+	    "  -V, --version        print the version\n"
+	    "  -h, --help           this help\n"
+	    "\n"
+	    "Exit status: 0 every destination measured, 1 some could not be, 2 usage error.\n"
+	    "Needs root or CAP_NET_RAW.  See hoplite(1), hoplite-json(5).\n",
+	    DEFAULT_PPS, DEFAULT_CONCURRENCY);
+}
+
+/* Runs inside engine callbacks: run only queues the job. */
+static void
+mda_done(struct mda *m, void *arg)
+{
+	run_job_done(arg);
+}
+
+static void *
+mda_job_start(struct run_job *j, struct engine *eng, void *arg)
+{
+	struct mdacmd *mc = arg;
+	struct mda *m;
+
+	if ((m = mda_new(eng, &mc->conf, &j->dst, mda_done, j)) == NULL)
+		return NULL;
+	j->m = m;
+	mda_start(m);
+	return m;
+}
+
+static void
+mda_job_halt(void *m)
+{
+	mda_halt(m);
+}
+
+static int
+mda_job_finish(struct run_job *j, void *arg)
+{
+	struct mdacmd *mc = arg;
+	const struct mda_result *res = mda_result(j->m);
+	int rc = 0, failed = 0;
+
+	switch (mc->output) {
+	case OUT_TEXT:
+		rc = out_tracelb_text(stdout, res);
+		break;
+	case OUT_DOT:
+		if (mc->ndot == 0 && fputs("digraph hoplite {\n"
+		    "  node [shape=box];\n", stdout) == EOF)
+			rc = -1;
+		if (rc == 0)
+			rc = out_tracelb_dot(stdout, res, mc->ndot);
+		mc->ndot++;
+		break;
+	default:
+		/* Built in the arena: it lives only until it is written. */
+		arena_begin();
+		rc = out_tracelb_json_line(stdout, res);
+		arena_end();
+	}
+	if (rc == -1 || fflush(stdout) == EOF) {
+		log_warn("writing the output");
+		failed = 1;
+	}
+	if (res->stop_reason == MDA_STOP_ERROR) {
+		char a[ADDR_STRLEN];
+
+		log_warnx("%s: %s", addr_ntop(&j->dst, a, sizeof(a)),
+		    strerror(res->stop_data));
+		failed = 1;
+	}
+	mda_free(j->m);
+	return failed ? -1 : 0;
+}
+
+/* The conf as it will be for `family`, checked; -1 with a message. */
+static int
+check_conf(const struct mda_conf *c, int family, struct mda_conf *out)
+{
+	char err[256];
+
+	*out = *c;
+	if (mda_conf_finish(out, family, err, sizeof(err)) == -1) {
+		fprintf(stderr, "hoplite: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_mda(int argc, char **argv)
+{
+	struct mdacmd mc;
+	struct mda_conf *c = &mc.conf, fin;
+	struct run_conf rc;
+	struct run_client client = {
+		mda_job_start, mda_job_halt, mda_job_finish, &mc
+	};
+	unsigned hi;
+	int ch, status;
+
+	memset(&mc, 0, sizeof(mc));
+	memset(&rc, 0, sizeof(rc));
+	mc.output = isatty(STDOUT_FILENO) ? OUT_TEXT : OUT_JSON;
+	rc.pps = DEFAULT_PPS;
+	rc.concurrency = DEFAULT_CONCURRENCY;
+	rc.family = AF_UNSPEC;
+	rc.user = "nobody";
+	c->method = MDA_UDP_DPORT;
+
+	while ((ch = getopt_long(argc, argv, "P:C:q:f:m:g:W:w:Q:s:t:p:c:46o:U:vVh",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'P':
+			if (mda_method_find(optarg, &c->method) == -1)
+				cmd_bad_option("-P", optarg, "unknown method "
+				    "(icmp-echo, udp-dport, udp-sport, tcp-sport, "
+				    "tcp-ack-sport, flowlabel)");
+			break;
+		case 'C':
+			c->confidence = (uint8_t)cmd_num_option("-C", optarg,
+			    95, 99);
+			if (c->confidence != 95 && c->confidence != 99)
+				cmd_bad_option("-C", optarg, "must be 95 or 99");
+			break;
+		case OPT_FULL:
+			c->rule = MDA_RULE_FULL;
+			break;
+		case OPT_SPORT:
+			c->sport = (uint16_t)cmd_num_option("--sport", optarg, 1, 65535);
+			break;
+		case OPT_DPORT:
+			c->dport = (uint16_t)cmd_num_option("--dport", optarg, 1, 65535);
+			break;
+		case 'q':
+			c->attempts = (uint8_t)cmd_num_option("-q", optarg, 1, 10);
+			break;
+		case 'f':
+			c->first_ttl = (uint8_t)cmd_num_option("-f", optarg, 1, 255);
+			break;
+		case 'm':
+			c->max_ttl = (uint8_t)cmd_num_option("-m", optarg, 1, 255);
+			break;
+		case 'g':
+			c->gaplimit = (uint8_t)cmd_num_option("-g", optarg, 1, 255);
+			break;
+		case 'W':
+			c->wait_ms = (unsigned)cmd_num_option("-W", optarg, 1, 60000);
+			break;
+		case OPT_PROBE_GAP:
+			c->probe_gap_ms = (unsigned)cmd_num_option("--probe-gap",
+			    optarg, 0, 60000);
+			break;
+		case 'w':
+			c->window = (uint8_t)cmd_num_option("-w", optarg, 1, 255);
+			break;
+		case 'Q':
+			c->probec_max = (unsigned)cmd_num_option("-Q", optarg, 1,
+			    65535);
+			break;
+		case OPT_FLOWLABEL_FIXED:
+			c->flowlabel_fixed = 1;
+			break;
+		case 's':
+			c->size = (uint16_t)cmd_num_option("-s", optarg, 1, 1500);
+			break;
+		case 't':
+			c->tos = (uint8_t)cmd_num_option("-t", optarg, 0, 255);
+			break;
+		case 'p':
+			rc.pps = (unsigned)cmd_num_option("-p", optarg, 1, 100000);
+			break;
+		case 'c':
+			rc.concurrency = (size_t)cmd_num_option("-c", optarg, 1, 65536);
+			break;
+		case '4':
+			rc.family = AF_INET;
+			break;
+		case '6':
+			rc.family = AF_INET6;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") == 0)
+				mc.output = OUT_JSON;
+			else if (strcmp(optarg, "text") == 0)
+				mc.output = OUT_TEXT;
+			else if (strcmp(optarg, "dot") == 0)
+				mc.output = OUT_DOT;
+			else
+				cmd_bad_option("-o", optarg,
+				    "must be json, text or dot");
+			break;
+		case 'U':
+			rc.user = optarg;
+			break;
+		case 'v':
+			rc.verbose++;
+			break;
+		case 'V':
+			printf("hoplite %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		fprintf(stderr, "hoplite: no destination given\n");
+		usage(stderr);
+		return 2;
+	}
+	log_init("hoplite", rc.verbose, 0);
+	/* The flow label is IPv6's alone: names resolve to IPv6 then. */
+	if (c->method == MDA_FLOWLABEL) {
+		if (rc.family == AF_INET) {
+			fprintf(stderr, "hoplite: -P flowlabel is IPv6 only\n");
+			return 2;
+		}
+		rc.family = AF_INET6;
+	}
+	/* Every family that may be used holds, so a bad value fails before
+	 * any probe. */
+	if ((rc.family != AF_INET6 && check_conf(c, AF_INET, &fin) == -1) ||
+	    (rc.family != AF_INET && check_conf(c, AF_INET6, &fin) == -1))
+		return 2;
+
+	/* The capture admits TCP and UDP within the ports the flows vary
+	 * (mda.h: flow F adds F to the base of the varied port). */
+	switch (fin.method) {
+	case MDA_UDP_DPORT:
+		rc.port_lo = fin.dport;
+		break;
+	case MDA_UDP_SPORT:
+	case MDA_TCP_SPORT:
+	case MDA_TCP_ACK_SPORT:
+		rc.port_lo = fin.sport;
+		break;
+	default:		/* ICMP: no ports */
+		rc.port_lo = fin.sport;
+		rc.port_hi = fin.sport;
+		break;
+	}
+	if (rc.port_hi == 0) {
+		hi = (unsigned)rc.port_lo + MDA_MAX_FLOWS - 1;
+		rc.port_hi = (uint16_t)(hi > 65535 ? 65535 : hi);
+	}
+	rc.copies = 1;
+
+	status = run_main(&rc, &client, argc, argv);
+	if (mc.ndot > 0 && (fputs("}\n", stdout) == EOF ||
+	    fflush(stdout) == EOF)) {
+		log_warn("writing the output");
+		status = 1;
+	}
+	return status;
+}

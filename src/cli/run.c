@@ -1,0 +1,268 @@
+/* run: many measurements at once, for hoplite trace and hoplite mda. */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "util/addr.h"
+#include "util/arena.h"
+#include "cli/run.h"
+#include "probe/engine.h"
+#include "util/log.h"
+#include "probe/netio.h"
+#include "util/priv.h"
+
+struct run {
+	const struct run_client *client;
+	struct event_base *base;
+	struct engine *eng;
+	struct run_job *jobs;
+	size_t njobs, next_job, running, finished;
+	size_t concurrency;
+	struct run_job *done_head, **done_tail;
+	struct event *reap_ev;
+	int failed;
+	int halting;
+};
+
+static void run_start_more(struct run *);
+
+/* Runs inside engine callbacks: only queue the job; reaping frees it. */
+void
+run_job_done(struct run_job *j)
+{
+	struct run *r = j->run;
+
+	j->next_done = NULL;
+	*r->done_tail = j;
+	r->done_tail = &j->next_done;
+	event_active(r->reap_ev, EV_TIMEOUT, 0);
+}
+
+static void
+reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	struct run_job *j;
+
+	while ((j = r->done_head) != NULL) {
+		r->done_head = j->next_done;
+		if (r->done_head == NULL)
+			r->done_tail = &r->done_head;
+		if (r->client->finish(j, r->client->arg) == -1)
+			r->failed = 1;
+		j->m = NULL;
+		r->running--;
+		r->finished++;
+	}
+	run_start_more(r);
+	if (r->finished == r->njobs)
+		event_base_loopbreak(r->base);
+}
+
+static void
+run_start_more(struct run *r)
+{
+	while (!r->halting && r->running < r->concurrency &&
+	    r->next_job < r->njobs) {
+		struct run_job *j = &r->jobs[r->next_job++];
+
+		r->running++;
+		if ((j->m = r->client->start(j, r->eng,
+		    r->client->arg)) == NULL)
+			fatalx("out of memory");
+	}
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+
+	/* Stop everything in flight; each measurement reports what it
+	 * measured. */
+	r->halting = 1;
+	r->finished += r->njobs - r->next_job;
+	r->next_job = r->njobs;
+	for (size_t i = 0; i < r->njobs; i++)
+		if (r->jobs[i].m != NULL)
+			r->client->halt(r->jobs[i].m);
+}
+
+/*
+ * The raw sockets worth opening: each costs thousands of setsockopt calls
+ * in libnet (it grows SO_SNDBUF step by step), so skip a family no
+ * destination can use.  Names could be either, unless -4/-6 says.
+ */
+static int
+families_needed(int argc, char **argv, int family)
+{
+	int f = 0;
+
+	if (family == AF_INET)
+		return NETIO_V4;
+	if (family == AF_INET6)
+		return NETIO_V6;
+	for (int i = 0; i < argc; i++) {
+		struct addr_ip a;
+
+		if (addr_pton(argv[i], &a) == -1)
+			return NETIO_V4 | NETIO_V6;
+		f |= a.family == AF_INET ? NETIO_V4 : NETIO_V6;
+	}
+	return f;
+}
+
+/* Resolve one destination; -1 with a message printed. */
+static int
+resolve(const char *name, int family, struct addr_ip *a)
+{
+	struct addrinfo hints, *res, *ai;
+	int rc;
+
+	if (addr_pton(name, a) == 0) {
+		if (family != AF_UNSPEC && a->family != family) {
+			log_warnx("%s: not an IPv%c address", name,
+			    family == AF_INET ? '4' : '6');
+			return -1;
+		}
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_DGRAM;
+	if ((rc = getaddrinfo(name, NULL, &hints, &res)) != 0) {
+		log_warnx("%s: %s", name, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			addr_from_v4(a, &((struct sockaddr_in *)ai->ai_addr)->sin_addr);
+			break;
+		}
+		if (ai->ai_family == AF_INET6) {
+			addr_from_v6(a, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	if (ai == NULL) {
+		log_warnx("%s: no IPv4 or IPv6 address", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+run_main(const struct run_conf *rc, const struct run_client *client,
+    int argc, char **argv)
+{
+	struct run r;
+	struct engine_conf ec;
+	struct engine_io io;
+	struct netio *nio;
+	struct event *sigint_ev, *sigterm_ev;
+	char err[256];
+	uint32_t copies = rc->copies > 0 ? rc->copies : 1;
+
+	memset(&r, 0, sizeof(r));
+	r.client = client;
+	r.concurrency = rc->concurrency;
+	r.done_tail = &r.done_head;
+
+	/* Privileged handles first, then give up root for good. */
+	if (!priv_can_raw())
+		fatalx("raw sockets need root or CAP_NET_RAW (e.g. setcap "
+		    "cap_net_raw+ep, or AmbientCapabilities=CAP_NET_RAW)");
+	if ((nio = netio_open(families_needed(argc, argv, rc->family),
+	    rc->pps, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (priv_drop(rc->user, err, sizeof(err)) == -1)
+		fatalx("dropping privileges: %s", err);
+	if (netio_set_ports(nio, rc->port_lo, rc->port_hi, 0, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+
+	if ((r.jobs = calloc((size_t)argc * copies, sizeof(*r.jobs))) == NULL)
+		fatalx("out of memory");
+	for (int i = 0; i < argc; i++) {
+		struct addr_ip a;
+
+		if (resolve(argv[i], rc->family, &a) == -1) {
+			r.failed = 1;
+			continue;
+		}
+		if (!(netio_families(nio) &
+		    (a.family == AF_INET ? NETIO_V4 : NETIO_V6))) {
+			log_warnx("%s: no raw socket for IPv%c", argv[i],
+			    a.family == AF_INET ? '4' : '6');
+			r.failed = 1;
+			continue;
+		}
+		for (uint32_t k = 0; k < copies; k++) {
+			struct run_job *j = &r.jobs[r.njobs++];
+
+			j->run = &r;
+			j->dst = a;
+			j->flowid = rc->flow_lo + k;
+		}
+	}
+	if (r.njobs == 0) {
+		netio_close(nio);
+		free(r.jobs);
+		return 1;
+	}
+
+	if ((r.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	memset(&ec, 0, sizeof(ec));
+	ec.pps = rc->pps;
+	netio_ops(nio, &io);
+	if ((r.eng = engine_new(r.base, &ec, &io)) == NULL)
+		fatalx("cannot start the probe engine");
+	if (netio_attach(nio, r.base, r.eng) == -1)
+		fatalx("cannot watch the capture");
+	if ((r.reap_ev = event_new(r.base, -1, 0, reap, &r)) == NULL ||
+	    (sigint_ev = evsignal_new(r.base, SIGINT, on_signal, &r)) == NULL ||
+	    (sigterm_ev = evsignal_new(r.base, SIGTERM, on_signal, &r)) == NULL)
+		fatalx("cannot set up the event loop");
+	evsignal_add(sigint_ev, NULL);
+	evsignal_add(sigterm_ev, NULL);
+
+	arena_install();
+	run_start_more(&r);
+	event_base_dispatch(r.base);
+
+	if (rc->verbose) {
+		const struct engine_stats *st = engine_stats(r.eng);
+
+		log_info("probes sent %llu, send errors %llu, tx seen %llu, "
+		    "replies matched %llu, unmatched %llu, rejected %llu, "
+		    "timeouts %llu, ignored %llu, capture drops %llu",
+		    (unsigned long long)st->probes_sent,
+		    (unsigned long long)st->send_errors,
+		    (unsigned long long)st->tx_seen,
+		    (unsigned long long)st->replies_matched,
+		    (unsigned long long)st->replies_unmatched,
+		    (unsigned long long)st->replies_rejected,
+		    (unsigned long long)st->timeouts,
+		    (unsigned long long)st->packets_ignored,
+		    (unsigned long long)netio_capture_drops(nio));
+	}
+	event_free(sigint_ev);
+	event_free(sigterm_ev);
+	event_free(r.reap_ev);
+	engine_free(r.eng);
+	netio_close(nio);
+	event_base_free(r.base);
+	arena_release();
+	free(r.jobs);
+	return r.failed ? 1 : 0;
+}
