@@ -290,11 +290,11 @@ engine_cancel(struct engine *e, struct engine_client *c)
 /*
  * The probe's identity: a keyed hash of the per-run secret and what the
  * probe is.  The tag (with the flow's ports, which anyone can guess) finds
- * the probe; the IP ID, the high half of seq32 and the MAC, drawn from the
- * same secret, are what an off-path sender cannot guess (see pkt.h for what
- * each reply proves).  The serial number makes it unique in the run: a
- * later trace of the same flow does not take the late answers to an earlier
- * one's probes.
+ * the probe, and an off-path sender can try all 2^16 tags; the IP ID, the
+ * high half of seq32 and the MAC, drawn from the same secret, are what it
+ * must guess on top (see pkt.h for what each reply proves).  The serial
+ * number makes it unique in the run: a later trace of the same flow does not
+ * take the late answers to an earlier one's probes.
  */
 static int
 probe_ident(struct engine *e, const struct engine_probe_req *req,
