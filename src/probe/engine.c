@@ -24,7 +24,7 @@ struct engine_pending {
 	struct engine_pending *cnext, *cprev;	/* client's list */
 	struct pkt_key key;
 	struct engine_sent sent;
-	uint8_t has_mac;			/* the probe's payload carries it */
+	uint8_t has_mac;			/* its payload carries a MAC */
 	struct event timer;
 };
 

@@ -14,7 +14,8 @@
  * Every address must lie in 198.18.0.0/15 or 2001:db8::/32 (the lab's).
  *
  * usage: spoof -i ifname -m nexthop-mac -M method -n passes
- *              [-4 tracer,dest,fake] [-6 tracer,dest,fake] [-s sport] [-d dport]
+ *              [-4 tracer,dest,fake] [-6 tracer,dest,fake]
+ *              [-s sport] [-d dport]
  * Prints "sent N in S s" and exits 0; 1 on errors, 2 on usage.
  */
 #define _GNU_SOURCE	/* sendmmsg */
@@ -42,7 +43,7 @@ enum kind { K_ICMP, K_UDP, K_TCP, K_TCPACK };
 struct fam {
 	int on, v6;
 	uint8_t tracer[16], dest[16], fake[16];
-	uint16_t size;		/* the probe's length, IP header included */
+	uint16_t size;		/* the probe's length, IP header in */
 };
 
 static uint64_t rng;
@@ -303,7 +304,8 @@ main(int argc, char **argv)
 			break;
 		case '4':
 		case '6':
-			if (parse_fam(optarg, c == '6', &fams[c == '6']) == -1) {
+			if (parse_fam(optarg, c == '6',
+			        &fams[c == '6']) == -1) {
 				fprintf(stderr, "spoof: -%c: three lab "
 				    "addresses, tracer,dest,fake\n", c);
 				return 2;

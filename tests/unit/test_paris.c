@@ -157,7 +157,8 @@ mac_ok(const struct pkt_flow *f, const struct pkt_ident *id,
 		return f->proto == IPPROTO_TCP && !pkt_flow_has_mac(f) &&
 		    r->check.mac_len == n - off;
 	}
-	return pkt_flow_has_mac(f) && memcmp(p + off, id->mac, PKT_MAC_LEN) == 0 &&
+	return pkt_flow_has_mac(f) &&
+	    memcmp(p + off, id->mac, PKT_MAC_LEN) == 0 &&
 	    r->check.mac_len == PKT_MAC_LEN &&
 	    memcmp(r->check.mac, id->mac, PKT_MAC_LEN) == 0;
 }

@@ -902,7 +902,8 @@ prefixes(const uint8_t *b, size_t n, size_t need)
 		        r.check.has_seq32 != full.check.has_seq32 ||
 		        r.check.seq32 != full.check.seq32 ||
 		        r.check.mac_len > full.check.mac_len ||
-		        memcmp(r.check.mac, full.check.mac, r.check.mac_len) != 0))
+		        memcmp(r.check.mac, full.check.mac,
+		            r.check.mac_len) != 0))
 			bad++;
 		if (rc == -1 && (k >= need || r.kind != PKT_KIND_NONE))
 			bad++;
@@ -1030,7 +1031,8 @@ test_mac(void)
 				n = icmp_err(&e, &pr, buf);
 				if (parse(buf, n, 0, &r) != 0 ||
 				    r.check.mac_len != want ||
-				    memcmp(r.check.mac, pr.b + off, want) != 0) {
+				    memcmp(r.check.mac, pr.b + off, want) !=
+				        0) {
 					fprintf(stderr, "  %s v%d size %zu cut "
 					    "%zu: mac_len %u, want %zu\n",
 					    tab[i].m->name, v4 ? 4 : 6, pr.n,
