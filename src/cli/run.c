@@ -244,14 +244,14 @@ run_main(const struct run_conf *rc, const struct run_client *client,
 		const struct engine_stats *st = engine_stats(r.eng);
 
 		log_info("probes sent %llu, send errors %llu, tx seen %llu, "
-		    "replies matched %llu, unmatched %llu, rejected %llu, "
+		    "replies matched %llu, unmatched %llu, forged %llu, "
 		    "timeouts %llu, ignored %llu, capture drops %llu",
 		    (unsigned long long)st->probes_sent,
 		    (unsigned long long)st->send_errors,
 		    (unsigned long long)st->tx_seen,
 		    (unsigned long long)st->replies_matched,
 		    (unsigned long long)st->replies_unmatched,
-		    (unsigned long long)st->replies_rejected,
+		    (unsigned long long)st->replies_forged,
 		    (unsigned long long)st->timeouts,
 		    (unsigned long long)st->packets_ignored,
 		    (unsigned long long)netio_capture_drops(nio));

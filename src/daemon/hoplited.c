@@ -410,7 +410,7 @@ before_scrape(void *arg)
 	metric_set(d->m_engine, "send_errors", (double)st->send_errors);
 	metric_set(d->m_engine, "replies_matched", (double)st->replies_matched);
 	metric_set(d->m_engine, "replies_unmatched", (double)st->replies_unmatched);
-	metric_set(d->m_engine, "replies_rejected", (double)st->replies_rejected);
+	metric_set(d->m_engine, "replies_forged", (double)st->replies_forged);
 	metric_set(d->m_engine, "timeouts", (double)st->timeouts);
 	metric_set(d->m_engine, "packets_ignored", (double)st->packets_ignored);
 	metric_set(d->m_capdrops, NULL, (double)netio_capture_drops(d->nio));

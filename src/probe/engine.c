@@ -24,6 +24,7 @@ struct engine_pending {
 	struct engine_pending *cnext, *cprev;	/* client's list */
 	struct pkt_key key;
 	struct engine_sent sent;
+	uint8_t has_mac;			/* its payload carries a MAC */
 	struct event timer;
 };
 
@@ -288,9 +289,12 @@ engine_cancel(struct engine *e, struct engine_client *c)
 
 /*
  * The probe's identity: a keyed hash of the per-run secret and what the
- * probe is, so an off-path sender cannot produce a quote that matches.
- * The serial number makes it unique in the run: a later trace of the same
- * flow does not take the late answers to an earlier one's probes.
+ * probe is.  The tag (with the flow's ports, which anyone can guess) finds
+ * the probe, and an off-path sender can try all 2^16 tags; the IP ID, the
+ * high half of seq32 and the MAC, drawn from the same secret, are what it
+ * must guess on top (see pkt.h for what each reply proves).  The serial
+ * number makes it unique in the run: a later trace of the same flow does not
+ * take the late answers to an earlier one's probes.
  */
 static int
 probe_ident(struct engine *e, const struct engine_probe_req *req,
@@ -308,7 +312,7 @@ probe_ident(struct engine *e, const struct engine_probe_req *req,
 	key->sport = f->sport;
 	key->dport = f->dport;
 	for (uint32_t salt = 0; salt < ENGINE_TAG_TRIES; salt++) {
-		uint64_t h;
+		uint64_t h, mac;
 		size_t m = n;
 
 		msg[m++] = f->proto;
@@ -324,6 +328,9 @@ probe_ident(struct engine *e, const struct engine_probe_req *req,
 		msg[m++] = (uint8_t)(serial >> 8);
 		msg[m++] = (uint8_t)serial;
 		h = siphash24(&e->secret, msg, m);
+		/* One more byte: another input, an independent 64 bits. */
+		msg[m++] = 'M';
+		mac = siphash24(&e->secret, msg, m);
 
 		id->ttl = req->ttl;
 		id->tag = (uint16_t)h;
@@ -331,6 +338,8 @@ probe_ident(struct engine *e, const struct engine_probe_req *req,
 		if (id->ipid == 0)
 			id->ipid = 1;
 		id->seq32 = (uint32_t)(h >> 32 & 0xffff0000u) | id->tag;
+		for (size_t i = 0; i < PKT_MAC_LEN; i++)
+			id->mac[i] = (uint8_t)(mac >> (56 - 8 * i));
 		key->tag = id->tag;
 		if (!req->method->tag_ok(id->tag))
 			continue;
@@ -365,6 +374,7 @@ engine_send_one(struct engine *e, struct engine_client *c)
 	p->sent.ttl = req.ttl;
 	p->sent.attempt = req.attempt;
 	p->sent.size = req.flow->size;
+	p->has_mac = (uint8_t)pkt_flow_has_mac(req.flow);
 	if (probe_ident(e, &req, &p->key, &p->sent.ident) == -1) {
 		err = EAGAIN;
 		goto fail;
@@ -462,15 +472,40 @@ engine_probe_timeout(evutil_socket_t fd, short what, void *arg)
 	c->ops->on_timeout(c->owner, &s);
 }
 
+/*
+ * Whether r proves it saw probe p, beyond the tag that found p: the table in
+ * pkt.h says how many bits of the keyed identity that is, by method and
+ * family.
+ */
 static int
-check_ok(const struct pkt_check *ck, const struct engine_sent *s,
-    int family)
+proof_ok(const struct pkt_reply *r, const struct engine_pending *p)
 {
-	if (ck->has_ipid && family == AF_INET && ck->ipid != s->ident.ipid)
+	const struct pkt_check *ck = &r->check;
+	const struct pkt_ident *id = &p->sent.ident;
+	int v4 = r->key.dst.family == AF_INET;
+	size_t n;
+
+	if (ck->has_ipid && v4 && ck->ipid != id->ipid)
 		return 0;
-	if (ck->has_seq32 && ck->seq32 != s->ident.seq32)
+	if (ck->has_seq32 && ck->seq32 != id->seq32)
 		return 0;
-	return 1;
+	/* A TCP segment from the destination echoes no payload. */
+	if (!p->has_mac || r->kind == PKT_KIND_TCP)
+		return 1;
+	/*
+	 * IPv6 errors quote as much as fits in 1280 bytes, echo replies
+	 * return all the data and our own probe is whole: only an IPv4 quote
+	 * may stop short of the MAC, and then it proves the bytes it holds.
+	 * Trailing zeros there prove nothing: RFC 4884 pads a quote cut at 8
+	 * bytes with zeros up to 128.
+	 */
+	n = ck->mac_len;
+	if (v4 && r->kind == PKT_KIND_ICMP_ERR) {
+		while (n > 0 && ck->mac[n - 1] == 0)
+			n--;
+	} else if (n < PKT_MAC_LEN)
+		return 0;
+	return memcmp(ck->mac, id->mac, n) == 0;
 }
 
 void
@@ -489,7 +524,7 @@ engine_input(struct engine *e, const uint8_t *ip, size_t len,
 	p = table_find(e, &r.key);
 	if (r.kind == PKT_KIND_PROBE) {
 		/* Our own probe leaving: its capture time is the tx time. */
-		if (p != NULL && check_ok(&r.check, &p->sent, r.key.dst.family)) {
+		if (p != NULL && proof_ok(&r, p)) {
 			p->sent.tx = *ts;
 			p->sent.tx_pcap = 1;
 			e->stats.tx_seen++;
@@ -501,8 +536,9 @@ engine_input(struct engine *e, const uint8_t *ip, size_t len,
 		e->stats.replies_unmatched++;
 		return;
 	}
-	if (!check_ok(&r.check, &p->sent, r.key.dst.family)) {
-		e->stats.replies_rejected++;
+	if (!proof_ok(&r, p)) {
+		/* The probe stays in flight for its genuine answer. */
+		e->stats.replies_forged++;
 		return;
 	}
 	e->stats.replies_matched++;

@@ -3,11 +3,13 @@
  *
  * Clients (traces, later MDA) hand the engine probes when it asks for them;
  * the engine paces all clients together under one packets-per-second token
- * bucket (round robin between clients), gives each probe a tag that is a
- * keyed hash of a per-run secret so off-path packets cannot forge answers,
- * builds it with the method, sends it through the I/O layer, and routes
- * every reply to the client owning the probe.  Anything that does not match
- * a probe in flight is counted and dropped.
+ * bucket (round robin between clients), gives each probe an identity drawn
+ * from a keyed hash of a per-run secret, builds it with the method, sends it
+ * through the I/O layer, and routes every reply to the client owning the
+ * probe.  A reply is found by its probe's tag (with ports and addresses an
+ * off-path sender can guess) and must prove at least 32 bits of that keyed
+ * identity, tag included, and 64 or more where the quote is long enough
+ * (pkt.h has the table); anything else is counted and dropped.
  *
  * The I/O layer is swappable: netio.c is the real one (libnet raw sockets,
  * libpcap, libdnet); tests plug in a simulated network.
@@ -85,7 +87,9 @@ struct engine_stats {
 	uint64_t send_errors;
 	uint64_t replies_matched;
 	uint64_t replies_unmatched;	/* no probe in flight with that key */
-	uint64_t replies_rejected;	/* key matched, identity check failed */
+	/* Key matched a probe in flight, the proof (IP ID, seq32, MAC) did
+	 * not: forged, or mangled on the way; the probe stays in flight. */
+	uint64_t replies_forged;
 	uint64_t packets_ignored;	/* not a probe or an answer to one */
 	uint64_t tx_seen;		/* our probes seen leaving by the capture */
 	uint64_t timeouts;

@@ -194,3 +194,32 @@ done:
 	libnet_clear_packet(lb);
 	return rc;
 }
+
+/*
+ * The MAC sits where every quote that reaches past the headers has it:
+ * after the ICMP echo or UDP header and the compensation word, or right
+ * after the TCP header (our probes carry no TCP options).
+ */
+size_t
+pkt_mac_off(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? LIBNET_TCP_H : 8 + 2;
+}
+
+int
+pkt_flow_has_mac(const struct pkt_flow *f)
+{
+	size_t hl = f->dst.family == AF_INET ? LIBNET_IPV4_H : LIBNET_IPV6_H;
+
+	return f->size >= hl + pkt_mac_off(f->proto) + PKT_MAC_LEN;
+}
+
+void
+pkt_mac_put(const struct pkt_flow *f, const struct pkt_ident *id,
+    uint8_t *l4, size_t l4len)
+{
+	size_t off = pkt_mac_off(f->proto);
+
+	if (l4len >= off + PKT_MAC_LEN)
+		memcpy(l4 + off, id->mac, PKT_MAC_LEN);
+}

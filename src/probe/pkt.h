@@ -9,13 +9,46 @@
  * identity lives in struct pkt_ident, carried only in fields routers quote
  * back and balancers do not hash:
  *
- *   IPv4 IP ID        ident.ipid (checked on every quote, never 0)
+ *   IPv4 IP ID        ident.ipid (never 0)
  *   UDP checksum      ident.tag (a payload compensation word makes it so)
  *   ICMP echo seq     ident.tag (the checksum stays flow.icmp_sum through a
  *                     payload compensation word)
  *   TCP seq           ident.seq32 (low 16 bits == ident.tag); tcp-ack
  *                     probes also carry seq32 in the ack field, because a
  *                     RST answering an ACK echoes the ack as its seq.
+ *   payload MAC       ident.mac, PKT_MAC_LEN bytes at pkt_mac_off(proto):
+ *                     right after the ICMP/UDP compensation word (every
+ *                     ICMP and UDP probe has room: min_size), after the
+ *                     TCP header when the flow's size leaves room.  The
+ *                     compensation word covers it, so checksums stay as
+ *                     above; the payload's length is the flow's.
+ *
+ * The engine draws all of these from a keyed hash of a per-run secret; the
+ * tag and the flow's ports or echo id (predictable) find the probe, the rest
+ * proves the reply saw it.  Bits of the keyed identity an accepted reply
+ * proves (the engine's proof_ok), by method and family:
+ *
+ *   method      family  reply                          proves (bits)
+ *   icmp-paris  IPv4    error quoting the MAC          ipid+tag+MAC   96
+ *                       error with a short quote       ipid+tag       32
+ *                       echo reply                     tag+MAC        80
+ *               IPv6    error, echo reply              tag+MAC        80
+ *   udp-paris   IPv4    error quoting the MAC          ipid+tag+MAC   96
+ *                       error with a short quote       ipid+tag       32
+ *               IPv6    error                          tag+MAC        80
+ *   tcp-paris,  IPv4    error                          ipid+seq32     48
+ *   tcp-ack-    IPv6    error                          seq32          32
+ *   paris       both    SYN-ACK, RST-ACK, RST          seq32          32
+ *               with a size leaving 8 payload bytes, errors quoting
+ *               the MAC also prove it                  +MAC           +64
+ *
+ * IPv6 errors quote as much of the probe as fits in 1280 bytes (RFC 4443)
+ * and echo replies return all of its data, so there the MAC must be whole.
+ * Only IPv4 errors may stop short of it (RFC 792: 8 bytes); they prove the
+ * MAC bytes they hold, less trailing zeros (RFC 4884 pads a short quote
+ * with zeros to 128 bytes), and never less than ipid+tag.  TCP probes carry
+ * no payload by default (firewalls treat a SYN with data apart).  Figures
+ * are nominal: a UDP tag is never 0 or 0xffff, an IP ID never 0.
  */
 #ifndef HOPLITE_PKT_H
 #define HOPLITE_PKT_H
@@ -28,6 +61,7 @@
 
 #define PKT_MAX_EXT	4	/* RFC 4884 objects kept per reply */
 #define PKT_MAX_MPLS	8	/* RFC 4950 label stack entries kept per object */
+#define PKT_MAC_LEN	8	/* bytes of keyed MAC in a probe's payload */
 
 /* What a caller chooses for a trace; the method turns it into a flow. */
 struct pkt_flow_params {
@@ -56,6 +90,7 @@ struct pkt_ident {
 	uint16_t tag;		/* lookup tag; see the table above */
 	uint16_t ipid;		/* IPv4 only; never 0 */
 	uint32_t seq32;		/* TCP only; (seq32 & 0xffff) == tag */
+	uint8_t mac[PKT_MAC_LEN];	/* in the payload, see pkt_flow_has_mac */
 };
 
 /* Key under which an in-flight probe is found again. */
@@ -71,6 +106,10 @@ struct pkt_check {
 	uint8_t has_ipid, has_seq32;
 	uint16_t ipid;
 	uint32_t seq32;
+	/* The bytes found where a probe carries its MAC (a quote or an echo
+	 * reply may hold all, part or none of them); never for TCP replies. */
+	uint8_t mac_len;
+	uint8_t mac[PKT_MAC_LEN];
 };
 
 struct pkt_mpls {
@@ -175,6 +214,11 @@ int pkt_parse(const uint8_t *ip, size_t len, int outgoing, struct pkt_reply *r);
 uint32_t pkt_sum(const void *, size_t, uint32_t sum);
 uint16_t pkt_fold(uint32_t sum);
 
+/* Transport offset of the MAC in probes of protocol proto. */
+size_t pkt_mac_off(uint8_t proto);
+/* Whether the flow's probes carry a MAC (their payload has room for it). */
+int pkt_flow_has_mac(const struct pkt_flow *);
+
 /* For the method files (src/pkt_*.c) only. */
 int pkt_flow_make(const struct pkt_method *, const struct pkt_flow_params *,
     uint32_t flowid, struct pkt_flow *);
@@ -185,6 +229,9 @@ int pkt_l4_len(const struct pkt_method *, const struct pkt_flow *,
 uint32_t pkt_pseudo_sum(const struct pkt_flow *, uint16_t l4len);
 /* Payload compensation word making a checksum come out as `want`. */
 uint16_t pkt_compensate(uint32_t sum, uint16_t want);
+/* Write the ident's MAC into a zeroed transport block of l4len bytes. */
+void pkt_mac_put(const struct pkt_flow *, const struct pkt_ident *,
+    uint8_t *l4, size_t l4len);
 /* Add the IP header to the transport block in lb, copy the probe to buf. */
 int pkt_ip_finish(libnet_t *lb, const struct pkt_flow *,
     const struct pkt_ident *, uint8_t *buf, size_t buflen);

@@ -1,8 +1,9 @@
 /*
  * icmp-paris: ICMP echo requests whose checksum is a constant of the flow.
  * The echo id is the flow's sport, the sequence number is the probe's tag,
- * and the first two payload bytes compensate the sequence so the checksum
- * (which balancers may hash) does not move.
+ * the payload carries the probe's MAC after two bytes that compensate the
+ * sequence and the MAC, so the checksum (which balancers may hash) does not
+ * move.
  */
 #include <sys/socket.h>
 #include <string.h>
@@ -15,8 +16,8 @@
 static uint16_t
 icmp_min_size(int family)
 {
-	/* IP + ICMP headers + the compensation word */
-	return family == AF_INET ? 30 : 50;
+	/* IP + ICMP headers + the compensation word + the MAC */
+	return family == AF_INET ? 38 : 58;
 }
 
 static uint16_t
@@ -42,8 +43,7 @@ static int
 icmp_build(libnet_t *lb, const struct pkt_flow *f, const struct pkt_ident *id,
     uint8_t *buf, size_t buflen)
 {
-	uint8_t payload[1500];
-	uint8_t hdr[8];
+	uint8_t l4[1500];
 	uint32_t sum = 0;
 	uint16_t w;
 	libnet_ptag_t t;
@@ -53,28 +53,28 @@ icmp_build(libnet_t *lb, const struct pkt_flow *f, const struct pkt_ident *id,
 	if ((l4len = pkt_l4_len(&pkt_icmp_paris, f, buflen)) < 0 ||
 	    f->icmp_sum == 0 || f->icmp_sum == 0xffff)
 		return -1;
-	memset(payload, 0, sizeof(payload));
-	hdr[0] = v6 ? ICMP6_ECHO_REQ : ICMP_ECHO_REQ;
-	hdr[1] = 0;
-	hdr[2] = hdr[3] = 0;
-	hdr[4] = f->sport >> 8;
-	hdr[5] = f->sport;
-	hdr[6] = id->tag >> 8;
-	hdr[7] = id->tag;
+	memset(l4, 0, (size_t)l4len);
+	l4[0] = v6 ? ICMP6_ECHO_REQ : ICMP_ECHO_REQ;
+	l4[4] = f->sport >> 8;
+	l4[5] = f->sport;
+	l4[6] = id->tag >> 8;
+	l4[7] = id->tag;
+	pkt_mac_put(f, id, l4, (size_t)l4len);
 	if (v6)
 		sum = pkt_pseudo_sum(f, l4len);
-	sum = pkt_sum(hdr, sizeof(hdr), sum);
+	/* Checksum and compensation word still zero: they add nothing. */
+	sum = pkt_sum(l4, (size_t)l4len, sum);
 	w = pkt_compensate(sum, f->icmp_sum);
-	payload[0] = w >> 8;
-	payload[1] = w;
+	l4[8] = w >> 8;
+	l4[9] = w;
 	/* The sum is given, so libnet leaves it as it is. */
 	if (v6)
 		t = libnet_build_icmpv6_echo(ICMP6_ECHO_REQ, 0, f->icmp_sum,
-		    f->sport, id->tag, payload, l4len - LIBNET_ICMPV6_ECHO_H,
+		    f->sport, id->tag, l4 + 8, l4len - LIBNET_ICMPV6_ECHO_H,
 		    lb, 0);
 	else
 		t = libnet_build_icmpv4_echo(ICMP_ECHO_REQ, 0, f->icmp_sum,
-		    f->sport, id->tag, payload, l4len - LIBNET_ICMPV4_ECHO_H,
+		    f->sport, id->tag, l4 + 8, l4len - LIBNET_ICMPV4_ECHO_H,
 		    lb, 0);
 	if (t == -1) {
 		libnet_clear_packet(lb);

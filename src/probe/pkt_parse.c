@@ -159,13 +159,31 @@ icmp_proto(int family)
 	return family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 }
 
+/*
+ * The MAC bytes found where a probe of protocol proto carries them, in the
+ * `len` transport bytes at t: all, some or none (a short quote).  Whether
+ * the probe has a MAC at all is the engine's to know.
+ */
+static void
+mac_take(const uint8_t *t, size_t len, uint8_t proto, struct pkt_check *ck)
+{
+	size_t off = pkt_mac_off(proto), n;
+
+	if (len <= off)
+		return;
+	n = len - off < PKT_MAC_LEN ? len - off : PKT_MAC_LEN;
+	memcpy(ck->mac, t + off, n);
+	ck->mac_len = (uint8_t)n;
+}
+
 /* Key and check of a probe from its IP header and transport bytes. */
 static int
 probe_key(const struct ip_info *ii, struct pkt_reply *r)
 {
 	const uint8_t *t = ii->l4;
 
-	/* v4 routers may quote only 8 transport bytes: all we need. */
+	/* v4 routers may quote only 8 transport bytes: enough to find the
+	 * probe; the engine decides what such a quote proves. */
 	if (ii->l4len < 8)
 		return -1;
 	r->key.dst = ii->dst;
@@ -179,14 +197,14 @@ probe_key(const struct ip_info *ii, struct pkt_reply *r)
 		r->key.sport = be16(t);
 		r->key.dport = be16(t + 2);
 		r->key.tag = be16(t + 6);
-		return 0;
+		break;
 	case IPPROTO_TCP:
 		r->key.sport = be16(t);
 		r->key.dport = be16(t + 2);
 		r->check.has_seq32 = 1;
 		r->check.seq32 = be32(t + 4);
 		r->key.tag = r->check.seq32 & 0xffff;
-		return 0;
+		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		if (ii->proto != icmp_proto(ii->family) ||
@@ -195,10 +213,12 @@ probe_key(const struct ip_info *ii, struct pkt_reply *r)
 		r->key.sport = be16(t + 4);
 		r->key.dport = 0;
 		r->key.tag = be16(t + 6);
-		return 0;
+		break;
 	default:
 		return -1;
 	}
+	mac_take(t, ii->l4len, ii->proto, &r->check);
+	return 0;
 }
 
 static void
@@ -314,6 +334,8 @@ icmp_reply(const struct ip_info *ii, struct pkt_reply *r)
 		r->key.sport = be16(icmp + 4);
 		r->key.dport = 0;
 		r->key.tag = be16(icmp + 6);
+		/* The echo returns the request's data, MAC included. */
+		mac_take(icmp, ii->l4len, ii->proto, &r->check);
 		return 0;
 	}
 	/*

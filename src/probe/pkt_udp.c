@@ -1,8 +1,9 @@
 /*
  * udp-paris: UDP probes whose checksum is the probe's tag.  The first two
  * payload bytes are a compensation word chosen so the checksum comes out as
- * the tag; the rest of the payload is zero, so everything a balancer hashes
- * stays a function of the flow.
+ * the tag; the probe's MAC follows, the rest of the payload is zero.  No
+ * balancer hashes a payload, so everything one hashes stays a function of
+ * the flow.
  */
 #include <sys/socket.h>
 #include <string.h>
@@ -12,8 +13,8 @@
 static uint16_t
 udp_min_size(int family)
 {
-	/* IP + UDP headers + the compensation word */
-	return family == AF_INET ? 30 : 50;
+	/* IP + UDP headers + the compensation word + the MAC */
+	return family == AF_INET ? 38 : 58;
 }
 
 static uint16_t
@@ -39,8 +40,7 @@ static int
 udp_build(libnet_t *lb, const struct pkt_flow *f, const struct pkt_ident *id,
     uint8_t *buf, size_t buflen)
 {
-	uint8_t payload[1500];
-	uint8_t hdr[8];
+	uint8_t l4[1500];
 	uint32_t sum;
 	uint16_t w;
 	int l4len;
@@ -48,20 +48,20 @@ udp_build(libnet_t *lb, const struct pkt_flow *f, const struct pkt_ident *id,
 	if ((l4len = pkt_l4_len(&pkt_udp_paris, f, buflen)) < 0 ||
 	    !udp_tag_ok(id->tag))
 		return -1;
-	memset(payload, 0, sizeof(payload));
-	hdr[0] = f->sport >> 8;
-	hdr[1] = f->sport;
-	hdr[2] = f->dport >> 8;
-	hdr[3] = f->dport;
-	hdr[4] = l4len >> 8;
-	hdr[5] = l4len;
-	hdr[6] = hdr[7] = 0;
-	sum = pkt_sum(hdr, sizeof(hdr), pkt_pseudo_sum(f, l4len));
-	/* The payload is zero but for the word, so it adds nothing else. */
+	memset(l4, 0, (size_t)l4len);
+	l4[0] = f->sport >> 8;
+	l4[1] = f->sport;
+	l4[2] = f->dport >> 8;
+	l4[3] = f->dport;
+	l4[4] = l4len >> 8;
+	l4[5] = l4len;
+	pkt_mac_put(f, id, l4, (size_t)l4len);
+	/* Checksum and compensation word still zero: they add nothing. */
+	sum = pkt_sum(l4, (size_t)l4len, pkt_pseudo_sum(f, l4len));
 	w = pkt_compensate(sum, id->tag);
-	payload[0] = w >> 8;
-	payload[1] = w;
-	if (libnet_build_udp(f->sport, f->dport, l4len, id->tag, payload,
+	l4[8] = w >> 8;
+	l4[9] = w;
+	if (libnet_build_udp(f->sport, f->dport, l4len, id->tag, l4 + 8,
 	        l4len - LIBNET_UDP_H, lb, 0) == -1) {
 		libnet_clear_packet(lb);
 		return -1;

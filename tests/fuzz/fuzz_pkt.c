@@ -37,6 +37,12 @@ check(const uint8_t *data, size_t len, int outgoing)
 		abort();
 	if (r.check.has_seq32 && (r.check.seq32 & 0xffff) != r.key.tag)
 		abort();
+	/* MAC bytes: at most a MAC's worth, never from a TCP segment, and
+	 * only those the packet holds. */
+	if (r.check.mac_len > PKT_MAC_LEN ||
+	    (r.kind == PKT_KIND_TCP && r.check.mac_len != 0) ||
+	    r.check.mac_len > len)
+		abort();
 	if ((r.icmp_class == PKT_IC_NONE) !=
 	    (r.kind == PKT_KIND_TCP || r.kind == PKT_KIND_PROBE))
 		abort();

@@ -9,6 +9,10 @@ def csum(b, s=0):
     while s >> 16: s = (s & 0xffff) + (s >> 16)
     return (~s) & 0xffff
 
+def csum_raw(b):
+    if len(b) % 2: b += b'\0'
+    return fold(sum(struct.unpack('!%dH' % (len(b)//2), b)))
+
 def fold(s):
     while s >> 16: s = (s & 0xffff) + (s >> 16)
     return s
@@ -33,27 +37,34 @@ def comp(s, want):
     t = (~want) & 0xffff
     return next(w for w in range(0x10000) if fold(s + w) == t)
 
-def probe(kind, v6, ttl=1, tag=0x5a5a, seq=0xc0de5a5a, size=None):
+# A payload MAC (src/probe/pkt.h): after the compensation word, after the
+# TCP header.  The older seeds have zeros there (mac=None).
+MAC = bytes.fromhex('3ac501fe778810ef')
+
+def probe(kind, v6, ttl=1, tag=0x5a5a, seq=0xc0de5a5a, size=None, mac=None):
     src, dst = (A6 if v6 else A4)[:2]
     size = size or {'icmp': 44, 'udp': 44, 'tcp': 40, 'tcpack': 40}[kind] + (20 if v6 else 0)
     l4len = size - (40 if v6 else 20)
     sport = 33005
+    pay = (mac or b'') + bytes(l4len)
     if kind == 'udp':
         hdr = struct.pack('!HHHH', sport, 33435, l4len, 0)
-        s = fold(sum(struct.unpack('!4H', hdr))) + ps(v6, src, dst, 17, l4len)
-        l4 = struct.pack('!HHHHH', sport, 33435, l4len, tag, comp(s, tag)) + bytes(l4len - 10)
+        pay = pay[:l4len - 10]
+        s = fold(sum(struct.unpack('!4H', hdr)) + csum_raw(pay)) + ps(v6, src, dst, 17, l4len)
+        l4 = struct.pack('!HHHHH', sport, 33435, l4len, tag, comp(s, tag)) + pay
         proto = 17
     elif kind == 'icmp':
         t = 128 if v6 else 8
         proto = 58 if v6 else 1
         isum = 0xbeef
         hdr = struct.pack('!BBHHH', t, 0, 0, sport, tag)
-        s = fold(sum(struct.unpack('!4H', hdr))) + (ps(v6, src, dst, 58, l4len) if v6 else 0)
-        l4 = struct.pack('!BBHHHH', t, 0, isum, sport, tag, comp(s, isum)) + bytes(l4len - 10)
+        pay = pay[:l4len - 10]
+        s = fold(sum(struct.unpack('!4H', hdr)) + csum_raw(pay)) + (ps(v6, src, dst, 58, l4len) if v6 else 0)
+        l4 = struct.pack('!BBHHHH', t, 0, isum, sport, tag, comp(s, isum)) + pay
     else:
         flags = 0x10 if kind == 'tcpack' else 0x02
         ack = seq if kind == 'tcpack' else 0
-        hdr = struct.pack('!HHIIBBHHH', sport, 80, seq, ack, 0x50, flags, 65535, 0, 0) + bytes(l4len - 20)
+        hdr = struct.pack('!HHIIBBHHH', sport, 80, seq, ack, 0x50, flags, 65535, 0, 0) + pay[:l4len - 20]
         c = csum(hdr, ps(v6, src, dst, 6, l4len))
         l4 = hdr[:16] + struct.pack('!H', c) + hdr[18:]
         proto = 6
@@ -110,10 +121,10 @@ def tcp_reply(v6, flags, seq, ack, opts=b'\x02\x04\x05\xb4'):
     t = t[:16] + struct.pack('!H', c) + t[18:]
     return ip6(src, dst, 6, t, hl=55) if v6 else ip4(src, dst, 6, t, ttl=55, ipid=0)
 
-def echo_reply(v6):
-    p = probe('icmp', v6, ttl=64)
+def echo_reply(v6, mac=None, cut=None):
+    p = probe('icmp', v6, ttl=64, mac=mac)
     hl = 40 if v6 else 20
-    l4 = bytes([129 if v6 else 0]) + p[hl + 1:]
+    l4 = (bytes([129 if v6 else 0]) + p[hl + 1:])[:cut]
     src, dst = (A6 if v6 else A4)[1], (A6 if v6 else A4)[0]
     return ip6(src, dst, 58, l4, hl=55) if v6 else ip4(src, dst, 1, l4, ttl=55, ipid=0x1111)
 
@@ -188,6 +199,16 @@ seeds['foreign_quote_gre'] = icmp_err(False, 11, 0, bytes(g))
 e = bytearray(mpls_ext()); e[0] = 0x10
 seeds['ext_version1'] = icmp_err(False, 11, 0, pad(probe('udp', False)), w=b'\0\x20\0\0', ext=bytes(e))
 seeds['trunc_icmp4_6'] = ip4(A4[2], A4[0], 1, b'\x0b\0\0\0\0\0')
+# The MAC: whole, cut inside it, absent from an echo, in a TCP payload, and
+# an 8-byte v4 quote zero-padded to 128 bytes before an RFC 4884 extension.
+seeds['te6_udp_mac'] = icmp_err(True, 3, 0, probe('udp', True, mac=MAC))
+seeds['te6_icmp_mac_cut'] = icmp_err(True, 3, 0, probe('icmp', True, mac=MAC)[:40 + 13])
+seeds['te4_icmp_mac_cut'] = icmp_err(False, 11, 0, probe('icmp', False, mac=MAC)[:20 + 15])
+seeds['echo_reply6_mac'] = echo_reply(True, mac=MAC)
+seeds['echo_reply4_nodata'] = echo_reply(False, mac=MAC, cut=8)
+seeds['te6_tcp_payload_mac'] = icmp_err(True, 3, 0, probe('tcp', True, size=68, mac=MAC))
+seeds['mpls4_quote8_padded'] = icmp_err(False, 11, 0, pad(probe('udp', False, mac=MAC)[:28]), w=b'\0\x20\0\0',
+                                        ext=mpls_ext())
 for k in ('probe_tcpack4', 'probe_tcpack6', 'te6_tcpack', 'te4_tcpack', 'trunc_ip4_hdr',
           'te4_reass', 'unreach6_admin', 'te4_udp_quote7', 'probe_icmp6', 'tcp_syn_foreign4', 'trunc_te6_60'):
     del seeds[k]

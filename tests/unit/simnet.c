@@ -21,6 +21,7 @@
 
 #define SIMNET_MAX_PKT	2048
 #define QUOTE_EXT_LEN	128	/* RFC 4884: quote padded to 128 bytes */
+#define MAC_LEN		8	/* a probe's payload MAC (pkt.h) */
 
 struct simnet_pkt {
 	struct simnet *sn;
@@ -464,6 +465,19 @@ probe_read(const uint8_t *b, size_t len, struct simnet_probe *p)
 
 /* --- building replies ----------------------------------------------------- */
 
+/*
+ * Alter the MAC a probe carries in its transport bytes t (tlen of them): after
+ * the ICMP/UDP header and compensation word, after the TCP header.
+ */
+static void
+mac_alter(uint8_t *t, size_t tlen, uint8_t proto)
+{
+	size_t off = proto == IPPROTO_TCP ? 20 : 10;
+
+	for (size_t i = off; i < off + MAC_LEN && i < tlen; i++)
+		t[i] ^= 0x5a;
+}
+
 /* Apply the alterations that concern the probe's own fields. */
 static void
 quote_alter(uint8_t *q, size_t qlen, size_t hl, int family, uint8_t proto,
@@ -487,6 +501,8 @@ quote_alter(uint8_t *q, size_t qlen, size_t hl, int family, uint8_t proto,
 		else
 			t[1] ^= 0x01;
 	}
+	if (flags & SIMNET_F_BAD_MAC)
+		mac_alter(t, qlen - hl, proto);
 }
 
 /* ICMP error body (header + quote [+ extension]); its length. */
@@ -614,6 +630,10 @@ simnet_reply_build(const struct simnet_probe *p,
 			body[6] ^= 0x01, body[7] ^= 0x01;
 		if (flags & SIMNET_F_BAD_PORT)
 			body[5] ^= 0x01;
+		if (flags & SIMNET_F_BAD_MAC)
+			mac_alter(body, blen, p->h.proto);
+		if (flags & SIMNET_F_SHORT_QUOTE)
+			blen = 8;
 		break;
 	default:
 		return -1;

@@ -86,7 +86,8 @@ enum simnet_kind {
 };
 
 /* Alterations of a reply (flags). */
-#define SIMNET_F_SHORT_QUOTE	0x001	/* quote IP header + 8 transport bytes */
+#define SIMNET_F_SHORT_QUOTE	0x001	/* quote IP header + 8 transport bytes;
+					 * an echo reply: no data */
 #define SIMNET_F_TRUNC_QUOTE	0x002	/* quote IP header + 4 transport bytes */
 #define SIMNET_F_MPLS		0x004	/* RFC 4884 extension with one MPLS label */
 #define SIMNET_F_BAD_TAG	0x010	/* tag (transport bytes 6-7) altered */
@@ -94,6 +95,9 @@ enum simnet_kind {
 #define SIMNET_F_BAD_SEQ	0x040	/* TCP sequence, high 16 bits altered */
 #define SIMNET_F_BAD_DST	0x080	/* the probe's destination altered */
 #define SIMNET_F_BAD_PORT	0x100	/* source port / echo id altered */
+#define SIMNET_F_BAD_MAC	0x200	/* payload MAC altered, where quoted or
+					 * echoed (transport bytes 10-17, TCP
+					 * 20-27, if the probe has them) */
 
 struct simnet_reply_spec {
 	enum simnet_kind kind;

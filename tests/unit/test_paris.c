@@ -1,9 +1,10 @@
 /*
  * test_paris: the Paris property.  For every method and family, the fields a
  * load balancer may hash, read back from the built bytes, stay the same for
- * every probe of a flow (any TTL, any attempt) and differ between flows; the
- * probe's identity round-trips through pkt_parse into the right key and
- * check; every checksum is valid.
+ * every probe of a flow (any TTL, any attempt, any MAC) and differ between
+ * flows; the probe's identity, payload MAC included, round-trips through
+ * pkt_parse into the right key and check; every checksum is valid.  At the
+ * default size and at a larger one (where TCP probes carry the MAC too).
  */
 #include <sys/socket.h>
 #include <stdint.h>
@@ -134,17 +135,45 @@ ident(const struct pkt_method *m, uint32_t flowid, int ttl, int attempt,
 		id->tag ^= 0x8000;
 	id->ipid = (uint16_t)(n + 1);
 	id->seq32 = (n * 2654435761u & 0xffff0000) | id->tag;
+	/* Every probe its own MAC, no byte of it constant. */
+	for (int i = 0; i < PKT_MAC_LEN; i++)
+		id->mac[i] = (uint8_t)((n + 1) * (2u * (unsigned)i + 37) >> i);
+}
+
+/* The MAC where the flow's probes carry it, read from the wire. */
+static int
+mac_ok(const struct pkt_flow *f, const struct pkt_ident *id,
+    const uint8_t *p, size_t n, const struct pkt_reply *r)
+{
+	size_t hl = f->dst.family == AF_INET ? 20 : 40;
+	size_t off = hl + (f->proto == IPPROTO_TCP ? 20 : 10);
+
+	if (off + PKT_MAC_LEN > n) {
+		/* Only TCP probes may lack the room (ICMP and UDP: min size);
+		 * then their payload is zeros. */
+		for (size_t i = hl + 20; i < n; i++)
+			if (p[i] != 0)
+				return 0;
+		return f->proto == IPPROTO_TCP && !pkt_flow_has_mac(f) &&
+		    r->check.mac_len == n - off;
+	}
+	return pkt_flow_has_mac(f) &&
+	    memcmp(p + off, id->mac, PKT_MAC_LEN) == 0 &&
+	    r->check.mac_len == PKT_MAC_LEN &&
+	    memcmp(r->check.mac, id->mac, PKT_MAC_LEN) == 0;
 }
 
 static void
-test_method(libnet_t *lb, const struct pkt_method *m, int family)
+test_method(libnet_t *lb, const struct pkt_method *m, int family,
+    uint16_t size)
 {
 	static struct hashed flows[NFLOWS];
 	struct pkt_flow_params fp;
 	int bad_build = 0, bad_hash = 0, bad_key = 0, bad_check = 0;
-	int same = 0;
+	int bad_mac = 0, same = 0;
 
 	params(&fp, family);
+	fp.size = size;
 	for (uint32_t fid = 0; fid < NFLOWS; fid++) {
 		struct pkt_flow f;
 
@@ -157,7 +186,7 @@ test_method(libnet_t *lb, const struct pkt_method *m, int family)
 				struct pkt_ident id;
 				struct pkt_reply r;
 				struct hashed h;
-				uint8_t buf[200];
+				uint8_t buf[300];
 				int n;
 
 				ident(m, fid, ttl, a, &id);
@@ -195,6 +224,8 @@ test_method(libnet_t *lb, const struct pkt_method *m, int family)
 				            r.tcp_flags != m->tcp_flags :
 				        r.check.has_seq32)
 					bad_check++;
+				if (!mac_ok(&f, &id, buf, (size_t)n, &r))
+					bad_mac++;
 			}
 		}
 	}
@@ -202,6 +233,7 @@ test_method(libnet_t *lb, const struct pkt_method *m, int family)
 	T_EQ_INT(bad_hash, 0);
 	T_EQ_INT(bad_key, 0);
 	T_EQ_INT(bad_check, 0);
+	T_EQ_INT(bad_mac, 0);
 
 	/* Flows differ: as a whole, and in each field meant to vary. */
 	for (int i = 0; i < NFLOWS; i++)
@@ -222,7 +254,8 @@ test_method(libnet_t *lb, const struct pkt_method *m, int family)
 	/* ...and hold what the flow says. */
 	for (int i = 0; i < NFLOWS; i++) {
 		T_EQ_INT(flows[i].tclass, 0x28);
-		T_EQ_INT(flows[i].iplen, m->default_size(family));
+		T_EQ_INT(flows[i].iplen,
+		    size != 0 ? size : m->default_size(family));
 		if (family == AF_INET6)
 			T_CHECK(flows[i].flowlabel != 0);
 		if (m->proto == IPPROTO_ICMP) {
@@ -283,8 +316,10 @@ main(void)
 		return 1;
 	}
 	for (size_t i = 0; pkt_methods[i] != NULL; i++) {
-		test_method(lb, pkt_methods[i], AF_INET);
-		test_method(lb, pkt_methods[i], AF_INET6);
+		test_method(lb, pkt_methods[i], AF_INET, 0);
+		test_method(lb, pkt_methods[i], AF_INET6, 0);
+		test_method(lb, pkt_methods[i], AF_INET, 133);
+		test_method(lb, pkt_methods[i], AF_INET6, 133);
 	}
 	test_flow_values();
 	libnet_destroy(lb);

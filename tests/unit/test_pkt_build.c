@@ -12,19 +12,23 @@
 #include "t.h"
 #include "probe/pkt.h"
 
-/* icmp_sum 0xdaa8, flow label 0xdab2d */
+/*
+ * icmp_sum 0xdaa8, flow label 0xdab2d.  ICMP and UDP probes carry the MAC
+ * (4d41432139a5c3f0) after the compensation word; TCP probes carry it only
+ * where the size leaves payload room (g_tcp4_52).
+ */
 static const char g_icmp4[] =
-    "4500002cbeef0000070167bac6120001c61201020800daa880eb12348a370000"
-    "000000000000000000000000";
+    "4500002cbeef0000070167bac6120001c61201020800daa880eb1234fc3e4d41"
+    "432139a5c3f0000000000000";
 static const char g_icmp6[] =
     "600dab2d00183a0720010db800000000000000000000000120010db800010000"
-    "00000000000000028000daa880eb1234b66e0000000000000000000000000000";
+    "00000000000000028000daa880eb123428764d41432139a5c3f0000000000000";
 static const char g_udp4[] =
-    "4500002cbeef0000071167aac6120001c612010280eb829b001812345cdb0000"
-    "000000000000000000000000";
+    "4500002cbeef0000071167aac6120001c612010280eb829b00181234cee24d41"
+    "432139a5c3f0000000000000";
 static const char g_udp6[] =
     "600dab2d0018110720010db800000000000000000000000120010db800010000"
-    "000000000000000280eb829b001812348e8d0000000000000000000000000000";
+    "000000000000000280eb829b0018123400954d41432139a5c3f0000000000000";
 static const char g_tcp4[] =
     "45000028beef0000070667b9c6120001c612010280eb0050dead123400000000"
     "5002ffffb09d0000";
@@ -39,17 +43,18 @@ static const char g_tcpack6[] =
     "000000000000000280eb0050dead1234dead12345010fffff15f0000";
 static const char g_udp6_tos[] =
     "6b8dab2d003c110720010db800000000000000000000000120010db800010000"
-    "000000000000000280eb829b003c12348e450000000000000000000000000000"
+    "000000000000000280eb829b003c1234004d4d41432139a5c3f0000000000000"
     "0000000000000000000000000000000000000000000000000000000000000000"
     "00000000";
 static const char g_tcp4_52[] =
     "45100034beef00000706679dc6120001c612010280eb0050dead123400000000"
-    "5002ffffb0910000000000000000000000000000";
+    "5002ffff229900004d41432139a5c3f000000000";
 static const char g_icmp4_min[] =
-    "4500001ebeef0000070167c8c6120001c61201020800daa880eb12348a37";
+    "45000026beef0000070167c0c6120001c61201020800daa880eb1234fc3e4d41"
+    "432139a5c3f0";
 static const char g_icmp6_tos[] =
-    "62edab2d000a3a0720010db800000000000000000000000120010db800010000"
-    "00000000000000028000daa880eb1234b67c";
+    "62edab2d00123a0720010db800000000000000000000000120010db800010000"
+    "00000000000000028000daa880eb1234287c4d41432139a5c3f0";
 
 /* Ones' complement sum of the 16-bit big-endian words, not folded. */
 static uint32_t
@@ -119,6 +124,7 @@ static const struct pkt_ident fixed_ident = {
 	.tag = 0x1234,
 	.ipid = 0xbeef,
 	.seq32 = 0xdead1234,
+	.mac = { 0x4d, 0x41, 0x43, 0x21, 0x39, 0xa5, 0xc3, 0xf0 },
 };
 
 /* Build method m under family with the fixed parameters; compare. */
@@ -160,8 +166,8 @@ test_goldens(libnet_t *lb)
 	golden(lb, &pkt_tcp_ack_paris, AF_INET6, 0, 0, g_tcpack6);
 	golden(lb, &pkt_udp_paris, AF_INET6, 100, 0xb8, g_udp6_tos);
 	golden(lb, &pkt_tcp_paris, AF_INET, 52, 0x10, g_tcp4_52);
-	golden(lb, &pkt_icmp_paris, AF_INET, 30, 0, g_icmp4_min);
-	golden(lb, &pkt_icmp_paris, AF_INET6, 50, 0x2e, g_icmp6_tos);
+	golden(lb, &pkt_icmp_paris, AF_INET, 38, 0, g_icmp4_min);
+	golden(lb, &pkt_icmp_paris, AF_INET6, 58, 0x2e, g_icmp6_tos);
 }
 
 static void
@@ -228,8 +234,8 @@ test_sizes(libnet_t *lb)
 		const struct pkt_method *m;
 		uint16_t min4, def4, min6, def6;
 	} tab[] = {
-		{ &pkt_icmp_paris, 30, 44, 50, 64 },
-		{ &pkt_udp_paris, 30, 44, 50, 64 },
+		{ &pkt_icmp_paris, 38, 44, 58, 64 },
+		{ &pkt_udp_paris, 38, 44, 58, 64 },
 		{ &pkt_tcp_paris, 40, 40, 60, 60 },
 		{ &pkt_tcp_ack_paris, 40, 40, 60, 60 },
 	};

@@ -78,6 +78,7 @@ mkprobe(struct probe *p, const struct pkt_method *m, int family, uint8_t ttl,
 	p->id.tag = 0x5a5a;
 	p->id.ipid = 0x7e57;
 	p->id.seq32 = 0xc0de5a5a;
+	memcpy(p->id.mac, "\x3a\xc5\x01\xfe\x77\x88\x10\xef", PKT_MAC_LEN);
 	n = m->build(lb, &p->flow, &p->id, p->b, sizeof(p->b));
 	T_CHECK(n > 0);
 	p->n = n > 0 ? (size_t)n : 0;
@@ -288,6 +289,37 @@ key_of(const struct pkt_reply *r, const struct probe *pr)
 	return ok;
 }
 
+/*
+ * The bytes found where probes carry their MAC are pr's bytes there: as
+ * many as pr has (whole), or as many as a cut quote reached.  Beyond pr's
+ * end pr.b is zero, like the padding of an RFC 4884 quote.
+ */
+static int
+found_of(const struct pkt_reply *r, const struct probe *pr, int whole)
+{
+	size_t off = (pr->flow.dst.family == AF_INET ? 20 : 40) +
+	    pkt_mac_off(pr->flow.proto);
+	size_t avail = pr->n <= off ? 0 :
+	    pr->n - off < PKT_MAC_LEN ? pr->n - off : PKT_MAC_LEN;
+
+	if (whole && r->check.mac_len != avail)
+		return 0;
+	return r->check.mac_len <= PKT_MAC_LEN &&
+	    memcmp(r->check.mac, pr->b + off, r->check.mac_len) == 0;
+}
+
+/* The MAC found is the probe's, whole, where the probe has one. */
+static int
+mac_of(const struct pkt_reply *r, const struct probe *pr)
+{
+	if (pkt_flow_has_mac(&pr->flow) &&
+	    memcmp(pr->b + (pr->flow.dst.family == AF_INET ? 20 : 40) +
+	            pkt_mac_off(pr->flow.proto),
+	        pr->id.mac, PKT_MAC_LEN) != 0)
+		return 0;
+	return found_of(r, pr, 1);
+}
+
 /* The check fields an ICMP error quoting pr must carry. */
 static int
 check_of(const struct pkt_reply *r, const struct probe *pr)
@@ -298,7 +330,7 @@ check_of(const struct pkt_reply *r, const struct probe *pr)
 	return r->check.has_ipid == v4 &&
 	    r->check.ipid == (v4 ? pr->id.ipid : 0) &&
 	    r->check.has_seq32 == tcp &&
-	    r->check.seq32 == (tcp ? pr->id.seq32 : 0);
+	    r->check.seq32 == (tcp ? pr->id.seq32 : 0) && found_of(r, pr, 0);
 }
 
 static int
@@ -344,6 +376,7 @@ test_time_exceeded(void)
 			T_EQ_INT(r.icmp_code, 0);
 			T_CHECK(key_of(&r, &pr));
 			T_CHECK(check_of(&r, &pr));
+			T_CHECK(mac_of(&r, &pr));
 			T_EQ_INT(r.has_quote, 1);
 			T_EQ_INT(r.q_ttl, 1);
 			T_EQ_INT(r.q_tos, 0x20);
@@ -455,10 +488,12 @@ test_echo_reply(void)
 		T_EQ_INT(r.has_quote, 0);
 		T_EQ_INT(r.check.has_ipid, 0);
 		T_EQ_INT(r.check.has_seq32, 0);
+		T_CHECK(mac_of(&r, &pr));
 		/* only 8 bytes of ICMP are needed; 7 are not enough */
 		T_EQ_INT(parse(buf, n - pr.n + (fams[j] == AF_INET ? 28 : 48),
 		             0, &r),
 		    0);
+		T_EQ_INT(r.check.mac_len, 0);
 		buf[3] = fams[j] == AF_INET ? 27 : 0; /* v4: IP length */
 		if (fams[j] == AF_INET6)
 			wr16(buf + 4, 7);
@@ -501,6 +536,7 @@ test_tcp(void)
 			T_EQ_INT(r.check.has_seq32, 1);
 			T_EQ_INT(r.check.seq32, pr.id.seq32);
 			T_EQ_INT(r.check.has_ipid, 0);
+			T_EQ_INT(r.check.mac_len, 0);
 			T_CHECK(addr_eq(&r.src, &pr.flow.dst));
 			/* a plain SYN, a bare ACK or data answer nothing */
 			n = tcp_reply(&pr, TH_SYN, 1, 0, buf);
@@ -857,10 +893,17 @@ prefixes(const uint8_t *b, size_t n, size_t need)
 	for (size_t k = 0; k < n; k++) {
 		int rc = parse(b, k, 0, &r);
 
+		/* A cut quote may hold part of the MAC: a prefix of it. */
 		if (rc == 0 &&
 		    (k < need || r.kind != full.kind ||
 		        memcmp(&r.key, &full.key, sizeof(r.key)) != 0 ||
-		        memcmp(&r.check, &full.check, sizeof(r.check)) != 0))
+		        r.check.has_ipid != full.check.has_ipid ||
+		        r.check.ipid != full.check.ipid ||
+		        r.check.has_seq32 != full.check.has_seq32 ||
+		        r.check.seq32 != full.check.seq32 ||
+		        r.check.mac_len > full.check.mac_len ||
+		        memcmp(r.check.mac, full.check.mac,
+		            r.check.mac_len) != 0))
 			bad++;
 		if (rc == -1 && (k >= need || r.kind != PKT_KIND_NONE))
 			bad++;
@@ -937,6 +980,76 @@ test_prefixes(void)
 	mkprobe(&pr, &pkt_tcp_paris, AF_INET, 1, 0);
 	n = tcp_reply(&pr, TH_SYN | TH_ACK, 77, pr.id.seq32 + 1, buf);
 	prefixes(buf, n, 40);
+}
+
+/*
+ * The MAC bytes a reply holds: all of them in full quotes, echo replies and
+ * errors quoting a TCP probe with payload room; as many as a cut quote
+ * reaches; none in an RFC 792 quote or from a TCP probe without payload.
+ */
+static void
+test_mac(void)
+{
+	static const struct {
+		const struct pkt_method *m;
+		uint16_t size4, size6;
+	} tab[] = {
+		{ &pkt_icmp_paris, 0, 0 },
+		{ &pkt_udp_paris, 0, 0 },
+		{ &pkt_udp_paris, 38, 58 },	/* the MAC ends the probe */
+		{ &pkt_tcp_paris, 0, 0 },
+		{ &pkt_tcp_paris, 48, 68 },	/* just room for it */
+		{ &pkt_tcp_paris, 47, 67 },	/* a byte short: none */
+		{ &pkt_tcp_ack_paris, 300, 300 },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		for (size_t j = 0; j < 2; j++) {
+			int v4 = fams[j] == AF_INET;
+			size_t hl = v4 ? 20 : 40;
+			struct probe pr;
+			struct err e = { .family = fams[j] };
+			struct pkt_reply r;
+			uint8_t buf[MAXPKT];
+			size_t n, off, cut;
+
+			mkprobe(&pr, tab[i].m, fams[j], 4,
+			    v4 ? tab[i].size4 : tab[i].size6);
+			off = hl + pkt_mac_off(pr.flow.proto);
+			T_EQ_INT(pkt_flow_has_mac(&pr.flow),
+			    pr.n >= off + PKT_MAC_LEN);
+			e.type = v4 ? 11 : 3;
+			e.quote = pr.b;
+			/* Every quote length from 8 transport bytes to the
+			 * whole probe. */
+			for (cut = hl + 8; cut <= pr.n; cut++) {
+				size_t want = cut <= off ? 0 :
+				    cut - off < PKT_MAC_LEN ? cut - off :
+				                              PKT_MAC_LEN;
+
+				e.qlen = cut;
+				n = icmp_err(&e, &pr, buf);
+				if (parse(buf, n, 0, &r) != 0 ||
+				    r.check.mac_len != want ||
+				    memcmp(r.check.mac, pr.b + off, want) !=
+				        0) {
+					fprintf(stderr, "  %s v%d size %zu cut "
+					    "%zu: mac_len %u, want %zu\n",
+					    tab[i].m->name, v4 ? 4 : 6, pr.n,
+					    cut, r.check.mac_len, want);
+					T_CHECK(0);
+					break;
+				}
+			}
+			/* the whole quote, and the probe leaving */
+			e.qlen = pr.n;
+			n = icmp_err(&e, &pr, buf);
+			T_EQ_INT(parse(buf, n, 0, &r), 0);
+			T_CHECK(mac_of(&r, &pr));
+			T_EQ_INT(parse(pr.b, pr.n, 1, &r), 0);
+			T_CHECK(mac_of(&r, &pr));
+		}
+	}
 }
 
 /* Packets that are not answers to probes. */
@@ -1049,6 +1162,7 @@ main(void)
 	test_ip6_ext();
 	test_extensions();
 	test_prefixes();
+	test_mac();
 	test_foreign();
 	libnet_destroy(lb);
 	return T_DONE();

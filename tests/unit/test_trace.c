@@ -310,7 +310,10 @@ test_completed(const struct mcase *mc, int reverse)
 	tenv_init(&e, 10000);
 	d = simnet_dest_add(e.sn, dst, D);
 	d->mpls[2] = 24007;
-	d->short_quote[3] = 1;
+	/* RFC 792 quotes; an IPv6 quote that stops before the MAC proves
+	 * too little (test_engine), where the probe has one. */
+	if (mc->family == AF_INET || mc->m->proto == IPPROTO_TCP)
+		d->short_quote[3] = 1;
 	if (reverse) {
 		/* Higher TTLs answer first. */
 		for (unsigned h = 0; h <= SIMNET_MAX_TTL; h++)
@@ -917,7 +920,7 @@ test_hostile(const struct mcase *mc)
 		if (spoof[s] == SIMNET_F_BAD_TAG)
 			T_CHECK(engine_stats(e.eng)->replies_unmatched >= 5);
 		else	/* the routers' quotes (echo replies carry no IP ID) */
-			T_CHECK(engine_stats(e.eng)->replies_rejected >= 4);
+			T_CHECK(engine_stats(e.eng)->replies_forged >= 4);
 		job_free(j);
 		tenv_free(&e);
 	}
