@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Every output format, on hand-made fixtures (expected outputs worked out
-by hand) and on the real M-Lab files in ../shared/data."""
+by hand) and on the real M-Lab files in tests/convert/data."""
 import json
 import os
 import shutil

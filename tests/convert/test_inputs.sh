@@ -5,8 +5,8 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 HC=$top_builddir/tools/convert/hoplite-convert
-D=$top_srcdir/../shared/data
-[ -d "$D/mlab-scamper1" ] || { echo "skip: $D not found"; exit 77; }
+D=$top_srcdir/tests/convert/data
+[ -d "$D/mlab-scamper1" ] || { echo "FAIL: $D not found"; exit 1; }
 
 T=$(mktemp -d /tmp/hc-inputs.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
