@@ -110,12 +110,14 @@ sed 's/$/\r/' "$f1" > "$T/crlf.jsonl"
 "$HC" -f paths "$T/crlf.jsonl" > "$T/crlf.out"; status "CRLF" 0 $?
 same "CRLF" "$T/one.ref" "$T/crlf.out"
 
-# an empty file and an empty archive: nothing, no error
+# an empty file and an empty .gz: no record, said even without -v (exit 1)
 : > "$T/empty.jsonl"
-out=$("$HC" -f paths "$T/empty.jsonl"); status "empty file" 0 $?
+out=$("$HC" -f paths "$T/empty.jsonl" 2> "$T/err"); status "empty file" 1 $?
 [ "$out" = "uuid,src,dst,flowid,complete,path" ] || fail "empty file: $out"
+grep -q "empty.jsonl: no trace (no data)" "$T/err" || fail "empty file: $(cat "$T/err")"
 gzip -c "$T/empty.jsonl" > "$T/empty.gz"
-"$HC" -q -f paths "$T/empty.gz" > /dev/null; status "empty .gz" 0 $?
+"$HC" -q -f paths "$T/empty.gz" > /dev/null 2> "$T/err"; status "empty .gz" 1 $?
+grep -q "empty.gz: no trace" "$T/err" || fail "empty .gz: $(cat "$T/err")"
 
 # truncated gzip: the records before the cut are kept, the cut counted
 : > "$T/big.jsonl"

@@ -162,25 +162,32 @@ in_error(struct archive *a, const char *shown, int members)
 	    archive_error_string(a));
 }
 
-/* A plain, compressed or archive file; "-" is stdin. */
+/*
+ * Read one file through libarchive: as any archive format or, with
+ * text, as plain (or compressed) text only.  *members: archive members
+ * (or 1 for text); *empty_archive: an archive format that had no member.
+ */
 static int
-in_file(const char *path, struct lines *l)
+in_read(const char *path, const char *shown, struct lines *l, int text,
+    uint64_t *members, int *empty_archive)
 {
 	struct archive *a;
 	struct archive_entry *ent;
-	const char *shown = strcmp(path, "-") == 0 ? "(stdin)" : path;
 	char *name = NULL;
 	int r, n = 0, rc = 0;
 
+	*members = 0;
+	*empty_archive = 0;
 	if ((a = archive_read_new()) == NULL)
 		return report_unreadable(shown, "out of memory");
 	/* Not format_all: its mtree reader takes some JSON lines for a
 	 * file list. */
 	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_cpio(a);
+	if (!text) {
+		archive_read_support_format_tar(a);
+		archive_read_support_format_cpio(a);
+	}
 	archive_read_support_format_raw(a);
-	report_stats.files++;
 	if (strcmp(path, "-") == 0)
 		r = archive_read_open_fd(a, STDIN_FILENO, IN_BLOCK);
 	else
@@ -191,8 +198,11 @@ in_file(const char *path, struct lines *l)
 	}
 	for (;;) {
 		r = archive_read_next_header(a, &ent);
-		if (r == ARCHIVE_EOF)
+		if (r == ARCHIVE_EOF) {
+			*empty_archive = n == 0 &&
+			    archive_format(a) != ARCHIVE_FORMAT_RAW;
 			break;
+		}
 		if (r < ARCHIVE_WARN) {
 			rc = in_error(a, shown, n);
 			break;
@@ -217,8 +227,40 @@ in_file(const char *path, struct lines *l)
 			break;
 	}
 done:
+	*members = (uint64_t)n;
 	free(name);
 	archive_read_free(a);
+	return rc;
+}
+
+/*
+ * A plain, compressed or archive file; "-" is stdin.  libarchive takes
+ * anything that starts with a zero block (a damaged file, a gzip of
+ * zeros, NULs) for an empty tar archive: a file read as an archive
+ * without a member is read again as text, so nothing in it is lost.
+ */
+static int
+in_file(const char *path, struct lines *l)
+{
+	const char *shown = strcmp(path, "-") == 0 ? "(stdin)" : path;
+	uint64_t members, bytes = report_stats.bytes;
+	int rc, empty_archive;
+
+	report_stats.files++;
+	rc = in_read(path, shown, l, 0, &members, &empty_archive);
+	if (rc == 0 && empty_archive) {
+		if (strcmp(path, "-") == 0)
+			rc = report_problem(REPORT_READ_ERROR, shown, 0,
+			    "no member in what libarchive reads as an "
+			    "archive (zero blocks?), and stdin cannot be "
+			    "read again as text");
+		else
+			rc = in_read(path, shown, l, 1, &members,
+			    &empty_archive);
+	}
+	if (rc == 0 && l->ops->file_end != NULL)
+		rc = l->ops->file_end(l->ctx, shown, members,
+		    report_stats.bytes - bytes);
 	return rc;
 }
 

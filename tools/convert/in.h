@@ -21,6 +21,12 @@ struct in_ops {
 	    const char *p, size_t len);
 	/* It ends: lines read; truncated when a read error cut it short. */
 	int (*end)(void *ctx, const char *name, uint64_t lines, int truncated);
+	/*
+	 * A file (plain, compressed or archive) was read to its end:
+	 * members read (1 for a plain file) and bytes after decompression.
+	 */
+	int (*file_end)(void *ctx, const char *file, uint64_t members,
+	    uint64_t bytes);
 };
 
 /*

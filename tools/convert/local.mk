@@ -44,7 +44,8 @@ CONVERT_TESTS = \
 	tests/convert/test_problems.py \
 	tests/convert/test_merge.py \
 	tests/convert/test_stream.py \
-	tests/convert/test_pfx2as.py
+	tests/convert/test_pfx2as.py \
+	tests/convert/test_hostile.py
 TESTS += $(CONVERT_TESTS)
 # tests/bench (bench_convert.py) and docs are distributed by Makefile.am.
 EXTRA_DIST += $(CONVERT_TESTS) tests/convert/conv.py tests/convert/gen.py \

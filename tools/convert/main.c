@@ -60,7 +60,8 @@ conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
 	char err[128];
 
 	if (rec_parse(r, t, meta, &c->opts, err, sizeof(err)) == -1)
-		return report_problem(REPORT_BAD_TRACE, file, line, "%s", err);
+		return report_problem(r->too_large ? REPORT_TOO_LARGE :
+		    REPORT_BAD_TRACE, file, line, "%s", err);
 	if (r->bad_hops > 0 && report_problem(REPORT_BAD_HOP, file, line,
 	    "%zu skipped; %s", r->bad_hops, r->bad_hop_why) == -1)
 		return -1;

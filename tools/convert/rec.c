@@ -13,6 +13,14 @@
 #include "rec.h"
 
 #define REC_MAXTTL 255
+/*
+ * Links come from every pair of addresses at consecutive TTLs of a flow:
+ * a real trace has one to a few addresses there, a hostile one thousands
+ * (a quadratic number of pairs).  More pairs than this many per path slot
+ * (plus a floor) is more than a trace can hold: the record is refused.
+ */
+#define REC_PAIRS_PER_SLOT 4
+#define REC_PAIRS_FLOOR 4096
 
 void
 rec_init(struct rec *r)
@@ -269,8 +277,10 @@ rec_trace_hops(struct rec *r, const json_t *t, const struct rec_opts *opt)
 
 	if (hops == NULL)
 		return 0;
-	if (!json_is_array(hops))
+	if (!json_is_array(hops)) {
+		r->fail = "hops is not an array";
 		return -1;
+	}
 	json_array_foreach(hops, i, h) {
 		int64_t ttl = jint(h, "probe_ttl", -1);
 		uint32_t addr;
@@ -390,8 +400,10 @@ rec_tracelb(struct rec *r, const json_t *t, const struct rec_opts *opt)
 	size_t nfl = 0, i, k;
 	uint32_t first = REC_NONE;
 
-	if (nodes != NULL && !json_is_array(nodes))
+	if (nodes != NULL && !json_is_array(nodes)) {
+		r->fail = "nodes is not an array";
 		return -1;
+	}
 	json_array_foreach(nodes, i, n) {
 		if (!json_is_object(n)) {
 			BAD_NODE(r, "node %zu is not an object", i);
@@ -483,7 +495,7 @@ static int
 rec_pairs(struct rec *r, int as, struct rec_pair **pp, size_t *np)
 {
 	struct rec_pair *p = r->tmp;
-	size_t n = 0;
+	size_t n = 0, max = REC_PAIRS_PER_SLOT * r->nslots + REC_PAIRS_FLOOR;
 
 	for (uint32_t fi = 0; fi < r->nflows; fi++) {
 		const struct rec_flow *f = &r->flows[fi];
@@ -509,6 +521,14 @@ rec_pairs(struct rec *r, int as, struct rec_pair **pp, size_t *np)
 					    r->slots[b].addr;
 					if (x == y)
 						continue;
+					if (n == max) {
+						r->tmp = p;
+						r->fail = "more links than a trace "
+						    "can hold (too many addresses "
+						    "at consecutive TTLs of a flow)";
+						r->too_large = 1;
+						return -1;
+					}
 					if (mem_grow(&p, &r->cap_tmp, n + 1,
 					    sizeof(*p)) == -1) {
 						r->tmp = p;
@@ -644,6 +664,8 @@ rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
 
 	r->naddrs = r->nhops = r->nslots = r->nflows = r->nlinks = 0;
 	r->naslinks = r->nmpls = r->bad_hops = r->bad_nodes = 0;
+	r->fail = NULL;
+	r->too_large = 0;
 	htab_clear(&r->addr_ht);
 	r->meta = *meta;
 	r->type = jstr(t, "type");
@@ -686,7 +708,6 @@ rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
 		rc = rec_finish(r, opt);
 	if (rc == -1)
 		snprintf(err, errlen, "%s: %s", r->type,
-		    r->kind == REC_TRACE ? "hops is not an array" :
-		    "nodes is not an array");
+		    r->fail != NULL ? r->fail : "out of memory");
 	return rc;
 }

@@ -100,6 +100,10 @@ struct rec {
 	/* parts skipped, with the first reason */
 	size_t bad_hops, bad_nodes;
 	char bad_hop_why[96], bad_node_why[96];
+	/* rec_parse() failed: the reason; too_large when it is the
+	 * record's size (too many links) */
+	const char *fail;
+	int too_large;
 
 	/* private */
 	size_t cap_addrs, cap_hops, cap_slots, cap_flows, cap_links;

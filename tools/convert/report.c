@@ -14,6 +14,7 @@
 
 struct reason {
 	const char *name;
+	int loud;	/* printed as it happens, even without -v */
 	uint64_t count;
 	char *where[REPORT_KEEP];
 };
@@ -21,6 +22,7 @@ struct reason {
 static struct reason reasons[REPORT_NREASONS] = {
 	[REPORT_READ_ERROR] = { .name = "read-error" },
 	[REPORT_LINE_TOO_LONG] = { .name = "line-too-long" },
+	[REPORT_TOO_LARGE] = { .name = "too-large" },
 	[REPORT_INVALID_JSON] = { .name = "invalid-json" },
 	[REPORT_NOT_OBJECT] = { .name = "not-object" },
 	[REPORT_UNKNOWN_TYPE] = { .name = "unknown-type" },
@@ -32,6 +34,7 @@ static struct reason reasons[REPORT_NREASONS] = {
 	[REPORT_BAD_NODE] = { .name = "bad-node" },
 	[REPORT_BAD_PFX2AS] = { .name = "bad-pfx2as" },
 	[REPORT_BAD_CSV] = { .name = "bad-csv" },
+	[REPORT_NO_TRACE] = { .name = "no-trace", .loud = 1 },
 };
 
 struct report_stats report_stats;
@@ -82,7 +85,7 @@ report_problem(enum report_reason r, const char *file, uint64_t line,
 	} else if (asprintf(&w, "%s: %s", file, msg) == -1)
 		w = NULL;
 
-	if (verbose || strict) {
+	if (verbose || strict || rs->loud) {
 		report_clear();
 		log_warnx("%s: %s", w ? w : msg, rs->name);
 	}

@@ -10,6 +10,7 @@
 enum report_reason {
 	REPORT_READ_ERROR,	/* truncated or corrupt compressed data/member */
 	REPORT_LINE_TOO_LONG,
+	REPORT_TOO_LARGE,	/* a value or record beyond what memory allows */
 	REPORT_INVALID_JSON,
 	REPORT_NOT_OBJECT,
 	REPORT_UNKNOWN_TYPE,	/* no "type", or one scamper does not write */
@@ -21,6 +22,7 @@ enum report_reason {
 	REPORT_BAD_NODE,	/* a tracelb node whose links are unusable */
 	REPORT_BAD_PFX2AS,	/* a line of --pfx2as skipped */
 	REPORT_BAD_CSV,		/* merge: a row or file skipped */
+	REPORT_NO_TRACE,	/* an input that gave no trace at all */
 	REPORT_NREASONS
 };
 
