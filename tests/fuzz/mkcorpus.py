@@ -188,6 +188,10 @@ seeds['foreign_quote_gre'] = icmp_err(False, 11, 0, bytes(g))
 e = bytearray(mpls_ext()); e[0] = 0x10
 seeds['ext_version1'] = icmp_err(False, 11, 0, pad(probe('udp', False)), w=b'\0\x20\0\0', ext=bytes(e))
 seeds['trunc_icmp4_6'] = ip4(A4[2], A4[0], 1, b'\x0b\0\0\0\0\0')
+# issue 9's forgery: ICMPv6 time-exceeded from the destination's side
+# quoting a probe with a guessed tag (every method sends them)
+for k in ('icmp', 'udp'):
+    seeds['forged_te6_%s' % k] = icmp_err(True, 3, 0, probe(k, True, ttl=7, tag=0xbeef))
 for k in ('probe_tcpack4', 'probe_tcpack6', 'te6_tcpack', 'te4_tcpack', 'trunc_ip4_hdr',
           'te4_reass', 'unreach6_admin', 'te4_udp_quote7', 'probe_icmp6', 'tcp_syn_foreign4', 'trunc_te6_60'):
     del seeds[k]
