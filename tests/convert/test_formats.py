@@ -51,6 +51,15 @@ rc, out, err = run(["-f", "hops", HOPLITE, MDA], check=0)
 h = rows(out)
 eq(len(h), 11 + 1 + 5, "hops rows (11 hoplite replies, MDA: first node + 5)")
 eq(h[0]["mpls"], "24000 16005", "MPLS label stack, top first")
+eq((h[0]["mpls_tc"], h[0]["mpls_s"], h[0]["mpls_ttl"]), ("0 0", "0 1", "1 1"),
+   "MPLS traffic class, bottom of stack, TTL, in the labels' order")
+eq((h[1]["mpls"], h[1]["mpls_tc"], h[1]["mpls_s"], h[1]["mpls_ttl"]),
+   ("", "", "", ""), "no MPLS: four empty columns")
+rc, out, err = run(["-f", "ndjson", HOPLITE], check=0)
+nh = json.loads(out.splitlines()[0])["hops"][0]
+eq((nh["mpls_labels"], nh["mpls"]), ([24000, 16005], [
+    {"label": 24000, "tc": 0, "s": 0, "ttl": 1},
+    {"label": 16005, "tc": 0, "s": 1, "ttl": 1}]), "ndjson: MPLS entries")
 eq((h[7]["tcp_flags"], h[7]["icmp_type"]), ("18", ""), "TCP reply")
 eq((h[11]["addr"], h[11]["ttl"], h[11]["flowid"], h[11]["rtt_ms"]),
    ("10.0.0.1", "1", "", ""), "MDA first node row")

@@ -18,11 +18,36 @@ fmt_rec_prefix(struct out *o, const struct rec *r)
 	out_char(o, ',');
 }
 
+/*
+ * The label stack, top first, as four columns of space-separated lists:
+ * labels, traffic class, bottom-of-stack bit, TTL (an empty item where
+ * the input had none).
+ */
+static void
+fmt_mpls(struct out *o, const struct rec *r, const struct rec_hop *h)
+{
+	for (int f = 0; f < 4; f++) {
+		out_char(o, ',');
+		for (uint32_t k = 0; k < h->nmpls; k++) {
+			const struct rec_lse *e = &r->mpls[h->mpls + k];
+			int v = f == 1 ? e->tc : f == 2 ? e->s : e->ttl;
+
+			if (k > 0)
+				out_char(o, ' ');
+			if (f == 0)
+				out_u64(o, e->label);
+			else if (v >= 0)
+				out_u64(o, (uint64_t)v);
+		}
+	}
+}
+
 static int
 fmt_hops_begin(struct fmt_ctx *c)
 {
 	out_str(&c->out, "uuid,src,dst,method,start,flowid,ttl,probe_id,addr,"
-	    "rtt_ms,reply_ttl,icmp_type,icmp_code,tcp_flags,mpls,asn\n");
+	    "rtt_ms,reply_ttl,icmp_type,icmp_code,tcp_flags,mpls,mpls_tc,mpls_s,"
+	    "mpls_ttl,asn\n");
 	return 0;
 }
 
@@ -53,12 +78,7 @@ fmt_hops_record(struct fmt_ctx *c, const struct rec *r)
 		out_col(o, h->icmp_type);
 		out_col(o, h->icmp_code);
 		out_col(o, h->tcp_flags);
-		out_char(o, ',');
-		for (uint32_t k = 0; k < h->nmpls; k++) {
-			if (k > 0)
-				out_char(o, ' ');
-			out_u64(o, r->mpls[h->mpls + k]);
-		}
+		fmt_mpls(o, r, h);
 		out_char(o, ',');
 		if (asn != NULL)
 			out_csv(o, asn);

@@ -41,6 +41,12 @@ static const char *const fmt_schema[][3] = {
 	{ "icmp_code", "INTEGER", "NULLABLE" },
 	{ "tcp_flags", "INTEGER", "NULLABLE" },
 	{ "mpls_labels", "INTEGER", "REPEATED" },
+	{ "mpls", "RECORD", "REPEATED" },
+	{ "label", "INTEGER", "REQUIRED" },
+	{ "tc", "INTEGER", "NULLABLE" },
+	{ "s", "INTEGER", "NULLABLE" },
+	{ "ttl", "INTEGER", "NULLABLE" },
+	{ "}" },
 	{ "asn", "STRING", "NULLABLE" },
 	{ "}" },
 	{ "paths", "RECORD", "REPEATED" },
@@ -92,11 +98,23 @@ fmt_ndjson_hop(const struct rec *r, const struct rec_hop *h)
 	fmt_setint(o, "icmp_code", h->icmp_code);
 	fmt_setint(o, "tcp_flags", h->tcp_flags);
 	if (h->nmpls > 0) {
+		json_t *lse = json_array();
+
 		m = json_array();
-		for (uint32_t k = 0; k < h->nmpls; k++)
-			json_array_append_new(m,
-			    json_integer(r->mpls[h->mpls + k]));
+		for (uint32_t k = 0; k < h->nmpls; k++) {
+			const struct rec_lse *e = &r->mpls[h->mpls + k];
+			json_t *x = json_object();
+
+			json_array_append_new(m, json_integer(e->label));
+			json_object_set_new_nocheck(x, "label",
+			    json_integer(e->label));
+			fmt_setint(x, "tc", e->tc);
+			fmt_setint(x, "s", e->s);
+			fmt_setint(x, "ttl", e->ttl);
+			json_array_append_new(lse, x);
+		}
 		json_object_set_new_nocheck(o, "mpls_labels", m);
+		json_object_set_new_nocheck(o, "mpls", lse);
 	}
 	return o;
 }

@@ -15,6 +15,7 @@ tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/fmt_agg.c tools/convert/fmt_graph.c \
 	tools/convert/out.c tools/convert/out.h \
 	tools/convert/report.c tools/convert/report.h \
+	tools/convert/schema.c tools/convert/schema.h \
 	tools/convert/htab.c tools/convert/htab.h \
 	tools/convert/mem.c tools/convert/mem.h \
 	src/util/arena.c src/util/arena.h \
@@ -45,7 +46,8 @@ CONVERT_TESTS = \
 	tests/convert/test_merge.py \
 	tests/convert/test_stream.py \
 	tests/convert/test_pfx2as.py \
-	tests/convert/test_hostile.py
+	tests/convert/test_hostile.py \
+	tests/convert/test_schema.py
 TESTS += $(CONVERT_TESTS)
 # tests/bench (bench_convert.py) and docs are distributed by Makefile.am.
 EXTRA_DIST += $(CONVERT_TESTS) tests/convert/conv.py tests/convert/gen.py \

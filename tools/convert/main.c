@@ -21,6 +21,7 @@
 #include "rd.h"
 #include "rec.h"
 #include "report.h"
+#include "schema.h"
 
 #define MAX_OUTS 16
 #define EXIT_USAGE 2
@@ -33,6 +34,7 @@ struct conv {
 	struct rec rec;
 	struct rec_opts opts;
 	const char *schema, *pfx2as;
+	const char *ddl;	/* --schema sqlite|duckdb|bigquery */
 	size_t maxline;
 	int strict, verbose, quiet, merge;
 };
@@ -42,9 +44,11 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: hoplite-convert [-f format [-o path]]... [--dsts path] "
-	    "[--schema path]\n"
+	    "[--ndjson-schema path]\n"
 	    "           [--pfx2as file] [--anonymize netblock] [--strict] "
-	    "[-qv] file ...\n"
+	    "[--max-line bytes]\n"
+	    "           [--progress seconds] [-qv] file ...\n"
+	    "       hoplite-convert --schema sqlite|duckdb|bigquery\n"
 	    "       hoplite-convert merge [-f format [-o path]]... "
 	    "[--dsts path] table ...\n"
 	    "formats: %s\n", fmt_names());
@@ -145,6 +149,7 @@ parse_args(struct conv *c, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "dsts", required_argument, NULL, 'D' },
 		{ "schema", required_argument, NULL, 'S' },
+		{ "ndjson-schema", required_argument, NULL, 'N' },
 		{ "pfx2as", required_argument, NULL, 'P' },
 		{ "anonymize", required_argument, NULL, 'A' },
 		{ "strict", no_argument, NULL, 's' },
@@ -180,6 +185,14 @@ parse_args(struct conv *c, int argc, char **argv)
 			c->outs[c->nouts - 1].path = optarg;
 			break;
 		case 'S':
+			/* a dialect; anything else is the old spelling of
+			 * --ndjson-schema PATH */
+			if (schema_known(optarg))
+				c->ddl = optarg;
+			else
+				c->schema = optarg;
+			break;
+		case 'N':
 			c->schema = optarg;
 			break;
 		case 'P':
@@ -228,6 +241,14 @@ check_outs(struct conv *c, int ninputs)
 {
 	int on_stdout = 0;
 
+	if (c->ddl != NULL) {
+		if (c->nouts > 0 || ninputs > 0 || c->schema != NULL) {
+			log_warnx("--schema %s takes no format, input or "
+			    "other schema", c->ddl);
+			return -1;
+		}
+		return 0;
+	}
 	if (c->nouts == 0 && c->schema == NULL) {
 		log_warnx("no output format (-f)");
 		return -1;
@@ -377,6 +398,13 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (c.ddl != NULL) {
+		if (schema_write(stdout, c.ddl) == -1 || fflush(stdout) == EOF) {
+			log_warn("stdout");
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
 	report_init(c.strict, c.verbose, !c.quiet && isatty(STDERR_FILENO));
 	arena_install();
 	rec_init(&c.rec);

@@ -200,11 +200,20 @@ rec_mpls(struct rec *r, struct rec_hop *h, const json_t *ext)
 	json_array_foreach(ext, i, ie) {
 		json_array_foreach(json_object_get(ie, "mpls_labels"), j, lab) {
 			int64_t l = jint(lab, "mpls_label", -1);
+			int64_t tc = jint(lab, "mpls_exp", -1);
+			int64_t bos = jint(lab, "mpls_s", -1);
+			int64_t ttl = jint(lab, "mpls_ttl", -1);
+			struct rec_lse *e;
 
 			if (l < 0 || l > 0xfffff || mem_grow(&r->mpls,
 			    &r->cap_mpls, r->nmpls + 1, sizeof(*r->mpls)) == -1)
 				continue;
-			r->mpls[r->nmpls++] = (uint32_t)l;
+			e = &r->mpls[r->nmpls++];
+			e->label = (uint32_t)l;
+			/* out of range (3, 1 and 8 bits): not in the input */
+			e->tc = tc >= 0 && tc <= 7 ? (int)tc : -1;
+			e->s = bos == 0 || bos == 1 ? (int)bos : -1;
+			e->ttl = ttl >= 0 && ttl <= 255 ? (int)ttl : -1;
 			h->nmpls++;
 		}
 	}
