@@ -95,8 +95,7 @@ want_paths = rows(conv.run(["-f", "paths", goodpath], check=0)[1])
 eq(len(want_paths), 1 + 6, "the good records' paths (a trace; a tracelb, 6 flows)")
 
 args = ["-v", "--max-line", str(MAXLINE), "-f", "paths"]
-asan = b"libasan" in subprocess.run(["ldd", conv.HC],
-                                    stdout=subprocess.PIPE).stdout
+asan = conv.ASAN
 limit = None
 if not asan:
     # the smallest address space (4 MiB steps) in which the good run works
