@@ -99,8 +99,13 @@ eq(conv.read(p + ".nodes").splitlines()[1:4],
 links = conv.read(p + ".links").splitlines()[1:]
 eq(len(links), 6, "itdk links (gap 0, distinct pairs)")
 eq(links[0], "link L1:  N1 N3:203.0.113.1", "itdk first link")
-ok("node.AS N2 64504,64505 origin" in conv.read(p + ".nodes.as"),
-   "itdk nodes.as")
+eq(conv.read(p + ".nodes.as").splitlines()[:5], ["node.AS N1 64500 origin",
+   "node.AS N2 64504 origin", "node.AS N3 64501 origin",
+   "node.AS N4 64502 origin", "node.AS N5 64502 origin"],
+   "itdk nodes.as: one integer AS per node, the smallest one named")
+eq(conv.read(p + ".nodes.as.all").splitlines()[1:4], [
+   "node.AS N2 64504,64505 origin", "node.AS N3 64501 origin",
+   "node.AS N4 64502_64503 origin"], "itdk nodes.as.all: the full set")
 
 # --- the real files: every format, and their readers.
 REAL = [os.path.join(conv.S1, f) for f in sorted(os.listdir(conv.S1))
