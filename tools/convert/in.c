@@ -30,6 +30,7 @@ struct lines {
 	size_t len, cap;
 	uint64_t lineno;
 	int skipping; /* inside a line that is too long */
+	uint64_t in_base; /* stored bytes of the files done before */
 };
 
 static int
@@ -129,6 +130,8 @@ in_entry(struct archive *a, struct lines *l)
 			break;
 		}
 		report_stats.bytes += size;
+		report_stats.in_done = l->in_base +
+		    (uint64_t)archive_filter_bytes(a, -1);
 		if (lines_block(l, buf, size) == -1)
 			return -1;
 		report_tick();
@@ -228,6 +231,7 @@ in_read(const char *path, const char *shown, struct lines *l, int text,
 	}
 done:
 	*members = (uint64_t)n;
+	report_stats.in_done = l->in_base + (uint64_t)archive_filter_bytes(a, -1);
 	free(name);
 	archive_read_free(a);
 	return rc;
@@ -258,6 +262,7 @@ in_file(const char *path, struct lines *l)
 			rc = in_read(path, shown, l, 1, &members,
 			    &empty_archive);
 	}
+	l->in_base = report_stats.in_done;
 	if (rc == 0 && l->ops->file_end != NULL)
 		rc = l->ops->file_end(l->ctx, shown, members,
 		    report_stats.bytes - bytes);
@@ -301,6 +306,31 @@ in_dir(const char *path, struct lines *l)
 }
 
 int
+in_size(const char *path, uint64_t *size)
+{
+	char *argv[] = { (char *)path, NULL };
+	struct stat st;
+	FTS *fts;
+	FTSENT *e;
+
+	*size = 0;
+	if (strcmp(path, "-") == 0 || stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if ((fts = fts_open(argv, FTS_PHYSICAL | FTS_NOCHDIR | FTS_COMFOLLOW,
+	    NULL)) == NULL)
+		return -1;
+	while ((e = fts_read(fts)) != NULL)
+		if (e->fts_info == FTS_F)
+			*size += (uint64_t)e->fts_statp->st_size;
+	fts_close(fts);
+	return 0;
+}
+
+int
 in_run(const char *path, const struct in_ops *ops, void *ctx,
     size_t maxline)
 {
@@ -309,6 +339,7 @@ in_run(const char *path, const struct in_ops *ops, void *ctx,
 	int rc;
 
 	memset(&l, 0, sizeof(l));
+	l.in_base = report_stats.in_done;
 	l.ops = ops;
 	l.ctx = ctx;
 	l.maxline = maxline;

@@ -36,4 +36,10 @@ struct in_ops {
 int in_run(const char *path, const struct in_ops *, void *ctx,
     size_t maxline);
 
+/*
+ * The bytes path holds as stored (a directory: its files), for the
+ * progress line's percentage.  -1 when unknown (stdin).
+ */
+int in_size(const char *path, uint64_t *size);
+
 #endif

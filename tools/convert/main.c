@@ -15,6 +15,7 @@
 #include "agg.h"
 #include "util/arena.h"
 #include "fmt.h"
+#include "in.h"
 #include "util/log.h"
 #include "merge.h"
 #include "pfx2as.h"
@@ -36,6 +37,7 @@ struct conv {
 	const char *schema, *pfx2as;
 	const char *ddl;	/* --schema sqlite|duckdb|bigquery */
 	size_t maxline;
+	double progress;	/* seconds between progress lines (no tty) */
 	int strict, verbose, quiet, merge;
 };
 
@@ -142,6 +144,23 @@ parse_size(const char *s, size_t *v)
 }
 
 static int
+parse_seconds(const char *s, double *v)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(d >= 0) ||
+	    d > 86400) {
+		log_warnx("--progress: seconds from 0 to 86400");
+		return -1;
+	}
+	*v = d;
+	return 0;
+}
+
+static int
 parse_args(struct conv *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -154,6 +173,7 @@ parse_args(struct conv *c, int argc, char **argv)
 		{ "anonymize", required_argument, NULL, 'A' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "max-line", required_argument, NULL, 'M' },
+		{ "progress", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -213,6 +233,10 @@ parse_args(struct conv *c, int argc, char **argv)
 			break;
 		case 'M':
 			if (parse_size(optarg, &c->maxline) == -1)
+				return -1;
+			break;
+		case 'p':
+			if (parse_seconds(optarg, &c->progress) == -1)
 				return -1;
 			break;
 		case 'q':
@@ -361,6 +385,20 @@ run(struct conv *c, int argc, char **argv)
 	return rc;
 }
 
+/* What the inputs hold as stored, for the percentage; 0: unknown. */
+static uint64_t
+inputs_size(int argc, char **argv)
+{
+	uint64_t total = 0, n;
+
+	for (int i = 0; i < argc; i++) {
+		if (in_size(argv[i], &n) == -1)
+			return 0;
+		total += n;
+	}
+	return total;
+}
+
 /* This program's peak resident memory (Linux), or -1. */
 static long
 peak_kb(void)
@@ -385,6 +423,7 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.maxline = 256u << 20;
+	c.progress = 30;
 	log_init("hoplite-convert", 0, 0);
 	if (argc > 1 && strcmp(argv[1], "merge") == 0) {
 		c.merge = 1;
@@ -405,7 +444,11 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
-	report_init(c.strict, c.verbose, !c.quiet && isatty(STDERR_FILENO));
+	report_init(c.strict, c.verbose, c.quiet ? REPORT_PROGRESS_OFF :
+	    isatty(STDERR_FILENO) ? REPORT_PROGRESS_TTY : REPORT_PROGRESS_LINES,
+	    c.progress);
+	if (!c.quiet && !c.merge)
+		report_stats.in_total = inputs_size(argc, argv);
 	arena_install();
 	rec_init(&c.rec);
 
@@ -419,6 +462,7 @@ main(int argc, char **argv)
 		log_warnx("%s: cannot use this --pfx2as file", c.pfx2as);
 		return EXIT_USAGE;
 	}
+	report_stats.in_done = 0;	/* the inputs', not --pfx2as's */
 	if (open_outs(&c) == -1 || run(&c, argc, argv) == -1)
 		status = EXIT_USAGE;
 	else

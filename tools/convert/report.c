@@ -1,6 +1,7 @@
 /* report: problem counts, summary, exit status and the progress line. */
 #include "config.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,15 +40,18 @@ static struct reason reasons[REPORT_NREASONS] = {
 
 struct report_stats report_stats;
 
-static int strict, verbose, progress, drawn, unreadable;
+static int strict, verbose, drawn, unreadable;
+static enum report_progress progress;
+static double interval;
 static struct timespec t0, tlast;
 
 void
-report_init(int s, int v, int p)
+report_init(int s, int v, enum report_progress p, double iv)
 {
 	strict = s;
 	verbose = v;
 	progress = p;
+	interval = p == REPORT_PROGRESS_TTY ? 0.25 : iv;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tlast = t0;
 }
@@ -119,25 +123,51 @@ since(const struct timespec *a, const struct timespec *b)
 	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* " 42% of 1.2 GB, ETA 3m20s" from the stored (compressed) bytes. */
+static void
+report_eta(char *buf, size_t len, double el)
+{
+	uint64_t done = report_stats.in_done, total = report_stats.in_total;
+	double left;
+
+	buf[0] = '\0';
+	if (total == 0)
+		return;
+	if (done > total)
+		done = total;
+	if (done == 0 || el <= 0) {
+		snprintf(buf, len, ", 0%% of %.1f MB", (double)total / 1e6);
+		return;
+	}
+	left = el * (double)(total - done) / (double)done;
+	snprintf(buf, len, ", %.0f%% of %.1f MB, ETA %dm%02ds",
+	    floor(100.0 * (double)done / (double)total), (double)total / 1e6,
+	    (int)(left / 60), (int)left % 60);
+}
+
 void
 report_tick(void)
 {
 	struct timespec now;
+	char eta[96];
 	double el;
 
-	if (!progress)
+	if (progress == REPORT_PROGRESS_OFF)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (since(&tlast, &now) < 0.25)
+	if (since(&tlast, &now) < interval)
 		return;
 	tlast = now;
 	el = since(&t0, &now);
-	fprintf(stderr, "\r\033[K%llu files, %llu traces, %.1f MB, %.1f MB/s",
+	report_eta(eta, sizeof(eta), el);
+	fprintf(stderr, "%s%llu files, %llu traces, %.1f MB, %.1f MB/s%s%s",
+	    progress == REPORT_PROGRESS_TTY ? "\r\033[K" : "hoplite-convert: ",
 	    (unsigned long long)report_stats.entries,
 	    (unsigned long long)report_stats.records,
 	    (double)report_stats.bytes / 1e6,
-	    el > 0 ? (double)report_stats.bytes / 1e6 / el : 0.0);
-	drawn = 1;
+	    el > 0 ? (double)report_stats.bytes / 1e6 / el : 0.0, eta,
+	    progress == REPORT_PROGRESS_TTY ? "" : "\n");
+	drawn = progress == REPORT_PROGRESS_TTY;
 }
 
 void
