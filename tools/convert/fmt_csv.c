@@ -6,6 +6,17 @@
 #include "fmt.h"
 #include "rec.h"
 
+/* source,prb_id,msm_id: where the record came from, ending each row. */
+static void
+fmt_rec_suffix(struct out *o, const struct rec *r)
+{
+	out_char(o, ',');
+	out_str(o, r->meta.source);
+	out_col(o, r->prb_id);
+	out_col(o, r->msm_id);
+	out_char(o, '\n');
+}
+
 /* uuid,src,dst: the columns every per-record row starts with. */
 static void
 fmt_rec_prefix(struct out *o, const struct rec *r)
@@ -47,7 +58,7 @@ fmt_hops_begin(struct fmt_ctx *c)
 {
 	out_str(&c->out, "uuid,src,dst,method,start,flowid,ttl,probe_id,addr,"
 	    "rtt_ms,reply_ttl,icmp_type,icmp_code,tcp_flags,mpls,mpls_tc,mpls_s,"
-	    "mpls_ttl,asn\n");
+	    "mpls_ttl,asn,source,prb_id,msm_id\n");
 	return 0;
 }
 
@@ -82,7 +93,7 @@ fmt_hops_record(struct fmt_ctx *c, const struct rec *r)
 		out_char(o, ',');
 		if (asn != NULL)
 			out_csv(o, asn);
-		out_char(o, '\n');
+		fmt_rec_suffix(o, r);
 	}
 	return 0;
 }
@@ -96,7 +107,8 @@ const struct fmt_ops fmt_hops = {
 static int
 fmt_paths_begin(struct fmt_ctx *c)
 {
-	out_str(&c->out, "uuid,src,dst,flowid,complete,path\n");
+	out_str(&c->out, "uuid,src,dst,flowid,complete,path,source,prb_id,"
+	    "msm_id\n");
 	return 0;
 }
 
@@ -133,7 +145,9 @@ static int
 fmt_paths_record(struct fmt_ctx *c, const struct rec *r)
 {
 	struct out *o = &c->out;
-	static const struct rec_flow none = { -1, 0, 0, 0 };
+	/* nothing answered: one row, with the trace's own flow id */
+	struct rec_flow none = { r->kind == REC_TRACE ? r->flowid : -1, 0, 0,
+		0 };
 
 	for (size_t i = 0; i < (r->nflows ? r->nflows : 1); i++) {
 		const struct rec_flow *f = r->nflows ? &r->flows[i] : &none;
@@ -145,7 +159,7 @@ fmt_paths_record(struct fmt_ctx *c, const struct rec *r)
 		out_char(o, f->complete ? '1' : '0');
 		out_char(o, ',');
 		fmt_path(o, r, f);
-		out_char(o, '\n');
+		fmt_rec_suffix(o, r);
 	}
 	return 0;
 }

@@ -30,6 +30,9 @@ static const char *const fmt_schema[][3] = {
 	{ "stop_reason", "STRING", "NULLABLE" },
 	{ "flowid", "INTEGER", "NULLABLE" },
 	{ "hop_count", "INTEGER", "NULLABLE" },
+	{ "source", "STRING", "REQUIRED" },
+	{ "prb_id", "INTEGER", "NULLABLE" },
+	{ "msm_id", "INTEGER", "NULLABLE" },
 	{ "hops", "RECORD", "REPEATED" },
 	{ "flowid", "INTEGER", "NULLABLE" },
 	{ "ttl", "INTEGER", "REQUIRED" },
@@ -182,6 +185,9 @@ fmt_ndjson_record(struct fmt_ctx *c, const struct rec *r)
 	fmt_setstr(o, "stop_reason", r->stop_reason);
 	fmt_setint(o, "flowid", r->flowid);
 	fmt_setint(o, "hop_count", r->hop_count);
+	fmt_setstr(o, "source", r->meta.source);
+	fmt_setint(o, "prb_id", r->prb_id);
+	fmt_setint(o, "msm_id", r->msm_id);
 	for (size_t i = 0; i < r->nhops; i++)
 		json_array_append_new(hops, fmt_ndjson_hop(r, &r->hops[i]));
 	for (size_t i = 0; i < r->nflows; i++)

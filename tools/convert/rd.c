@@ -131,10 +131,11 @@ rd_metadata(struct rd *r, const json_t *m, const char *file, uint64_t line)
 
 static int
 rd_emit(struct rd *r, const json_t *trace, int with_file, const char *file,
-    uint64_t line)
+    uint64_t line, const char *source)
 {
 	struct rd_meta m;
 
+	m.source = source;
 	m.uuid = with_file && r->uuid != NULL ? r->uuid : "";
 	m.cached = with_file ? r->cached : 0;
 	m.cached_uuid = with_file && r->cached_uuid ? r->cached_uuid : "";
@@ -167,7 +168,7 @@ rd_oneobj(struct rd *r, const json_t *o, const char *file, uint64_t line)
 	if (strcmp(type, "trace") != 0 && strcmp(type, "tracelb") != 0)
 		return report_problem(REPORT_MLAB_STRUCTURE, file, line,
 		    "no Trace object");
-	return rd_emit(r, t, 1, file, line);
+	return rd_emit(r, t, 1, file, line, "mlab");
 }
 
 static int
@@ -196,7 +197,8 @@ rd_trace(struct rd *r, const json_t *o, const char *file, uint64_t line)
 	if (why != NULL &&
 	    report_problem(REPORT_MLAB_STRUCTURE, file, line, "%s", why) == -1)
 		return -1;
-	return rd_emit(r, o, with_file, file, line);
+	return rd_emit(r, o, with_file, file, line,
+	    r->st == RD_FREE ? "scamper" : "mlab");
 }
 
 static int
@@ -227,6 +229,23 @@ rd_cycle(struct rd *r, int start, const json_t *o, const char *file,
 	    "unexpected cycle-stop");
 }
 
+static int rd_object(struct rd *, const json_t *, const char *, uint64_t);
+
+/* A JSON array of objects (RIPE Atlas's API): each element in turn. */
+static int
+rd_array(struct rd *r, const json_t *a, const char *file, uint64_t line)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(a, i, e)
+		if (json_is_array(e) ? report_problem(REPORT_NOT_OBJECT, file,
+		    line, "an array in an array") == -1 :
+		    rd_object(r, e, file, line) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 {
@@ -238,6 +257,8 @@ rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		r->st = RD_FREE;
 		rd_forget_file(r);
 	}
+	if (json_is_array(o) && json_is_object(json_array_get(o, 0)))
+		return rd_array(r, o, file, line);
 	if (!json_is_object(o)) {
 		rd_skip_expected(r);
 		return report_problem(REPORT_NOT_OBJECT, file, line,
@@ -270,6 +291,8 @@ rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		    line);
 	if (strcmp(t, "cycle-def") == 0)
 		return 0;
+	if (strcmp(t, "traceroute") == 0)
+		return rd_emit(r, o, 0, file, line, "atlas");
 	rd_skip_expected(r);
 	for (int i = 0; rd_unsupported[i] != NULL; i++)
 		if (strcmp(t, rd_unsupported[i]) == 0)

@@ -109,7 +109,10 @@ struct rec {
 	/* rec_parse() failed: the reason; too_large when it is the
 	 * record's size (too many links) */
 	const char *fail;
+	char fail_buf[128];
 	int too_large;
+	/* RIPE Atlas: probe and measurement ids, -1 for other sources */
+	int64_t prb_id, msm_id;
 
 	/* private */
 	size_t cap_addrs, cap_hops, cap_slots, cap_flows, cap_links;

@@ -30,11 +30,13 @@ static const struct col hops[] = {
 	{ "rtt_ms", T_REAL }, { "reply_ttl", T_INT }, { "icmp_type", T_INT },
 	{ "icmp_code", T_INT }, { "tcp_flags", T_INT }, { "mpls", T_TEXT },
 	{ "mpls_tc", T_TEXT }, { "mpls_s", T_TEXT }, { "mpls_ttl", T_TEXT },
-	{ "asn", T_TEXT }, { NULL, 0 }
+	{ "asn", T_TEXT }, { "source", T_TEXT }, { "prb_id", T_INT },
+	{ "msm_id", T_INT }, { NULL, 0 }
 };
 static const struct col paths[] = {
 	{ "uuid", T_TEXT }, { "src", T_TEXT }, { "dst", T_TEXT },
 	{ "flowid", T_INT }, { "complete", T_INT }, { "path", T_TEXT },
+	{ "source", T_TEXT }, { "prb_id", T_INT }, { "msm_id", T_INT },
 	{ NULL, 0 }
 };
 static const struct col links[] = {
