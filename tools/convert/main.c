@@ -1,6 +1,6 @@
 /*
- * hoplite-convert: traceroute collections (hoplite, M-Lab, scamper JSON)
- * into datasets for topology research.
+ * hoplite-convert: traceroute collections (hoplite, M-Lab, scamper JSON,
+ * RIPE Atlas) into datasets for topology research.
  */
 #include "config.h"
 
