@@ -1,6 +1,7 @@
 /* arena: a bump allocator behind json_set_alloc_funcs(). */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -17,6 +18,9 @@ struct chunk {
 
 static struct chunk chunks[ARENA_MAXCHUNKS];
 static int nchunks, cur, active;
+/* arena_cap(): bytes still allowed, SIZE_MAX for no cap */
+static size_t left = SIZE_MAX;
+static int refused;
 
 static int
 arena_owns(const void *p)
@@ -32,7 +36,18 @@ arena_owns(const void *p)
 static void *
 arena_alloc(size_t n)
 {
+	if (n > SIZE_MAX - 15)
+		return NULL;
 	n = (n + 15) & ~(size_t)15;
+	/* frees are not credited: what jansson frees while it parses (an
+	 * array outgrown) still counted, the cap bounds more than is live */
+	if (left != SIZE_MAX) {
+		if (n > left) {
+			refused = 1;
+			return NULL;
+		}
+		left -= n;
+	}
 	if (!active || n > ARENA_CHUNK / 4)
 		return malloc(n);
 	while (cur < nchunks && chunks[cur].used + n > chunks[cur].size)
@@ -75,6 +90,19 @@ arena_end(void)
 		chunks[i].used = 0;
 	cur = 0;
 	active = 0;
+}
+
+void
+arena_cap(size_t max)
+{
+	left = max;
+	refused = 0;
+}
+
+int
+arena_refused(void)
+{
+	return refused;
 }
 
 void

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Every output format, on hand-made fixtures (expected outputs worked out
-by hand) and on the real M-Lab files in ../shared/data."""
+by hand) and on the real M-Lab files in tests/convert/data."""
 import json
 import os
 import shutil
@@ -20,13 +20,13 @@ PFX = os.path.join(conv.FIX, "pfx2as.txt")
 # --- paths: hoplite traces (a silent TTL, two replies at one TTL, a TCP
 # reply) and an MDA trace whose link chain folds two addresses.
 rc, out, err = run(["-f", "paths", HOPLITE, MDA], check=0)
-eq(out, """uuid,src,dst,flowid,complete,path
-,192.0.2.1,198.51.100.7,3,1,192.0.2.254 * 203.0.113.9|203.0.113.10 198.51.100.7
-,192.0.2.1,198.51.100.7,4,1,192.0.2.254 203.0.113.1 203.0.113.9 198.51.100.7
-,2001:db8::1,2001:db8:1:2::5,0,1,2001:db8::ff 2001:db8:1::1 2001:db8:1:2::5
-,192.0.2.1,10.0.2.1,1,1,10.0.0.1 10.0.1.1 10.0.2.1
-,192.0.2.1,10.0.2.1,2,1,10.0.0.1 10.0.1.1 10.0.2.1
-,192.0.2.1,10.0.2.1,3,0,10.0.0.1 10.0.1.2
+eq(out, """uuid,src,dst,flowid,complete,path,source,prb_id,msm_id
+,192.0.2.1,198.51.100.7,3,1,192.0.2.254 * 203.0.113.9|203.0.113.10 198.51.100.7,scamper,,
+,192.0.2.1,198.51.100.7,4,1,192.0.2.254 203.0.113.1 203.0.113.9 198.51.100.7,scamper,,
+,2001:db8::1,2001:db8:1:2::5,0,1,2001:db8::ff 2001:db8:1::1 2001:db8:1:2::5,scamper,,
+,192.0.2.1,10.0.2.1,1,1,10.0.0.1 10.0.1.1 10.0.2.1,scamper,,
+,192.0.2.1,10.0.2.1,2,1,10.0.0.1 10.0.1.1 10.0.2.1,scamper,,
+,192.0.2.1,10.0.2.1,3,0,10.0.0.1 10.0.1.2,scamper,,
 """, "paths of the fixtures")
 
 # --- links: scamper's chain [[10.0.1.1, 10.0.1.2], [10.0.2.1]] would imply
@@ -51,6 +51,15 @@ rc, out, err = run(["-f", "hops", HOPLITE, MDA], check=0)
 h = rows(out)
 eq(len(h), 11 + 1 + 5, "hops rows (11 hoplite replies, MDA: first node + 5)")
 eq(h[0]["mpls"], "24000 16005", "MPLS label stack, top first")
+eq((h[0]["mpls_tc"], h[0]["mpls_s"], h[0]["mpls_ttl"]), ("0 0", "0 1", "1 1"),
+   "MPLS traffic class, bottom of stack, TTL, in the labels' order")
+eq((h[1]["mpls"], h[1]["mpls_tc"], h[1]["mpls_s"], h[1]["mpls_ttl"]),
+   ("", "", "", ""), "no MPLS: four empty columns")
+rc, out, err = run(["-f", "ndjson", HOPLITE], check=0)
+nh = json.loads(out.splitlines()[0])["hops"][0]
+eq((nh["mpls_labels"], nh["mpls"]), ([24000, 16005], [
+    {"label": 24000, "tc": 0, "s": 0, "ttl": 1},
+    {"label": 16005, "tc": 0, "s": 1, "ttl": 1}]), "ndjson: MPLS entries")
 eq((h[7]["tcp_flags"], h[7]["icmp_type"]), ("18", ""), "TCP reply")
 eq((h[11]["addr"], h[11]["ttl"], h[11]["flowid"], h[11]["rtt_ms"]),
    ("10.0.0.1", "1", "", ""), "MDA first node row")
@@ -90,8 +99,13 @@ eq(conv.read(p + ".nodes").splitlines()[1:4],
 links = conv.read(p + ".links").splitlines()[1:]
 eq(len(links), 6, "itdk links (gap 0, distinct pairs)")
 eq(links[0], "link L1:  N1 N3:203.0.113.1", "itdk first link")
-ok("node.AS N2 64504,64505 origin" in conv.read(p + ".nodes.as"),
-   "itdk nodes.as")
+eq(conv.read(p + ".nodes.as").splitlines()[:5], ["node.AS N1 64500 origin",
+   "node.AS N2 64504 origin", "node.AS N3 64501 origin",
+   "node.AS N4 64502 origin", "node.AS N5 64502 origin"],
+   "itdk nodes.as: one integer AS per node, the smallest one named")
+eq(conv.read(p + ".nodes.as.all").splitlines()[1:4], [
+   "node.AS N2 64504,64505 origin", "node.AS N3 64501 origin",
+   "node.AS N4 64502_64503 origin"], "itdk nodes.as.all: the full set")
 
 # --- the real files: every format, and their readers.
 REAL = [os.path.join(conv.S1, f) for f in sorted(os.listdir(conv.S1))

@@ -67,7 +67,8 @@ def shard_tables(ids, prefix="s"):
 # flat merge of all four shards
 m = os.path.join(T, "m")
 run(["merge"] + outputs(m) + shard_tables(range(4)), check=0)
-for f in TABLES + GRAPHS + ("itdk.nodes", "itdk.links", "itdk.nodes.as"):
+for f in TABLES + GRAPHS + ("itdk.nodes", "itdk.links", "itdk.nodes.as",
+                          "itdk.nodes.as.all"):
     same(one + "." + f, m + "." + f, "flat merge " + f)
 
 # a tree: (s0 + s1) and (s2 + s3), then the two (one of them gzipped)

@@ -105,7 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		arena_install();
-		report_init(0, 0, 0);
+		report_init(0, 0, REPORT_PROGRESS_OFF, 0);
 		ready = 1;
 	}
 	memset(&f, 0, sizeof(f));

@@ -209,6 +209,10 @@ seeds['echo_reply4_nodata'] = echo_reply(False, mac=MAC, cut=8)
 seeds['te6_tcp_payload_mac'] = icmp_err(True, 3, 0, probe('tcp', True, size=68, mac=MAC))
 seeds['mpls4_quote8_padded'] = icmp_err(False, 11, 0, pad(probe('udp', False, mac=MAC)[:28]), w=b'\0\x20\0\0',
                                         ext=mpls_ext())
+# issue 9's forgery: ICMPv6 time-exceeded from the destination's side
+# quoting a probe with a guessed tag (every method sends them)
+for k in ('icmp', 'udp'):
+    seeds['forged_te6_%s' % k] = icmp_err(True, 3, 0, probe(k, True, ttl=7, tag=0xbeef))
 for k in ('probe_tcpack4', 'probe_tcpack6', 'te6_tcpack', 'te4_tcpack', 'trunc_ip4_hdr',
           'te4_reass', 'unreach6_admin', 'te4_udp_quote7', 'probe_icmp6', 'tcp_syn_foreign4', 'trunc_te6_60'):
     del seeds[k]

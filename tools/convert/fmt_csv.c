@@ -6,6 +6,17 @@
 #include "fmt.h"
 #include "rec.h"
 
+/* source,prb_id,msm_id: where the record came from, ending each row. */
+static void
+fmt_rec_suffix(struct out *o, const struct rec *r)
+{
+	out_char(o, ',');
+	out_str(o, r->meta.source);
+	out_col(o, r->prb_id);
+	out_col(o, r->msm_id);
+	out_char(o, '\n');
+}
+
 /* uuid,src,dst: the columns every per-record row starts with. */
 static void
 fmt_rec_prefix(struct out *o, const struct rec *r)
@@ -18,11 +29,36 @@ fmt_rec_prefix(struct out *o, const struct rec *r)
 	out_char(o, ',');
 }
 
+/*
+ * The label stack, top first, as four columns of space-separated lists:
+ * labels, traffic class, bottom-of-stack bit, TTL (an empty item where
+ * the input had none).
+ */
+static void
+fmt_mpls(struct out *o, const struct rec *r, const struct rec_hop *h)
+{
+	for (int f = 0; f < 4; f++) {
+		out_char(o, ',');
+		for (uint32_t k = 0; k < h->nmpls; k++) {
+			const struct rec_lse *e = &r->mpls[h->mpls + k];
+			int v = f == 1 ? e->tc : f == 2 ? e->s : e->ttl;
+
+			if (k > 0)
+				out_char(o, ' ');
+			if (f == 0)
+				out_u64(o, e->label);
+			else if (v >= 0)
+				out_u64(o, (uint64_t)v);
+		}
+	}
+}
+
 static int
 fmt_hops_begin(struct fmt_ctx *c)
 {
 	out_str(&c->out, "uuid,src,dst,method,start,flowid,ttl,probe_id,addr,"
-	    "rtt_ms,reply_ttl,icmp_type,icmp_code,tcp_flags,mpls,asn\n");
+	    "rtt_ms,reply_ttl,icmp_type,icmp_code,tcp_flags,mpls,mpls_tc,mpls_s,"
+	    "mpls_ttl,asn,source,prb_id,msm_id\n");
 	return 0;
 }
 
@@ -53,16 +89,11 @@ fmt_hops_record(struct fmt_ctx *c, const struct rec *r)
 		out_col(o, h->icmp_type);
 		out_col(o, h->icmp_code);
 		out_col(o, h->tcp_flags);
-		out_char(o, ',');
-		for (uint32_t k = 0; k < h->nmpls; k++) {
-			if (k > 0)
-				out_char(o, ' ');
-			out_u64(o, r->mpls[h->mpls + k]);
-		}
+		fmt_mpls(o, r, h);
 		out_char(o, ',');
 		if (asn != NULL)
 			out_csv(o, asn);
-		out_char(o, '\n');
+		fmt_rec_suffix(o, r);
 	}
 	return 0;
 }
@@ -76,7 +107,8 @@ const struct fmt_ops fmt_hops = {
 static int
 fmt_paths_begin(struct fmt_ctx *c)
 {
-	out_str(&c->out, "uuid,src,dst,flowid,complete,path\n");
+	out_str(&c->out, "uuid,src,dst,flowid,complete,path,source,prb_id,"
+	    "msm_id\n");
 	return 0;
 }
 
@@ -113,7 +145,9 @@ static int
 fmt_paths_record(struct fmt_ctx *c, const struct rec *r)
 {
 	struct out *o = &c->out;
-	static const struct rec_flow none = { -1, 0, 0, 0 };
+	/* nothing answered: one row, with the trace's own flow id */
+	struct rec_flow none = { r->kind == REC_TRACE ? r->flowid : -1, 0, 0,
+		0 };
 
 	for (size_t i = 0; i < (r->nflows ? r->nflows : 1); i++) {
 		const struct rec_flow *f = r->nflows ? &r->flows[i] : &none;
@@ -125,7 +159,7 @@ fmt_paths_record(struct fmt_ctx *c, const struct rec *r)
 		out_char(o, f->complete ? '1' : '0');
 		out_char(o, ',');
 		fmt_path(o, r, f);
-		out_char(o, '\n');
+		fmt_rec_suffix(o, r);
 	}
 	return 0;
 }

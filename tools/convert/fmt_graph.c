@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -75,11 +76,36 @@ fmt_itdk_file(struct out *o, const char *path, const char *suffix)
 	return rc;
 }
 
+/*
+ * CAIDA's nodes.as holds one integer AS per node; the pfx2as text may
+ * name several (123_456: multi-origin, 123,456: an AS set).  The rule:
+ * the smallest AS number named.  -1 when the text names none.
+ */
+static int64_t
+fmt_itdk_as(const char *s)
+{
+	int64_t best = -1;
+
+	while (*s != '\0') {
+		int64_t v = 0;
+		int digits = 0;
+
+		for (; *s >= '0' && *s <= '9'; s++, digits++)
+			if ((v = v * 10 + (*s - '0')) > UINT32_MAX)
+				v = UINT32_MAX + (int64_t)1;
+		if (digits > 0 && v <= UINT32_MAX && (best < 0 || v < best))
+			best = v;
+		if (digits == 0)
+			s++;
+	}
+	return best;
+}
+
 static int
 fmt_itdk_end(struct fmt_ctx *c, struct agg *a)
 {
 	struct fmt_graph g;
-	struct out nodes, links, as;
+	struct out nodes, links, as, asall;
 	char b1[ADDR_STRLEN];
 	size_t nl = 0;
 	int has_as = 0, rc = 0, saved;
@@ -101,6 +127,10 @@ fmt_itdk_end(struct fmt_ctx *c, struct agg *a)
 	}
 	if (has_as && fmt_itdk_file(&as, c->path, ".nodes.as") == -1)
 		has_as = 0, rc = -1;
+	if (has_as && fmt_itdk_file(&asall, c->path, ".nodes.as.all") == -1) {
+		out_close(&as);
+		has_as = 0, rc = -1;
+	}
 
 	out_str(&nodes, "# hoplite-convert: one node per interface address\n");
 	for (size_t i = 0; i < a->nnodes; i++) {
@@ -112,11 +142,20 @@ fmt_itdk_end(struct fmt_ctx *c, struct agg *a)
 		out_str(&nodes, fmt_a(a, n->addr, b1));
 		out_char(&nodes, '\n');
 		if (has_as && n->asn != AGG_NONE) {
-			out_str(&as, "node.AS N");
-			out_u64(&as, i + 1);
-			out_char(&as, ' ');
-			out_str(&as, agg_str(a, n->asn));
-			out_str(&as, " origin\n");
+			int64_t one = fmt_itdk_as(agg_str(a, n->asn));
+
+			if (one >= 0) {
+				out_str(&as, "node.AS N");
+				out_u64(&as, i + 1);
+				out_char(&as, ' ');
+				out_i64(&as, one);
+				out_str(&as, " origin\n");
+			}
+			out_str(&asall, "node.AS N");
+			out_u64(&asall, i + 1);
+			out_char(&asall, ' ');
+			out_str(&asall, agg_str(a, n->asn));
+			out_str(&asall, " origin\n");
 		}
 	}
 	/* Traceroute sees a router's incoming interface: the far address
@@ -137,8 +176,13 @@ fmt_itdk_end(struct fmt_ctx *c, struct agg *a)
 		out_str(&links, fmt_a(a, l->far, b1));
 		out_char(&links, '\n');
 	}
-	if (out_close(&nodes) == -1 || out_close(&links) == -1 ||
-	    (has_as && out_close(&as) == -1))
+	if (out_close(&nodes) == -1)
+		rc = -1;
+	if (out_close(&links) == -1)
+		rc = -1;
+	if (has_as && out_close(&as) == -1)
+		rc = -1;
+	if (has_as && out_close(&asall) == -1)
 		rc = -1;
 	fmt_graph_free(&g);
 	return rc;

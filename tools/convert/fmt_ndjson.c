@@ -30,6 +30,9 @@ static const char *const fmt_schema[][3] = {
 	{ "stop_reason", "STRING", "NULLABLE" },
 	{ "flowid", "INTEGER", "NULLABLE" },
 	{ "hop_count", "INTEGER", "NULLABLE" },
+	{ "source", "STRING", "REQUIRED" },
+	{ "prb_id", "INTEGER", "NULLABLE" },
+	{ "msm_id", "INTEGER", "NULLABLE" },
 	{ "hops", "RECORD", "REPEATED" },
 	{ "flowid", "INTEGER", "NULLABLE" },
 	{ "ttl", "INTEGER", "REQUIRED" },
@@ -41,6 +44,12 @@ static const char *const fmt_schema[][3] = {
 	{ "icmp_code", "INTEGER", "NULLABLE" },
 	{ "tcp_flags", "INTEGER", "NULLABLE" },
 	{ "mpls_labels", "INTEGER", "REPEATED" },
+	{ "mpls", "RECORD", "REPEATED" },
+	{ "label", "INTEGER", "REQUIRED" },
+	{ "tc", "INTEGER", "NULLABLE" },
+	{ "s", "INTEGER", "NULLABLE" },
+	{ "ttl", "INTEGER", "NULLABLE" },
+	{ "}" },
 	{ "asn", "STRING", "NULLABLE" },
 	{ "}" },
 	{ "paths", "RECORD", "REPEATED" },
@@ -92,11 +101,23 @@ fmt_ndjson_hop(const struct rec *r, const struct rec_hop *h)
 	fmt_setint(o, "icmp_code", h->icmp_code);
 	fmt_setint(o, "tcp_flags", h->tcp_flags);
 	if (h->nmpls > 0) {
+		json_t *lse = json_array();
+
 		m = json_array();
-		for (uint32_t k = 0; k < h->nmpls; k++)
-			json_array_append_new(m,
-			    json_integer(r->mpls[h->mpls + k]));
+		for (uint32_t k = 0; k < h->nmpls; k++) {
+			const struct rec_lse *e = &r->mpls[h->mpls + k];
+			json_t *x = json_object();
+
+			json_array_append_new(m, json_integer(e->label));
+			json_object_set_new_nocheck(x, "label",
+			    json_integer(e->label));
+			fmt_setint(x, "tc", e->tc);
+			fmt_setint(x, "s", e->s);
+			fmt_setint(x, "ttl", e->ttl);
+			json_array_append_new(lse, x);
+		}
 		json_object_set_new_nocheck(o, "mpls_labels", m);
+		json_object_set_new_nocheck(o, "mpls", lse);
 	}
 	return o;
 }
@@ -164,6 +185,9 @@ fmt_ndjson_record(struct fmt_ctx *c, const struct rec *r)
 	fmt_setstr(o, "stop_reason", r->stop_reason);
 	fmt_setint(o, "flowid", r->flowid);
 	fmt_setint(o, "hop_count", r->hop_count);
+	fmt_setstr(o, "source", r->meta.source);
+	fmt_setint(o, "prb_id", r->prb_id);
+	fmt_setint(o, "msm_id", r->msm_id);
 	for (size_t i = 0; i < r->nhops; i++)
 		json_array_append_new(hops, fmt_ndjson_hop(r, &r->hops[i]));
 	for (size_t i = 0; i < r->nflows; i++)

@@ -30,6 +30,7 @@ struct lines {
 	size_t len, cap;
 	uint64_t lineno;
 	int skipping; /* inside a line that is too long */
+	uint64_t in_base; /* stored bytes of the files done before */
 };
 
 static int
@@ -129,6 +130,8 @@ in_entry(struct archive *a, struct lines *l)
 			break;
 		}
 		report_stats.bytes += size;
+		report_stats.in_done = l->in_base +
+		    (uint64_t)archive_filter_bytes(a, -1);
 		if (lines_block(l, buf, size) == -1)
 			return -1;
 		report_tick();
@@ -162,25 +165,32 @@ in_error(struct archive *a, const char *shown, int members)
 	    archive_error_string(a));
 }
 
-/* A plain, compressed or archive file; "-" is stdin. */
+/*
+ * Read one file through libarchive: as any archive format or, with
+ * text, as plain (or compressed) text only.  *members: archive members
+ * (or 1 for text); *empty_archive: an archive format that had no member.
+ */
 static int
-in_file(const char *path, struct lines *l)
+in_read(const char *path, const char *shown, struct lines *l, int text,
+    uint64_t *members, int *empty_archive)
 {
 	struct archive *a;
 	struct archive_entry *ent;
-	const char *shown = strcmp(path, "-") == 0 ? "(stdin)" : path;
 	char *name = NULL;
 	int r, n = 0, rc = 0;
 
+	*members = 0;
+	*empty_archive = 0;
 	if ((a = archive_read_new()) == NULL)
 		return report_unreadable(shown, "out of memory");
 	/* Not format_all: its mtree reader takes some JSON lines for a
 	 * file list. */
 	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_cpio(a);
+	if (!text) {
+		archive_read_support_format_tar(a);
+		archive_read_support_format_cpio(a);
+	}
 	archive_read_support_format_raw(a);
-	report_stats.files++;
 	if (strcmp(path, "-") == 0)
 		r = archive_read_open_fd(a, STDIN_FILENO, IN_BLOCK);
 	else
@@ -191,8 +201,11 @@ in_file(const char *path, struct lines *l)
 	}
 	for (;;) {
 		r = archive_read_next_header(a, &ent);
-		if (r == ARCHIVE_EOF)
+		if (r == ARCHIVE_EOF) {
+			*empty_archive = n == 0 &&
+			    archive_format(a) != ARCHIVE_FORMAT_RAW;
 			break;
+		}
 		if (r < ARCHIVE_WARN) {
 			rc = in_error(a, shown, n);
 			break;
@@ -217,8 +230,42 @@ in_file(const char *path, struct lines *l)
 			break;
 	}
 done:
+	*members = (uint64_t)n;
+	report_stats.in_done = l->in_base + (uint64_t)archive_filter_bytes(a, -1);
 	free(name);
 	archive_read_free(a);
+	return rc;
+}
+
+/*
+ * A plain, compressed or archive file; "-" is stdin.  libarchive takes
+ * anything that starts with a zero block (a damaged file, a gzip of
+ * zeros, NULs) for an empty tar archive: a file read as an archive
+ * without a member is read again as text, so nothing in it is lost.
+ */
+static int
+in_file(const char *path, struct lines *l)
+{
+	const char *shown = strcmp(path, "-") == 0 ? "(stdin)" : path;
+	uint64_t members, bytes = report_stats.bytes;
+	int rc, empty_archive;
+
+	report_stats.files++;
+	rc = in_read(path, shown, l, 0, &members, &empty_archive);
+	if (rc == 0 && empty_archive) {
+		if (strcmp(path, "-") == 0)
+			rc = report_problem(REPORT_READ_ERROR, shown, 0,
+			    "no member in what libarchive reads as an "
+			    "archive (zero blocks?), and stdin cannot be "
+			    "read again as text");
+		else
+			rc = in_read(path, shown, l, 1, &members,
+			    &empty_archive);
+	}
+	l->in_base = report_stats.in_done;
+	if (rc == 0 && l->ops->file_end != NULL)
+		rc = l->ops->file_end(l->ctx, shown, members,
+		    report_stats.bytes - bytes);
 	return rc;
 }
 
@@ -259,6 +306,31 @@ in_dir(const char *path, struct lines *l)
 }
 
 int
+in_size(const char *path, uint64_t *size)
+{
+	char *argv[] = { (char *)path, NULL };
+	struct stat st;
+	FTS *fts;
+	FTSENT *e;
+
+	*size = 0;
+	if (strcmp(path, "-") == 0 || stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if ((fts = fts_open(argv, FTS_PHYSICAL | FTS_NOCHDIR | FTS_COMFOLLOW,
+	    NULL)) == NULL)
+		return -1;
+	while ((e = fts_read(fts)) != NULL)
+		if (e->fts_info == FTS_F)
+			*size += (uint64_t)e->fts_statp->st_size;
+	fts_close(fts);
+	return 0;
+}
+
+int
 in_run(const char *path, const struct in_ops *ops, void *ctx,
     size_t maxline)
 {
@@ -267,6 +339,7 @@ in_run(const char *path, const struct in_ops *ops, void *ctx,
 	int rc;
 
 	memset(&l, 0, sizeof(l));
+	l.in_base = report_stats.in_done;
 	l.ops = ops;
 	l.ctx = ctx;
 	l.maxline = maxline;

@@ -21,6 +21,12 @@ struct in_ops {
 	    const char *p, size_t len);
 	/* It ends: lines read; truncated when a read error cut it short. */
 	int (*end)(void *ctx, const char *name, uint64_t lines, int truncated);
+	/*
+	 * A file (plain, compressed or archive) was read to its end:
+	 * members read (1 for a plain file) and bytes after decompression.
+	 */
+	int (*file_end)(void *ctx, const char *file, uint64_t members,
+	    uint64_t bytes);
 };
 
 /*
@@ -29,5 +35,11 @@ struct in_ops {
  */
 int in_run(const char *path, const struct in_ops *, void *ctx,
     size_t maxline);
+
+/*
+ * The bytes path holds as stored (a directory: its files), for the
+ * progress line's percentage.  -1 when unknown (stdin).
+ */
+int in_size(const char *path, uint64_t *size);
 
 #endif

@@ -7,6 +7,7 @@ tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/in.c tools/convert/in.h \
 	tools/convert/rd.c tools/convert/rd.h \
 	tools/convert/rec.c tools/convert/rec.h \
+	tools/convert/rec_atlas.c tools/convert/rec_priv.h \
 	tools/convert/agg.c tools/convert/agg.h \
 	tools/convert/merge.c tools/convert/merge.h \
 	tools/convert/pfx2as.c tools/convert/pfx2as.h \
@@ -15,6 +16,7 @@ tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/fmt_agg.c tools/convert/fmt_graph.c \
 	tools/convert/out.c tools/convert/out.h \
 	tools/convert/report.c tools/convert/report.h \
+	tools/convert/schema.c tools/convert/schema.h \
 	tools/convert/htab.c tools/convert/htab.h \
 	tools/convert/mem.c tools/convert/mem.h \
 	src/util/arena.c src/util/arena.h \
@@ -25,7 +27,8 @@ tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) -lm
 # Replays tests/fuzz/corpus_convert through the input side (rd, rec, agg);
 # the libFuzzer build is `make fuzz`.
 CONVERT_FUZZ_SRCS = \
-	tools/convert/rd.c tools/convert/rec.c tools/convert/agg.c \
+	tools/convert/rd.c tools/convert/rec.c tools/convert/rec_atlas.c \
+	tools/convert/agg.c \
 	tools/convert/report.c tools/convert/htab.c tools/convert/mem.c \
 	tools/convert/pfx2as.c tools/convert/in.c src/util/arena.c src/util/addr.c \
 	src/util/log.c
@@ -44,7 +47,10 @@ CONVERT_TESTS = \
 	tests/convert/test_problems.py \
 	tests/convert/test_merge.py \
 	tests/convert/test_stream.py \
-	tests/convert/test_pfx2as.py
+	tests/convert/test_pfx2as.py \
+	tests/convert/test_hostile.py \
+	tests/convert/test_schema.py \
+	tests/convert/test_atlas.py
 TESTS += $(CONVERT_TESTS)
 # tests/bench (bench_convert.py) and docs are distributed by Makefile.am.
 EXTRA_DIST += $(CONVERT_TESTS) tests/convert/conv.py tests/convert/gen.py \

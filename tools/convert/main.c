@@ -1,6 +1,6 @@
 /*
- * hoplite-convert: traceroute collections (hoplite, M-Lab, scamper JSON)
- * into datasets for topology research.
+ * hoplite-convert: traceroute collections (hoplite, M-Lab, scamper JSON,
+ * RIPE Atlas) into datasets for topology research.
  */
 #include "config.h"
 
@@ -15,12 +15,14 @@
 #include "agg.h"
 #include "util/arena.h"
 #include "fmt.h"
+#include "in.h"
 #include "util/log.h"
 #include "merge.h"
 #include "pfx2as.h"
 #include "rd.h"
 #include "rec.h"
 #include "report.h"
+#include "schema.h"
 
 #define MAX_OUTS 16
 #define EXIT_USAGE 2
@@ -33,7 +35,9 @@ struct conv {
 	struct rec rec;
 	struct rec_opts opts;
 	const char *schema, *pfx2as;
+	const char *ddl;	/* --schema sqlite|duckdb|bigquery */
 	size_t maxline;
+	double progress;	/* seconds between progress lines (no tty) */
 	int strict, verbose, quiet, merge;
 };
 
@@ -42,9 +46,11 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: hoplite-convert [-f format [-o path]]... [--dsts path] "
-	    "[--schema path]\n"
+	    "[--ndjson-schema path]\n"
 	    "           [--pfx2as file] [--anonymize netblock] [--strict] "
-	    "[-qv] file ...\n"
+	    "[--max-line bytes]\n"
+	    "           [--progress seconds] [-qv] file ...\n"
+	    "       hoplite-convert --schema sqlite|duckdb|bigquery\n"
 	    "       hoplite-convert merge [-f format [-o path]]... "
 	    "[--dsts path] table ...\n"
 	    "formats: %s\n", fmt_names());
@@ -60,7 +66,8 @@ conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
 	char err[128];
 
 	if (rec_parse(r, t, meta, &c->opts, err, sizeof(err)) == -1)
-		return report_problem(REPORT_BAD_TRACE, file, line, "%s", err);
+		return report_problem(r->too_large ? REPORT_TOO_LARGE :
+		    REPORT_BAD_TRACE, file, line, "%s", err);
 	if (r->bad_hops > 0 && report_problem(REPORT_BAD_HOP, file, line,
 	    "%zu skipped; %s", r->bad_hops, r->bad_hop_why) == -1)
 		return -1;
@@ -137,6 +144,23 @@ parse_size(const char *s, size_t *v)
 }
 
 static int
+parse_seconds(const char *s, double *v)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(d >= 0) ||
+	    d > 86400) {
+		log_warnx("--progress: seconds from 0 to 86400");
+		return -1;
+	}
+	*v = d;
+	return 0;
+}
+
+static int
 parse_args(struct conv *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -144,10 +168,12 @@ parse_args(struct conv *c, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "dsts", required_argument, NULL, 'D' },
 		{ "schema", required_argument, NULL, 'S' },
+		{ "ndjson-schema", required_argument, NULL, 'N' },
 		{ "pfx2as", required_argument, NULL, 'P' },
 		{ "anonymize", required_argument, NULL, 'A' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "max-line", required_argument, NULL, 'M' },
+		{ "progress", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -179,6 +205,14 @@ parse_args(struct conv *c, int argc, char **argv)
 			c->outs[c->nouts - 1].path = optarg;
 			break;
 		case 'S':
+			/* a dialect; anything else is the old spelling of
+			 * --ndjson-schema PATH */
+			if (schema_known(optarg))
+				c->ddl = optarg;
+			else
+				c->schema = optarg;
+			break;
+		case 'N':
 			c->schema = optarg;
 			break;
 		case 'P':
@@ -199,6 +233,10 @@ parse_args(struct conv *c, int argc, char **argv)
 			break;
 		case 'M':
 			if (parse_size(optarg, &c->maxline) == -1)
+				return -1;
+			break;
+		case 'p':
+			if (parse_seconds(optarg, &c->progress) == -1)
 				return -1;
 			break;
 		case 'q':
@@ -227,6 +265,14 @@ check_outs(struct conv *c, int ninputs)
 {
 	int on_stdout = 0;
 
+	if (c->ddl != NULL) {
+		if (c->nouts > 0 || ninputs > 0 || c->schema != NULL) {
+			log_warnx("--schema %s takes no format, input or "
+			    "other schema", c->ddl);
+			return -1;
+		}
+		return 0;
+	}
 	if (c->nouts == 0 && c->schema == NULL) {
 		log_warnx("no output format (-f)");
 		return -1;
@@ -339,6 +385,20 @@ run(struct conv *c, int argc, char **argv)
 	return rc;
 }
 
+/* What the inputs hold as stored, for the percentage; 0: unknown. */
+static uint64_t
+inputs_size(int argc, char **argv)
+{
+	uint64_t total = 0, n;
+
+	for (int i = 0; i < argc; i++) {
+		if (in_size(argv[i], &n) == -1)
+			return 0;
+		total += n;
+	}
+	return total;
+}
+
 /* This program's peak resident memory (Linux), or -1. */
 static long
 peak_kb(void)
@@ -363,6 +423,7 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.maxline = 256u << 20;
+	c.progress = 30;
 	log_init("hoplite-convert", 0, 0);
 	if (argc > 1 && strcmp(argv[1], "merge") == 0) {
 		c.merge = 1;
@@ -376,7 +437,18 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	report_init(c.strict, c.verbose, !c.quiet && isatty(STDERR_FILENO));
+	if (c.ddl != NULL) {
+		if (schema_write(stdout, c.ddl) == -1 || fflush(stdout) == EOF) {
+			log_warn("stdout");
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	report_init(c.strict, c.verbose, c.quiet ? REPORT_PROGRESS_OFF :
+	    isatty(STDERR_FILENO) ? REPORT_PROGRESS_TTY : REPORT_PROGRESS_LINES,
+	    c.progress);
+	if (!c.quiet && !c.merge)
+		report_stats.in_total = inputs_size(argc, argv);
 	arena_install();
 	rec_init(&c.rec);
 
@@ -390,6 +462,7 @@ main(int argc, char **argv)
 		log_warnx("%s: cannot use this --pfx2as file", c.pfx2as);
 		return EXIT_USAGE;
 	}
+	report_stats.in_done = 0;	/* the inputs', not --pfx2as's */
 	if (open_outs(&c) == -1 || run(&c, argc, argv) == -1)
 		status = EXIT_USAGE;
 	else

@@ -9,6 +9,15 @@
 #include "rd.h"
 #include "report.h"
 
+/*
+ * jansson takes 10 to 20 times a trace's text to hold it, and up to 80
+ * times for hostile text such as [{},{},...]: a parse may take at most
+ * RD_PARSE_FACTOR times maxdoc (and at least RD_PARSE_MIN bytes), then
+ * fails as too-large instead of growing.
+ */
+#define RD_PARSE_FACTOR 2
+#define RD_PARSE_MIN	((size_t)16 << 20)
+
 /* Where an M-Lab file is: the line expected next. */
 enum rd_state {
 	RD_FREE,   /* not inside an M-Lab file */
@@ -21,7 +30,9 @@ enum rd_state {
 struct rd {
 	rd_emit_fn emit;
 	void *ctx;
-	size_t maxdoc;
+	size_t maxdoc, maxparse;
+	uint64_t file_records; /* traces handed over from this input */
+	int refused;	       /* the last parse hit maxparse */
 	enum rd_state st;
 	int first;   /* no line with content yet in this file */
 	char *uuid, *cached_uuid, *hostname;
@@ -48,6 +59,10 @@ rd_new(rd_emit_fn emit, void *ctx, size_t maxdoc)
 	r->emit = emit;
 	r->ctx = ctx;
 	r->maxdoc = maxdoc;
+	r->maxparse = maxdoc > SIZE_MAX / RD_PARSE_FACTOR ? SIZE_MAX - 1 :
+	    maxdoc * RD_PARSE_FACTOR;
+	if (r->maxparse < RD_PARSE_MIN)
+		r->maxparse = RD_PARSE_MIN;
 	r->first = 1;
 	return r;
 }
@@ -116,15 +131,17 @@ rd_metadata(struct rd *r, const json_t *m, const char *file, uint64_t line)
 
 static int
 rd_emit(struct rd *r, const json_t *trace, int with_file, const char *file,
-    uint64_t line)
+    uint64_t line, const char *source)
 {
 	struct rd_meta m;
 
+	m.source = source;
 	m.uuid = with_file && r->uuid != NULL ? r->uuid : "";
 	m.cached = with_file ? r->cached : 0;
 	m.cached_uuid = with_file && r->cached_uuid ? r->cached_uuid : "";
 	m.hostname = r->hostname != NULL ? r->hostname : "";
 	report_stats.records++;
+	r->file_records++;
 	return r->emit(r->ctx, trace, &m, file, line);
 }
 
@@ -151,7 +168,7 @@ rd_oneobj(struct rd *r, const json_t *o, const char *file, uint64_t line)
 	if (strcmp(type, "trace") != 0 && strcmp(type, "tracelb") != 0)
 		return report_problem(REPORT_MLAB_STRUCTURE, file, line,
 		    "no Trace object");
-	return rd_emit(r, t, 1, file, line);
+	return rd_emit(r, t, 1, file, line, "mlab");
 }
 
 static int
@@ -180,7 +197,8 @@ rd_trace(struct rd *r, const json_t *o, const char *file, uint64_t line)
 	if (why != NULL &&
 	    report_problem(REPORT_MLAB_STRUCTURE, file, line, "%s", why) == -1)
 		return -1;
-	return rd_emit(r, o, with_file, file, line);
+	return rd_emit(r, o, with_file, file, line,
+	    r->st == RD_FREE ? "scamper" : "mlab");
 }
 
 static int
@@ -211,6 +229,23 @@ rd_cycle(struct rd *r, int start, const json_t *o, const char *file,
 	    "unexpected cycle-stop");
 }
 
+static int rd_object(struct rd *, const json_t *, const char *, uint64_t);
+
+/* A JSON array of objects (RIPE Atlas's API): each element in turn. */
+static int
+rd_array(struct rd *r, const json_t *a, const char *file, uint64_t line)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(a, i, e)
+		if (json_is_array(e) ? report_problem(REPORT_NOT_OBJECT, file,
+		    line, "an array in an array") == -1 :
+		    rd_object(r, e, file, line) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 {
@@ -222,6 +257,8 @@ rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		r->st = RD_FREE;
 		rd_forget_file(r);
 	}
+	if (json_is_array(o) && json_is_object(json_array_get(o, 0)))
+		return rd_array(r, o, file, line);
 	if (!json_is_object(o)) {
 		rd_skip_expected(r);
 		return report_problem(REPORT_NOT_OBJECT, file, line,
@@ -254,6 +291,8 @@ rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		    line);
 	if (strcmp(t, "cycle-def") == 0)
 		return 0;
+	if (strcmp(t, "traceroute") == 0)
+		return rd_emit(r, o, 0, file, line, "atlas");
 	rd_skip_expected(r);
 	for (int i = 0; rd_unsupported[i] != NULL; i++)
 		if (strcmp(t, rd_unsupported[i]) == 0)
@@ -276,6 +315,13 @@ rd_begin(void *ctx, const char *name)
 	rd_forget_file(r);
 	rd_setstr(&r->hostname, NULL);
 	return 0;
+}
+
+/* Blank in a line (strchr() would take the NUL byte for one). */
+static int
+rd_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f';
 }
 
 static int
@@ -302,9 +348,39 @@ rd_docappend(struct rd *r, const char *p, size_t n)
 static int
 rd_opens(const char *p, size_t n)
 {
-	while (n > 0 && strchr(" \t\r\f", p[n - 1]) != NULL)
+	while (n > 0 && rd_space(p[n - 1]))
 		n--;
 	return n > 0 && strchr("{[,:", p[n - 1]) != NULL;
+}
+
+/* json_loadb() within the memory a parse may take. */
+static json_t *
+rd_load(struct rd *r, const char *p, size_t n, size_t flags,
+    json_error_t *err)
+{
+	json_t *o;
+
+	arena_cap(r->maxparse);
+	o = json_loadb(p, n, flags, err);
+	r->refused = o == NULL && arena_refused();
+	arena_cap(SIZE_MAX);
+	return o;
+}
+
+/* A parse that failed: too large, binary data or a JSON error. */
+static int
+rd_bad_json(struct rd *r, const char *p, const json_error_t *err,
+    const char *file, uint64_t line)
+{
+	if (r->refused || json_error_code(err) == json_error_out_of_memory)
+		return report_problem(REPORT_TOO_LARGE, file, line,
+		    "a JSON value that needs more than %zu bytes to parse",
+		    r->maxparse);
+	if (*p == '\0')
+		return report_problem(REPORT_INVALID_JSON, file, line,
+		    "binary data (NUL bytes), not JSON text");
+	return report_problem(REPORT_INVALID_JSON, file, line,
+	    "column %d: %s", err->column, err->text);
 }
 
 static int
@@ -318,7 +394,7 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 
 	if (r->doc)
 		return rd_docappend(r, p, n);
-	for (i = 0; i < n && strchr(" \t\r\f", p[i]) != NULL; i++)
+	for (i = 0; i < n && rd_space(p[i]); i++)
 		;
 	if (i == n) {
 		if (r->st == RD_FREE)
@@ -327,7 +403,7 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 		    "blank line in or after an M-Lab file");
 	}
 	arena_begin();
-	o = json_loadb(p, n, 0, &err);
+	o = rd_load(r, p, n, 0, &err);
 	if (o == NULL) {
 		arena_end();
 		if (r->first && rd_opens(p, n) &&
@@ -339,8 +415,7 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 		}
 		r->first = 0;
 		rd_skip_expected(r);
-		return report_problem(REPORT_INVALID_JSON, file, line,
-		    "column %d: %s", err.column, err.text);
+		return rd_bad_json(r, p + i, &err, file, line);
 	}
 	r->first = 0;
 	rc = rd_object(r, o, file, line);
@@ -366,7 +441,8 @@ rd_doc(struct rd *r, const char *file)
 		int rc;
 
 		while (off < r->doclen &&
-		    strchr(" \t\r\n\f", r->docbuf[off]) != NULL) {
+		    (rd_space(r->docbuf[off]) ||
+		    r->docbuf[off] == '\n')) {
 			if (r->docbuf[off] == '\n')
 				line++;
 			off++;
@@ -374,15 +450,15 @@ rd_doc(struct rd *r, const char *file)
 		if (off == r->doclen)
 			return 0;
 		arena_begin();
-		o = json_loadb(r->docbuf + off, r->doclen - off,
+		o = rd_load(r, r->docbuf + off, r->doclen - off,
 		    JSON_DISABLE_EOF_CHECK, &err);
 		if (o == NULL) {
 			const char *nl;
 
 			arena_end();
-			if (report_problem(REPORT_INVALID_JSON, file,
-			    line + (uint64_t)(err.line > 0 ? err.line - 1 : 0),
-			    "column %d: %s", err.column, err.text) == -1)
+			if (rd_bad_json(r, r->docbuf + off, &err, file,
+			    line + (uint64_t)(err.line > 0 ? err.line - 1 : 0)) ==
+			    -1)
 				return -1;
 			/* a JSON-lines file whose first line is cut: go on
 			 * from the next line */
@@ -424,8 +500,32 @@ rd_end(void *ctx, const char *file, uint64_t lines, int truncated)
 	return rc;
 }
 
+/* Every input that gave no trace is said so: an empty or foreign file
+ * must not pass for a file of zero traces. */
+static int
+rd_file_end(void *ctx, const char *file, uint64_t members, uint64_t bytes)
+{
+	struct rd *r = ctx;
+	uint64_t n = r->file_records;
+
+	r->file_records = 0;
+	if (n > 0)
+		return 0;
+	if (bytes == 0)
+		return report_problem(REPORT_NO_TRACE, file, 0,
+		    "no trace (no data%s)", members > 1 ? " in its members" :
+		    "");
+	if (members > 1)
+		return report_problem(REPORT_NO_TRACE, file, 0,
+		    "no trace in %llu members, %llu bytes",
+		    (unsigned long long)members, (unsigned long long)bytes);
+	return report_problem(REPORT_NO_TRACE, file, 0,
+	    "no trace in %llu bytes", (unsigned long long)bytes);
+}
+
 const struct in_ops rd_in_ops = {
 	.begin = rd_begin,
 	.line = rd_line,
 	.end = rd_end,
+	.file_end = rd_file_end,
 };

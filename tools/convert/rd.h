@@ -9,6 +9,8 @@
  *   - raw scamper JSON: cycle-start, any number of trace/tracelb objects,
  *     cycle-stop;
  *   - hoplite trace output: bare trace objects, one per line;
+ *   - RIPE Atlas traceroute results ("type":"traceroute"), one per line
+ *     or in a JSON array as the API returns them;
  *   - any of these pretty-printed over several lines, when a file's first
  *     line is not a complete JSON value (the file is then read whole).
  */
@@ -27,6 +29,7 @@ struct rd_meta {
 	int cached;		 /* CachedResult */
 	const char *cached_uuid; /* "" when none */
 	const char *hostname;	 /* from cycle-start, "" when none */
+	const char *source;	 /* "mlab", "scamper" or "atlas" */
 };
 
 /* A trace or tracelb object found at file:line.  -1 stops the run. */

@@ -11,8 +11,17 @@
 #include "mem.h"
 #include "pfx2as.h"
 #include "rec.h"
+#include "rec_priv.h"
 
 #define REC_MAXTTL 255
+/*
+ * Links come from every pair of addresses at consecutive TTLs of a flow:
+ * a real trace has one to a few addresses there, a hostile one thousands
+ * (a quadratic number of pairs).  More pairs than this many per path slot
+ * (plus a floor) is more than a trace can hold: the record is refused.
+ */
+#define REC_PAIRS_PER_SLOT 4
+#define REC_PAIRS_FLOOR 4096
 
 void
 rec_init(struct rec *r)
@@ -58,13 +67,25 @@ rec_why(char *buf, size_t len, size_t *count, const char *fmt, ...)
 #define BAD_HOP(r, ...) \
 	rec_why((r)->bad_hop_why, sizeof((r)->bad_hop_why), &(r)->bad_hops, \
 	    __VA_ARGS__)
+
+void
+rec_bad_hop(struct rec *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->bad_hops++ > 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->bad_hop_why, sizeof(r->bad_hop_why), fmt, ap);
+	va_end(ap);
+}
 #define BAD_NODE(r, ...) \
 	rec_why((r)->bad_node_why, sizeof((r)->bad_node_why), \
 	    &(r)->bad_nodes, __VA_ARGS__)
 
 /* An integer member, or def when absent or not an integer. */
-static int64_t
-jint(const json_t *o, const char *key, int64_t def)
+int64_t
+rec_jint(const json_t *o, const char *key, int64_t def)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -149,12 +170,19 @@ static int
 rec_hop_addr(struct rec *r, const json_t *v, const struct rec_opts *opt,
     uint32_t *idx)
 {
-	const char *s = json_string_value(v);
+	*idx = REC_NONE;
+	if (json_string_value(v) == NULL)
+		return -1;
+	return rec_hop_addr_str(r, json_string_value(v), opt, idx);
+}
+
+int
+rec_hop_addr_str(struct rec *r, const char *s, const struct rec_opts *opt,
+    uint32_t *idx)
+{
 	struct addr_ip ip;
 
 	*idx = REC_NONE;
-	if (s == NULL)
-		return -1;
 	if (*s == '\0' || strcmp(s, "*") == 0)
 		return 0;
 	if (rec_addr_parse(s, &ip) == -1)
@@ -166,7 +194,7 @@ rec_hop_addr(struct rec *r, const json_t *v, const struct rec_opts *opt,
 	return 0;
 }
 
-static int
+int
 rec_add_slot(struct rec *r, int64_t flowid, int ttl, uint32_t addr)
 {
 	if (mem_grow(&r->slots, &r->cap_slots, r->nslots + 1,
@@ -177,6 +205,24 @@ rec_add_slot(struct rec *r, int64_t flowid, int ttl, uint32_t addr)
 	r->slots[r->nslots].addr = addr;
 	r->nslots++;
 	return 0;
+}
+
+void
+rec_lse_add(struct rec *r, struct rec_hop *h, int64_t label, int64_t tc,
+    int64_t bos, int64_t ttl)
+{
+	struct rec_lse *e;
+
+	if (label < 0 || label > 0xfffff || mem_grow(&r->mpls, &r->cap_mpls,
+	    r->nmpls + 1, sizeof(*r->mpls)) == -1)
+		return;
+	e = &r->mpls[r->nmpls++];
+	e->label = (uint32_t)label;
+	/* out of range (3, 1 and 8 bits): not in the input */
+	e->tc = tc >= 0 && tc <= 7 ? (int)tc : -1;
+	e->s = bos == 0 || bos == 1 ? (int)bos : -1;
+	e->ttl = ttl >= 0 && ttl <= 255 ? (int)ttl : -1;
+	h->nmpls++;
 }
 
 /* MPLS label stacks of RFC 4950 extension objects. */
@@ -191,18 +237,15 @@ rec_mpls(struct rec *r, struct rec_hop *h, const json_t *ext)
 		return;
 	json_array_foreach(ext, i, ie) {
 		json_array_foreach(json_object_get(ie, "mpls_labels"), j, lab) {
-			int64_t l = jint(lab, "mpls_label", -1);
-
-			if (l < 0 || l > 0xfffff || mem_grow(&r->mpls,
-			    &r->cap_mpls, r->nmpls + 1, sizeof(*r->mpls)) == -1)
-				continue;
-			r->mpls[r->nmpls++] = (uint32_t)l;
-			h->nmpls++;
+			rec_lse_add(r, h, rec_jint(lab, "mpls_label", -1),
+			    rec_jint(lab, "mpls_exp", -1),
+			    rec_jint(lab, "mpls_s", -1),
+			    rec_jint(lab, "mpls_ttl", -1));
 		}
 	}
 }
 
-static int64_t
+int64_t
 rec_rtt(const json_t *v)
 {
 	double d;
@@ -215,47 +258,67 @@ rec_rtt(const json_t *v)
 	return llround(d * 1000.0);
 }
 
-/*
- * One reply: the hop row, the address's statistics and the path slot.
- * rep holds rtt, reply TTL and ICMP fields under the given key names.
- */
-static int
-rec_add_hop(struct rec *r, uint32_t addr, int64_t flowid, int ttl,
-    int probe_id, const json_t *rep, const char *ttl_key, int slot)
+struct rec_hop *
+rec_hop_new(struct rec *r, uint32_t addr, int64_t flowid, int ttl,
+    int probe_id)
 {
 	struct rec_hop *h;
 
 	if (mem_grow(&r->hops, &r->cap_hops, r->nhops + 1, sizeof(*h)) == -1)
-		return -1;
+		return NULL;
 	h = &r->hops[r->nhops++];
 	memset(h, 0, sizeof(*h));
 	h->addr = addr;
 	h->flowid = flowid;
 	h->ttl = ttl;
 	h->probe_id = probe_id;
-	h->rtt = rec_rtt(json_object_get(rep, "rtt"));
-	h->reply_ttl = (int)jint(rep, ttl_key, -1);
-	h->icmp_type = (int)jint(rep, "icmp_type", -1);
-	h->icmp_code = (int)jint(rep, "icmp_code", -1);
-	h->tcp_flags = (int)jint(rep, "tcp_flags", -1);
-	rec_mpls(r, h, json_object_get(rep, "icmpext"));
-	if (addr != REC_NONE) {
-		struct rec_addr *a = &r->addrs[addr];
-
-		a->replies++;
-		if (ttl < a->ttl_min)
-			a->ttl_min = (uint8_t)ttl;
-		if (ttl > a->ttl_max)
-			a->ttl_max = (uint8_t)ttl;
-		if (h->rtt >= 0 && (a->rtt_min < 0 || h->rtt < a->rtt_min))
-			a->rtt_min = h->rtt;
-		if (slot && rec_add_slot(r, flowid, ttl, addr) == -1)
-			return -1;
-	}
-	return 0;
+	h->rtt = -1;
+	h->reply_ttl = h->icmp_type = h->icmp_code = h->tcp_flags = -1;
+	h->mpls = (uint32_t)r->nmpls;
+	return h;
 }
 
+int
+rec_hop_done(struct rec *r, const struct rec_hop *h, int slot)
+{
+	struct rec_addr *a;
+
+	if (h->addr == REC_NONE)
+		return 0;
+	a = &r->addrs[h->addr];
+	a->replies++;
+	if (h->ttl < a->ttl_min)
+		a->ttl_min = (uint8_t)h->ttl;
+	if (h->ttl > a->ttl_max)
+		a->ttl_max = (uint8_t)h->ttl;
+	if (h->rtt >= 0 && (a->rtt_min < 0 || h->rtt < a->rtt_min))
+		a->rtt_min = h->rtt;
+	return slot ? rec_add_slot(r, h->flowid, h->ttl, h->addr) : 0;
+}
+
+/*
+ * One scamper reply: the hop row, the address's statistics and the path
+ * slot.  rep holds rtt, reply TTL and ICMP fields under the given key
+ * names.
+ */
 static int
+rec_add_hop(struct rec *r, uint32_t addr, int64_t flowid, int ttl,
+    int probe_id, const json_t *rep, const char *ttl_key, int slot)
+{
+	struct rec_hop *h = rec_hop_new(r, addr, flowid, ttl, probe_id);
+
+	if (h == NULL)
+		return -1;
+	h->rtt = rec_rtt(json_object_get(rep, "rtt"));
+	h->reply_ttl = (int)rec_jint(rep, ttl_key, -1);
+	h->icmp_type = (int)rec_jint(rep, "icmp_type", -1);
+	h->icmp_code = (int)rec_jint(rep, "icmp_code", -1);
+	h->tcp_flags = (int)rec_jint(rep, "tcp_flags", -1);
+	rec_mpls(r, h, json_object_get(rep, "icmpext"));
+	return rec_hop_done(r, h, slot);
+}
+
+int
 rec_ttl_ok(int64_t ttl)
 {
 	return ttl >= 1 && ttl <= REC_MAXTTL;
@@ -269,10 +332,12 @@ rec_trace_hops(struct rec *r, const json_t *t, const struct rec_opts *opt)
 
 	if (hops == NULL)
 		return 0;
-	if (!json_is_array(hops))
+	if (!json_is_array(hops)) {
+		r->fail = "hops is not an array";
 		return -1;
+	}
 	json_array_foreach(hops, i, h) {
-		int64_t ttl = jint(h, "probe_ttl", -1);
+		int64_t ttl = rec_jint(h, "probe_ttl", -1);
 		uint32_t addr;
 
 		if (!json_is_object(h)) {
@@ -289,7 +354,7 @@ rec_trace_hops(struct rec *r, const json_t *t, const struct rec_opts *opt)
 			continue;
 		}
 		if (rec_add_hop(r, addr, r->flowid, (int)ttl,
-		    (int)jint(h, "probe_id", 0), h, "reply_ttl", 1) == -1)
+		    (int)rec_jint(h, "probe_id", 0), h, "reply_ttl", 1) == -1)
 			return -1;
 	}
 	return 0;
@@ -304,7 +369,7 @@ rec_probes(struct rec *r, uint32_t addr, const json_t *probes,
 	size_t i, j;
 
 	json_array_foreach(probes, i, p) {
-		int64_t ttl = jint(p, "ttl", -1), flowid = jint(p, "flowid", -1);
+		int64_t ttl = rec_jint(p, "ttl", -1), flowid = rec_jint(p, "flowid", -1);
 		const json_t *replies = json_object_get(p, "replies");
 
 		if (!rec_ttl_ok(ttl) || flowid < 0 ||
@@ -321,7 +386,7 @@ rec_probes(struct rec *r, uint32_t addr, const json_t *probes,
 				continue;
 			}
 			if (rec_add_hop(r, addr, flowid, (int)ttl,
-			    (int)jint(p, "attempt", 0) + 1, rep, "ttl", 1) == -1)
+			    (int)rec_jint(p, "attempt", 0) + 1, rep, "ttl", 1) == -1)
 				return -1;
 		}
 	}
@@ -336,9 +401,9 @@ rec_node_links(struct rec *r, const json_t *node, size_t ni,
 	size_t i, j;
 
 	if (links == NULL) {
-		if (jint(node, "linkc", 0) > 0)
+		if (rec_jint(node, "linkc", 0) > 0)
 			BAD_NODE(r, "node %zu: linkc %lld but no links", ni,
-			    (long long)jint(node, "linkc", 0));
+			    (long long)rec_jint(node, "linkc", 0));
 		return 0;
 	}
 	if (!json_is_array(links)) {
@@ -390,8 +455,10 @@ rec_tracelb(struct rec *r, const json_t *t, const struct rec_opts *opt)
 	size_t nfl = 0, i, k;
 	uint32_t first = REC_NONE;
 
-	if (nodes != NULL && !json_is_array(nodes))
+	if (nodes != NULL && !json_is_array(nodes)) {
+		r->fail = "nodes is not an array";
 		return -1;
+	}
 	json_array_foreach(nodes, i, n) {
 		if (!json_is_object(n)) {
 			BAD_NODE(r, "node %zu is not an object", i);
@@ -483,7 +550,7 @@ static int
 rec_pairs(struct rec *r, int as, struct rec_pair **pp, size_t *np)
 {
 	struct rec_pair *p = r->tmp;
-	size_t n = 0;
+	size_t n = 0, max = REC_PAIRS_PER_SLOT * r->nslots + REC_PAIRS_FLOOR;
 
 	for (uint32_t fi = 0; fi < r->nflows; fi++) {
 		const struct rec_flow *f = &r->flows[fi];
@@ -509,6 +576,14 @@ rec_pairs(struct rec *r, int as, struct rec_pair **pp, size_t *np)
 					    r->slots[b].addr;
 					if (x == y)
 						continue;
+					if (n == max) {
+						r->tmp = p;
+						r->fail = "more links than a trace "
+						    "can hold (too many addresses "
+						    "at consecutive TTLs of a flow)";
+						r->too_large = 1;
+						return -1;
+					}
 					if (mem_grow(&p, &r->cap_tmp, n + 1,
 					    sizeof(*p)) == -1) {
 						r->tmp = p;
@@ -635,58 +710,83 @@ rec_finish(struct rec *r, const struct rec_opts *opt)
 }
 
 int
-rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
-    const struct rec_opts *opt, char *err, size_t errlen)
+rec_set_ends(struct rec *r, const char *dst, const char *src,
+    const struct rec_opts *opt)
 {
-	const json_t *start = json_object_get(t, "start");
 	struct addr_ip client;
-	int rc;
 
-	r->naddrs = r->nhops = r->nslots = r->nflows = r->nlinks = 0;
-	r->naslinks = r->nmpls = r->bad_hops = r->bad_nodes = 0;
-	htab_clear(&r->addr_ht);
-	r->meta = *meta;
-	r->type = jstr(t, "type");
-	r->kind = strcmp(r->type, "tracelb") == 0 ? REC_TRACELB : REC_TRACE;
-	if (rec_addr_parse(jstr(t, "dst"), &r->dst) == -1) {
-		snprintf(err, errlen, "%s without a dst address", r->type);
+	if (rec_addr_parse(dst, &r->dst) == -1)
 		return -1;
-	}
 	client = r->dst;
 	if (opt->anonymize)
 		rec_anonymize(&r->dst, &client);
 	addr_ntop(&r->dst, r->dst_str, sizeof(r->dst_str));
-	if (rec_addr_parse(jstr(t, "src"), &r->src) == 0)
+	if (rec_addr_parse(src, &r->src) == 0)
 		addr_ntop(&r->src, r->src_str, sizeof(r->src_str));
 	else
 		r->src_str[0] = '\0';
-	if (start != NULL && !json_is_object(start)) {
-		snprintf(err, errlen, "%s: start is not an object", r->type);
+	return 0;
+}
+
+/* A scamper trace or tracelb object (hoplite's, M-Lab's, raw). */
+static int
+rec_scamper(struct rec *r, const json_t *t, const struct rec_opts *opt)
+{
+	const json_t *start = json_object_get(t, "start");
+
+	r->kind = strcmp(r->type, "tracelb") == 0 ? REC_TRACELB : REC_TRACE;
+	if (rec_set_ends(r, jstr(t, "dst"), jstr(t, "src"), opt) == -1) {
+		r->fail = "without a dst address";
 		return -1;
 	}
-	r->start_sec = jint(start, "sec", 0);
-	r->start_usec = jint(start, "usec", 0);
+	if (start != NULL && !json_is_object(start)) {
+		r->fail = "start is not an object";
+		return -1;
+	}
+	r->start_sec = rec_jint(start, "sec", 0);
+	r->start_usec = rec_jint(start, "usec", 0);
 	if (r->start_usec < 0 || r->start_usec > 999999)
 		r->start_usec = 0;
 	r->method = jstr(t, "method");
 	r->stop_reason = jstr(t, "stop_reason");
-	r->firsthop = (int)jint(t, "firsthop", 1);
+	r->firsthop = (int)rec_jint(t, "firsthop", 1);
 	if (!rec_ttl_ok(r->firsthop))
 		r->firsthop = 1;
-	r->hop_count = (int)jint(t, "hop_count", -1);
-	r->flowid = r->kind == REC_TRACE ? jint(t, "flowid", -1) : -1;
+	r->hop_count = (int)rec_jint(t, "hop_count", -1);
+	r->flowid = r->kind == REC_TRACE ? rec_jint(t, "flowid", -1) : -1;
 	if (r->flowid < -1)
 		r->flowid = -1;
-
 	if (r->kind == REC_TRACE)
-		rc = rec_trace_hops(r, t, opt);
+		return rec_trace_hops(r, t, opt);
+	return rec_tracelb(r, t, opt);
+}
+
+int
+rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
+    const struct rec_opts *opt, char *err, size_t errlen)
+{
+	int rc;
+
+	r->naddrs = r->nhops = r->nslots = r->nflows = r->nlinks = 0;
+	r->naslinks = r->nmpls = r->bad_hops = r->bad_nodes = 0;
+	r->fail = NULL;
+	r->too_large = 0;
+	htab_clear(&r->addr_ht);
+	r->meta = *meta;
+	r->prb_id = r->msm_id = -1;
+	r->type = jstr(t, "type");
+	if (strcmp(r->type, "traceroute") == 0)
+		rc = rec_atlas(r, t, opt);
 	else
-		rc = rec_tracelb(r, t, opt);
+		rc = rec_scamper(r, t, opt);
 	if (rc == 0)
 		rc = rec_finish(r, opt);
-	if (rc == -1)
-		snprintf(err, errlen, "%s: %s", r->type,
-		    r->kind == REC_TRACE ? "hops is not an array" :
-		    "nodes is not an array");
+	if (rc == -1) {
+		if (r->fail != NULL && strncmp(r->fail, "without ", 8) == 0)
+			snprintf(err, errlen, "%s %s", r->type, r->fail);
+		else
+			snprintf(err, errlen, "%s: %s", r->type,
+			    r->fail != NULL ? r->fail : "out of memory");
+	}
 	return rc;
 }

@@ -36,6 +36,12 @@ struct rec_addr {
 	uint32_t id;	     /* the caller's (aggregate index) */
 };
 
+/* One MPLS label stack entry (RFC 4950); -1: not in the input. */
+struct rec_lse {
+	uint32_t label;
+	int tc, s, ttl;
+};
+
 /* One reply (tracelb: the first node stands for its unrecorded replies). */
 struct rec_hop {
 	uint32_t addr;	     /* index in addrs; REC_NONE: no usable address */
@@ -94,12 +100,19 @@ struct rec {
 	struct rec_flow *flows;
 	struct rec_link *links;
 	struct rec_aslink *aslinks;
-	uint32_t *mpls;
+	struct rec_lse *mpls;
 	size_t naddrs, nhops, nslots, nflows, nlinks, naslinks, nmpls;
 
 	/* parts skipped, with the first reason */
 	size_t bad_hops, bad_nodes;
 	char bad_hop_why[96], bad_node_why[96];
+	/* rec_parse() failed: the reason; too_large when it is the
+	 * record's size (too many links) */
+	const char *fail;
+	char fail_buf[128];
+	int too_large;
+	/* RIPE Atlas: probe and measurement ids, -1 for other sources */
+	int64_t prb_id, msm_id;
 
 	/* private */
 	size_t cap_addrs, cap_hops, cap_slots, cap_flows, cap_links;

@@ -1,6 +1,7 @@
 /* report: problem counts, summary, exit status and the progress line. */
 #include "config.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 struct reason {
 	const char *name;
+	int loud;	/* printed as it happens, even without -v */
 	uint64_t count;
 	char *where[REPORT_KEEP];
 };
@@ -21,6 +23,7 @@ struct reason {
 static struct reason reasons[REPORT_NREASONS] = {
 	[REPORT_READ_ERROR] = { .name = "read-error" },
 	[REPORT_LINE_TOO_LONG] = { .name = "line-too-long" },
+	[REPORT_TOO_LARGE] = { .name = "too-large" },
 	[REPORT_INVALID_JSON] = { .name = "invalid-json" },
 	[REPORT_NOT_OBJECT] = { .name = "not-object" },
 	[REPORT_UNKNOWN_TYPE] = { .name = "unknown-type" },
@@ -32,19 +35,23 @@ static struct reason reasons[REPORT_NREASONS] = {
 	[REPORT_BAD_NODE] = { .name = "bad-node" },
 	[REPORT_BAD_PFX2AS] = { .name = "bad-pfx2as" },
 	[REPORT_BAD_CSV] = { .name = "bad-csv" },
+	[REPORT_NO_TRACE] = { .name = "no-trace", .loud = 1 },
 };
 
 struct report_stats report_stats;
 
-static int strict, verbose, progress, drawn, unreadable;
+static int strict, verbose, drawn, unreadable;
+static enum report_progress progress;
+static double interval;
 static struct timespec t0, tlast;
 
 void
-report_init(int s, int v, int p)
+report_init(int s, int v, enum report_progress p, double iv)
 {
 	strict = s;
 	verbose = v;
 	progress = p;
+	interval = p == REPORT_PROGRESS_TTY ? 0.25 : iv;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tlast = t0;
 }
@@ -82,7 +89,7 @@ report_problem(enum report_reason r, const char *file, uint64_t line,
 	} else if (asprintf(&w, "%s: %s", file, msg) == -1)
 		w = NULL;
 
-	if (verbose || strict) {
+	if (verbose || strict || rs->loud) {
 		report_clear();
 		log_warnx("%s: %s", w ? w : msg, rs->name);
 	}
@@ -116,25 +123,51 @@ since(const struct timespec *a, const struct timespec *b)
 	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* " 42% of 1.2 GB, ETA 3m20s" from the stored (compressed) bytes. */
+static void
+report_eta(char *buf, size_t len, double el)
+{
+	uint64_t done = report_stats.in_done, total = report_stats.in_total;
+	double left;
+
+	buf[0] = '\0';
+	if (total == 0)
+		return;
+	if (done > total)
+		done = total;
+	if (done == 0 || el <= 0) {
+		snprintf(buf, len, ", 0%% of %.1f MB", (double)total / 1e6);
+		return;
+	}
+	left = el * (double)(total - done) / (double)done;
+	snprintf(buf, len, ", %.0f%% of %.1f MB, ETA %dm%02ds",
+	    floor(100.0 * (double)done / (double)total), (double)total / 1e6,
+	    (int)(left / 60), (int)left % 60);
+}
+
 void
 report_tick(void)
 {
 	struct timespec now;
+	char eta[96];
 	double el;
 
-	if (!progress)
+	if (progress == REPORT_PROGRESS_OFF)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (since(&tlast, &now) < 0.25)
+	if (since(&tlast, &now) < interval)
 		return;
 	tlast = now;
 	el = since(&t0, &now);
-	fprintf(stderr, "\r\033[K%llu files, %llu traces, %.1f MB, %.1f MB/s",
+	report_eta(eta, sizeof(eta), el);
+	fprintf(stderr, "%s%llu files, %llu traces, %.1f MB, %.1f MB/s%s%s",
+	    progress == REPORT_PROGRESS_TTY ? "\r\033[K" : "hoplite-convert: ",
 	    (unsigned long long)report_stats.entries,
 	    (unsigned long long)report_stats.records,
 	    (double)report_stats.bytes / 1e6,
-	    el > 0 ? (double)report_stats.bytes / 1e6 / el : 0.0);
-	drawn = 1;
+	    el > 0 ? (double)report_stats.bytes / 1e6 / el : 0.0, eta,
+	    progress == REPORT_PROGRESS_TTY ? "" : "\n");
+	drawn = progress == REPORT_PROGRESS_TTY;
 }
 
 void

@@ -10,6 +10,7 @@
 enum report_reason {
 	REPORT_READ_ERROR,	/* truncated or corrupt compressed data/member */
 	REPORT_LINE_TOO_LONG,
+	REPORT_TOO_LARGE,	/* a value or record beyond what memory allows */
 	REPORT_INVALID_JSON,
 	REPORT_NOT_OBJECT,
 	REPORT_UNKNOWN_TYPE,	/* no "type", or one scamper does not write */
@@ -21,21 +22,32 @@ enum report_reason {
 	REPORT_BAD_NODE,	/* a tracelb node whose links are unusable */
 	REPORT_BAD_PFX2AS,	/* a line of --pfx2as skipped */
 	REPORT_BAD_CSV,		/* merge: a row or file skipped */
+	REPORT_NO_TRACE,	/* an input that gave no trace at all */
 	REPORT_NREASONS
 };
 
 /* Counters for the progress line and the summary. */
 struct report_stats {
 	uint64_t files, entries, records, lines, bytes;
+	/* input bytes as stored (compressed), read and in all; total 0:
+	 * unknown (stdin) */
+	uint64_t in_done, in_total;
 };
 
 extern struct report_stats report_stats;
 
+enum report_progress {
+	REPORT_PROGRESS_OFF,
+	REPORT_PROGRESS_TTY,	/* one line redrawn in place */
+	REPORT_PROGRESS_LINES	/* a line every interval seconds (logs) */
+};
+
 /*
  * strict: the first problem stops the run.  verbose: print every problem
- * as it happens.  progress: draw a progress line on stderr.
+ * as it happens.  progress: how the progress line is written on stderr.
  */
-void report_init(int strict, int verbose, int progress);
+void report_init(int strict, int verbose, enum report_progress,
+    double interval);
 const char *report_reason_name(enum report_reason);
 /*
  * Count one problem at file:line (line 0: none).  Returns -1 when the run

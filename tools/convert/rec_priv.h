@@ -1,0 +1,37 @@
+/*
+ * rec_priv: what the record readers (rec.c for scamper JSON, rec_atlas.c
+ * for RIPE Atlas) share.  Not for the formats.
+ */
+#ifndef HOPLITE_CONVERT_REC_PRIV_H
+#define HOPLITE_CONVERT_REC_PRIV_H
+
+#include "rec.h"
+
+int64_t rec_jint(const json_t *, const char *key, int64_t def);
+/* An RTT in ms as usec, or -1. */
+int64_t rec_rtt(const json_t *);
+int rec_ttl_ok(int64_t ttl);
+/* Count a skipped hop; the first reason is kept. */
+void rec_bad_hop(struct rec *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* dst (-1 when not an address) and src, anonymized as opt asks. */
+int rec_set_ends(struct rec *, const char *dst, const char *src,
+    const struct rec_opts *);
+/* A hop address: REC_NONE for "" and "*", -1 for no address. */
+int rec_hop_addr_str(struct rec *, const char *s, const struct rec_opts *,
+    uint32_t *idx);
+int rec_add_slot(struct rec *, int64_t flowid, int ttl, uint32_t addr);
+/* A hop row with every value unknown; NULL when out of memory.  The
+ * pointer is good until the next rec_hop_new(). */
+struct rec_hop *rec_hop_new(struct rec *, uint32_t addr, int64_t flowid,
+    int ttl, int probe_id);
+/* The hop is filled in: the address's statistics, and its path slot. */
+int rec_hop_done(struct rec *, const struct rec_hop *, int slot);
+/* One MPLS label stack entry for the last hop; out-of-range values are
+ * unknown (-1), a bad label is dropped. */
+void rec_lse_add(struct rec *, struct rec_hop *, int64_t label, int64_t tc,
+    int64_t s, int64_t ttl);
+/* A RIPE Atlas traceroute result ("type":"traceroute"). */
+int rec_atlas(struct rec *, const json_t *, const struct rec_opts *);
+
+#endif
