@@ -61,14 +61,15 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def has_mda(hop):
+def mda_help(hop):
+    """`hoplite mda --help`, or None without an mda command."""
     if not hop:
-        return False
+        return None
     try:
         p = lab._run([hop, "mda", "--help"], timeout=10, check=False)
     except (OSError, lab.LabError):
-        return False
-    return p.returncode == 0
+        return None
+    return p.stdout + p.stderr if p.returncode == 0 else None
 
 
 def single_argv(tool, a, hop, method, dst):
@@ -85,9 +86,11 @@ def single_argv(tool, a, hop, method, dst):
 
 def many_argv(tool, a, hop, dests, listfile):
     if tool == "hoplite":
+        # -c (concurrency) as `hoplite trace` has it, when mda has it too
+        conc = (["-c", str(len(dests))] if "concurrency" in a.mda_help
+                else [])
         return [hop, "mda", "-P", a.many_method, "-C", str(a.confidence),
-                "-p", str(a.pps), "-c", str(len(dests)), "-o", "json"] + \
-            list(dests)
+                "-p", str(a.pps)] + conc + ["-o", "json"] + list(dests)
     return [a.scamper, "-O", "json", "-p", str(a.pps), "-w", "0", "-c",
             "tracelb -P %s -c %d -W 15" % (a.many_method, a.confidence),
             "-f", listfile]
@@ -267,7 +270,8 @@ def main():
     if any(x not in TOOLS for x in tools):
         ap.error("--tools: a list of " + ",".join(TOOLS))
     hop = bt.find_hoplite(a.hoplite)
-    if not has_mda(hop):
+    a.mda_help = mda_help(hop)
+    if a.mda_help is None:
         if any(x.startswith("hoplite") for x in tools):
             log("no `hoplite mda` (%s): scamper only" % hop)
         tools = [x for x in tools if not x.startswith("hoplite")]
@@ -282,7 +286,8 @@ def main():
                         if hop else None,
                         "scamper": bt.tool_version([a.scamper, "-v"])
                         if a.scamper else None},
-           "args": vars(a), "single": {}, "many": None}
+           "args": {k: v for k, v in vars(a).items() if k != "mda_help"},
+           "single": {}, "many": None}
     t0 = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="bench_mda.")
     try:
