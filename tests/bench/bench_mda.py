@@ -22,6 +22,9 @@ Scenarios:
            diamond) traced with MDA in one process at --pps: wall time
            against the pacing bound (probes / pps), CPU (user+sys, the
            process and its descendants), peak RSS (VmHWM), links found.
+  perpacket  --pp-dests traces at 99 % through the 2-wide per-packet
+           balancer (how many flag it) and through the per-flow diamond
+           (how many flag anything), one process per tool and lab.
 
 Without `hoplite mda` (a hoplite from before MDA) the hoplite columns are
 left out and scamper alone runs.
@@ -53,8 +56,8 @@ import mdalab  # noqa: E402
 import bench_trace as bt  # noqa: E402
 
 TOOLS = ("hoplite", "hoplite-g150", "scamper", "scamper-W15")
-TOPOS = ("diamond", "fan4n", "nested24", "meshed", "perpacket", "silent",
-         "blackhole")
+TOPOS = ("diamond", "fan4n", "nested24", "meshed", "perpacket",
+         "perpacket2", "silent", "blackhole")
 
 
 def log(msg):
@@ -191,6 +194,60 @@ def run_many(a, hop, tools, res, tmp):
                            for tool, rs in runs.items()}}
 
 
+def perpacket_flag(tool, t, tr, fam):
+    """Did this trace flag r1 as a per-packet balancer?  hoplite: the
+    `perpacket` key on r1's node; scamper (no such key): a clump holding
+    two or more of r1's branches."""
+    r1 = t.vaddr("r0", "r1", fam)
+    if tool.startswith("hoplite"):
+        return r1 in tr.perpacket, bool(tr.perpacket)
+    mids = {t.vaddr("r1", m, fam) for m in t.spec.balancers["r1"]}
+    best = max([len(h & mids) for _, hs, _ in tr.clumps for h in hs] or [0])
+    return best >= 2, bool(tr.clumps)
+
+
+def run_perpacket(a, hop, tools, res, tmp):
+    """--pp-dests traces at 99 % through the 2-wide per-packet balancer
+    (how often r1 is flagged) and as many through the per-flow diamond
+    (how often anything is flagged), one process each per tool."""
+    out = {}
+    fam = a.many_family
+    for name in ("perpacket2", "diamond"):
+        with lab.Lab("bpp" + name[:2]) as L:
+            t = mdalab.build(L, mdalab.SPECS[name](), lo_addrs=a.pp_dests)
+            dests = t.lo4 if fam == 4 else t.lo6
+            listfile = os.path.join(tmp, "pp.txt")
+            with open(listfile, "w") as f:
+                f.write("\n".join(dests) + "\n")
+            for tool in [x for x in tools if x in ("hoplite", "scamper")]:
+                if tool == "hoplite":
+                    argv = [hop, "mda", "-P", "icmp-echo", "-C", "99",
+                            "-p", str(a.pps), "-o", "json"] + dests
+                else:
+                    argv = [a.scamper, "-O", "json", "-p", str(a.pps), "-w",
+                            "0", "-c", "tracelb -P icmp-echo -c 99 -W 15",
+                            "-f", listfile]
+                m = bt.measure(t.src, argv, a.timeout,
+                               {tool, os.path.basename(argv[0])[:15]})
+                trs = []
+                try:
+                    trs = mdalab.read_tracelb(m["stdout"])
+                except ValueError as e:
+                    m["parse_error"] = str(e)
+                flags = [perpacket_flag(tool, t, tr, fam) for tr in trs]
+                r = {"lab": name, "traces": len(trs), "wall_s": m["wall_s"],
+                     "rc": m["rc"],
+                     "r1_flagged": sum(1 for f, _ in flags if f),
+                     "any_flag": sum(1 for _, f in flags if f),
+                     "probes": sum(tr.probec or 0 for tr in trs)}
+                out.setdefault(tool, {})[name] = r
+                log("  perpacket %-8s %-10s: %d traces, r1 flagged in %d, "
+                    "anything flagged in %d, %d probes, %.1f s" % (
+                        tool, name, r["traces"], r["r1_flagged"],
+                        r["any_flag"], r["probes"], r["wall_s"]))
+    res["perpacket"] = {"dests": a.pp_dests, "family": fam, "tools": out}
+
+
 def fmt(v, f="%.2f"):
     return "-" if v is None else f % v
 
@@ -230,6 +287,19 @@ def print_tables(res, a):
                 fmt(m["probes"], "%.0f"), fmt(m["cpu_s"]),
                 fmt(m["rss_kb"] and m["rss_kb"] / 1024.0, "%.1f"),
                 "%s/%s" % (fmt(m["found"], "%.0f"), fmt(m["truth"], "%.0f"))))
+    pp = res.get("perpacket")
+    if pp:
+        out.append("")
+        out.append("per-packet: %d traces (IPv%d, icmp-echo, 99 %%) through "
+                   "the 2-wide per-packet balancer and through the per-flow "
+                   "diamond" % (pp["dests"], pp["family"]))
+        out.append("%-8s %22s %24s" % ("tool", "per-packet: r1 flagged",
+                                        "per-flow: any flagged"))
+        for tool, v in pp["tools"].items():
+            p2, d = v.get("perpacket2", {}), v.get("diamond", {})
+            out.append("%-8s %22s %24s" % (
+                tool, "%s/%s" % (p2.get("r1_flagged"), p2.get("traces")),
+                "%s/%s" % (d.get("any_flag"), d.get("traces"))))
     print("\n".join(out))
 
 
@@ -253,7 +323,10 @@ def main():
     ap.add_argument("--many-method", default="udp-sport",
                     choices=[m for m in mdalab.METHODS if m != "flowlabel"])
     ap.add_argument("--many-family", type=int, choices=(4, 6), default=4)
-    ap.add_argument("--only", action="append", choices=("single", "many"))
+    ap.add_argument("--pp-dests", type=int, default=200,
+                    help="traces per lab in the perpacket run (1-1000)")
+    ap.add_argument("--only", action="append",
+                    choices=("single", "many", "perpacket"))
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--json", metavar="FILE", help="write every run here")
@@ -262,9 +335,10 @@ def main():
                                 "silent"]
     a.method = a.method or ["icmp-echo"]
     a.family = a.family or [4]
-    only = set(a.only or ("single", "many"))
-    if not 1 <= a.dests <= 1000 or a.repeat < 1 or a.pps < 1:
-        ap.error("--dests 1-1000, --repeat and --pps >= 1")
+    only = set(a.only or ("single", "many", "perpacket"))
+    if not (1 <= a.dests <= 1000 and 1 <= a.pp_dests <= 1000) or \
+            a.repeat < 1 or a.pps < 1:
+        ap.error("--dests and --pp-dests 1-1000, --repeat and --pps >= 1")
     lab.require_lab()
     tools = [x for x in a.tools.split(",") if x]
     if any(x not in TOOLS for x in tools):
@@ -287,7 +361,7 @@ def main():
                         "scamper": bt.tool_version([a.scamper, "-v"])
                         if a.scamper else None},
            "args": {k: v for k, v in vars(a).items() if k != "mda_help"},
-           "single": {}, "many": None}
+           "single": {}, "many": None, "perpacket": None}
     t0 = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="bench_mda.")
     try:
@@ -295,6 +369,8 @@ def main():
             run_single(a, hop, tools, res)
         if "many" in only:
             run_many(a, hop, tools, res, tmp)
+        if "perpacket" in only:
+            run_perpacket(a, hop, tools, res, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     res["total_s"] = time.monotonic() - t0

@@ -125,15 +125,20 @@ def spec_meshed():
                     "from one address), all=>r3: a 3x3 meshed stage")
 
 
-def spec_perpacket():
-    mids = ["r2a", "r2b", "r2c", "r2d"]
+def spec_perpacket(width=4):
+    mids = ["r2" + "abcd"[i] for i in range(width)]
     e = _chain("r0", "r1") + [("r1", m) for m in mids]
     e += [(m, "r3") for m in mids] + [("r3", "dst")]
-    return Spec("perpacket", e, {"r1": mids}, onesrc=["r3"],
-                perpacket=["r1"],
-                doc="r1 => {r2a..r2d} per packet => r3 (one address): "
-                    "width 4, so that one flow re-sent 8 times shows two "
-                    "addresses but for (1/4)^7")
+    return Spec("perpacket" if width == 4 else "perpacket%d" % width, e,
+                {"r1": mids}, onesrc=["r3"], perpacket=["r1"],
+                doc="r1 => {r2a..} per packet => r3 (one address).  The "
+                    "tests use width 4, so that one flow re-sent 8 times "
+                    "shows two addresses but for (1/4)^7")
+
+
+def spec_perpacket2():
+    """The 2-wide per-packet balancer (for detection rates, bench_mda)."""
+    return spec_perpacket(2)
 
 
 def spec_silent():
@@ -147,8 +152,8 @@ def spec_blackhole():
 
 
 SPECS = {f().name: f for f in (spec_diamond, spec_fan4n, spec_nested24,
-                               spec_meshed, spec_perpacket, spec_silent,
-                               spec_blackhole)}
+                               spec_meshed, spec_perpacket, spec_perpacket2,
+                               spec_silent, spec_blackhole)}
 
 
 class MdaTopo:
