@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_DEPS="build-essential autoconf automake pkg-config libpcap-dev libnet1-dev
 	libdumbnet-dev libjansson-dev libevent-dev libarchive-dev"
-TEST_DEPS="iproute2 nftables scamper python3 python3-networkx clang valgrind
+TEST_DEPS="iproute2 nftables scamper python3 python3-networkx clang valgrind strace
 	mandoc util-linux procps graphviz sqlite3 jq systemd zsh python3-yaml
 	libcap2-bin man-db"
 
