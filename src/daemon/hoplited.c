@@ -631,9 +631,11 @@ main(int argc, char **argv)
 	d.sc.version = "hoplite-" PACKAGE_VERSION;
 	log_init("hoplited", 0, 0);
 	log_daemon();
+	/* First, so a misspelt variable is named even when the settings
+	 * then fail (a misspelt HOPLITED_OUTPUT: "--output is required"). */
+	env_check();
 	parse_args(&d, argc, argv);
 	log_init("hoplited", d.verbose + 1, 0);
-	env_check();
 	if (d.sc.hostname == NULL) {
 		if (gethostname(host, sizeof(host)) == -1)
 			fatal("gethostname");

@@ -134,11 +134,14 @@ def check_logs():
           "journal: the priority is the level's")
     ck.ok(any(m.group(1) == "4" and "HOPLITED_NO_SUCH_SETTING" in m.group(3)
               for m in parsed if m), "journal: the warning at priority 4")
-    rc, lines = hoplited(["--pps", "abc"], {}, True)
+    rc, lines = hoplited(["--pps", "abc"], {"HOPLITED_PSS": "5"}, True)
     ck.ok(rc == 2 and any(l.startswith("<3>error: --pps 'abc'")
                           for l in lines),
           "journal: a bad setting is an error (journalctl -p err), exit 2",
           "rc %d %r" % (rc, lines))
+    ck.ok(any(l.startswith("<4>warning: HOPLITED_PSS") for l in lines),
+          "journal: ... and a misspelt variable is named all the same",
+          repr(lines))
     # Its metrics port already taken: fatal, priority 2, exit 1.
     rc, lines = hoplited(["--metrics", "127.0.0.1:9992"], {}, True,
                          hold_port=9992)
