@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 BUILD_DEPS="build-essential autoconf automake pkg-config libpcap-dev libnet1-dev
 	libdumbnet-dev libjansson-dev libevent-dev libarchive-dev"
-TEST_DEPS="iproute2 nftables scamper python3 python3-networkx clang valgrind
-	mandoc util-linux procps graphviz sqlite3 jq"
+TEST_DEPS="iproute2 nftables scamper python3 python3-networkx clang valgrind strace
+	mandoc util-linux procps graphviz sqlite3 jq systemd zsh python3-yaml
+	libcap2-bin man-db"
 
 if [ "$(id -u)" -eq 0 ]; then
 	missing=

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,11 +142,53 @@ usage(FILE *f)
 	    "Command-line options override the environment.  See hoplited(8).\n");
 }
 
+/* A bad setting: one logged line (so the journal has it at "err"), exit 2. */
 static void
 bad(const char *opt, const char *arg, const char *why)
 {
-	fprintf(stderr, "hoplited: --%s '%s': %s\n", opt, arg, why);
+	log_warnx("--%s '%s': %s", opt, arg, why);
 	exit(2);
+}
+
+/* The environment variable of a long option: max-inflight ->
+ * HOPLITED_MAX_INFLIGHT. */
+static void
+env_name(const char *opt, char *var, size_t len)
+{
+	size_t i;
+
+	snprintf(var, len, "HOPLITED_%s", opt);
+	for (i = 0; var[i] != '\0'; i++)
+		var[i] = var[i] == '-' ? '_' : (char)toupper((unsigned char)var[i]);
+}
+
+/* A HOPLITED_ variable that is no setting is most likely a typo, whose
+ * setting would silently not apply: say so. */
+static void
+env_check(void)
+{
+	extern char **environ;
+
+	for (char **e = environ; e != NULL && *e != NULL; e++) {
+		const char *eq = strchr(*e, '=');
+		int known = 0;
+
+		if (strncmp(*e, "HOPLITED_", 9) != 0 || eq == NULL)
+			continue;
+		for (const struct option *o = longopts; o->name != NULL; o++) {
+			char var[64];
+
+			if (o->val == O_VERSION || o->val == O_HELP)
+				continue;
+			env_name(o->name, var, sizeof(var));
+			if (strlen(var) == (size_t)(eq - *e) &&
+			    strncmp(var, *e, (size_t)(eq - *e)) == 0)
+				known = 1;
+		}
+		if (!known)
+			log_warning("%.*s is not a hoplited setting; ignored "
+			    "(see hoplited --help)", (int)(eq - *e), *e);
+	}
 }
 
 static long long
@@ -167,13 +210,10 @@ env_args(char **out, int max)
 
 	for (const struct option *o = longopts; o->name != NULL; o++) {
 		char var[64], *val, *copy, *tok, *save = NULL;
-		size_t i;
 
 		if (o->val == O_VERSION || o->val == O_HELP)
 			continue;
-		snprintf(var, sizeof(var), "HOPLITED_%s", o->name);
-		for (i = 0; var[i] != '\0'; i++)
-			var[i] = var[i] == '-' ? '_' : (char)toupper((unsigned char)var[i]);
+		env_name(o->name, var, sizeof(var));
 		if ((val = getenv(var)) == NULL || *val == '\0')
 			continue;
 		if (o->has_arg == no_argument) {
@@ -185,8 +225,8 @@ env_args(char **out, int max)
 					fatalx("out of memory");
 			} else if (strcmp(val, "0") != 0 && strcasecmp(val, "false") != 0 &&
 			    strcasecmp(val, "no") != 0) {
-				fprintf(stderr, "hoplited: %s '%s': must be 1/true/yes "
-				    "or 0/false/no\n", var, val);
+				log_warnx("%s '%s': must be 1/true/yes or "
+				    "0/false/no", var, val);
 				exit(2);
 			}
 			continue;
@@ -329,16 +369,15 @@ parse_args(struct daemon *d, int argc, char **argv)
 		}
 	}
 	if (optind < n) {
-		fprintf(stderr, "hoplited: unexpected argument '%s'\n", args[optind]);
+		log_warnx("unexpected argument '%s'", args[optind]);
 		exit(2);
 	}
 	if (d->sc.output == NULL) {
-		fprintf(stderr, "hoplited: --output DIR (or HOPLITED_OUTPUT) is required\n");
+		log_warnx("--output DIR (or HOPLITED_OUTPUT) is required");
 		exit(2);
 	}
 	if (d->eventsocket == NULL && d->control == NULL) {
-		fprintf(stderr, "hoplited: give --eventsocket PATH, --control PATH, "
-		    "or both\n");
+		log_warnx("give --eventsocket PATH, --control PATH, or both");
 		exit(2);
 	}
 	/* Values checked now, before anything is created or bound. */
@@ -347,7 +386,7 @@ parse_args(struct daemon *d, int argc, char **argv)
 	for (size_t i = 0; i < d->nallows; i++)
 		if (policy_allow(d->policy, d->allows[i], err, sizeof(err)) == -1) {
 			/* The message already names the value. */
-			fprintf(stderr, "hoplited: --allow %s\n", err);
+			log_warnx("--allow %s", err);
 			exit(2);
 		}
 	for (size_t i = 0; i < d->nlocals; i++) {
@@ -367,9 +406,84 @@ parse_args(struct daemon *d, int argc, char **argv)
 	}
 	if (trace_conf_finish(&d->sc.trace, AF_INET, err, sizeof(err)) == -1 ||
 	    trace_conf_finish(&d->sc.trace, AF_INET6, err, sizeof(err)) == -1) {
-		fprintf(stderr, "hoplited: %s\n", err);
+		log_warnx("%s", err);
 		exit(2);
 	}
+}
+
+/* Appends " key=value" to a line being built; a pair that does not fit
+ * is left out whole. */
+static void
+kv(char *line, size_t len, const char *key, const char *fmt, ...)
+{
+	char val[2048];
+	size_t used = strlen(line);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (used + 1 + strlen(key) + 1 + strlen(val) < len)
+		snprintf(line + used, len - used, " %s=%s", key, val);
+}
+
+static void
+kv_list(char *line, size_t len, const char *key, char **v, size_t n)
+{
+	char buf[2048] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, sizeof(buf) - used, "%s%s",
+		    i > 0 ? "," : "", v[i]);
+	}
+	kv(line, len, key, "%s", n > 0 ? buf : "-");
+}
+
+/* One line with every effective setting, defaults included, so a log
+ * shows what the daemon ran with whatever set it (flags, environment). */
+static void
+log_settings(const struct daemon *d)
+{
+	const struct sched_conf *sc = &d->sc;
+	char line[3072];
+
+	snprintf(line, sizeof(line), "hoplited %s starting:", PACKAGE_VERSION);
+	kv(line, sizeof(line), "output", "%s", sc->output);
+	kv(line, sizeof(line), "eventsocket", "%s",
+	    d->eventsocket ? d->eventsocket : "-");
+	kv(line, sizeof(line), "control", "%s", d->control ? d->control : "-");
+	kv(line, sizeof(line), "metrics", "%s",
+	    d->metrics_addr ? d->metrics_addr : "-");
+	kv(line, sizeof(line), "hostname", "%s", sc->hostname);
+	kv(line, sizeof(line), "anonymize", "%s",
+	    sc->anonymize ? "netblock" : "none");
+	kv(line, sizeof(line), "method", "%s", sc->trace.method->name);
+	kv(line, sizeof(line), "test-flow", "%s", sc->test_flow ? "yes" : "no");
+	kv(line, sizeof(line), "flowid", "%u", (unsigned)sc->trace.flowid);
+	kv(line, sizeof(line), "attempts", "%u", (unsigned)sc->trace.attempts);
+	kv(line, sizeof(line), "wait", "%ums", sc->trace.wait_ms);
+	kv(line, sizeof(line), "gap-limit", "%u", (unsigned)sc->trace.gaplimit);
+	kv(line, sizeof(line), "max-ttl", "%u", (unsigned)sc->trace.max_ttl);
+	kv(line, sizeof(line), "pps", "%u", d->pps);
+	kv(line, sizeof(line), "max-inflight", "%zu", sc->max_inflight);
+	kv(line, sizeof(line), "queue", "%zu", sc->queue_max);
+	kv(line, sizeof(line), "cache-window", "%us", sc->cache_window_s);
+	kv(line, sizeof(line), "cache-max", "%zu", sc->cache_max);
+	kv(line, sizeof(line), "deadline", "%us", sc->deadline_s);
+	kv(line, sizeof(line), "open-timeout", "%us", d->open_timeout);
+	kv(line, sizeof(line), "grace", "%us", d->grace);
+	kv_list(line, sizeof(line), "allow", (char **)d->allows, d->nallows);
+	kv_list(line, sizeof(line), "local-ip", (char **)d->locals, d->nlocals);
+	/* --user applies only when started as root. */
+	if (geteuid() == 0)
+		kv(line, sizeof(line), "user", "%s", d->user);
+	else
+		kv(line, sizeof(line), "user", "(started as uid %lu)",
+		    (unsigned long)geteuid());
+	kv(line, sizeof(line), "verbose", "%d", d->verbose);
+	log_notice("%s", line);
 }
 
 /* --- glue --------------------------------------------------------------- */
@@ -516,6 +630,10 @@ main(int argc, char **argv)
 	d.sc.max_waiters = 256;
 	d.sc.version = "hoplite-" PACKAGE_VERSION;
 	log_init("hoplited", 0, 0);
+	log_daemon();
+	/* First, so a misspelt variable is named even when the settings
+	 * then fail (a misspelt HOPLITED_OUTPUT: "--output is required"). */
+	env_check();
 	parse_args(&d, argc, argv);
 	log_init("hoplited", d.verbose + 1, 0);
 	if (d.sc.hostname == NULL) {
@@ -524,6 +642,7 @@ main(int argc, char **argv)
 		host[sizeof(host) - 1] = '\0';
 		d.sc.hostname = host;
 	}
+	log_settings(&d);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Everything privileged first: raw sockets, capture, listening

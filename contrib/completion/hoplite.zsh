@@ -1,0 +1,165 @@
+#compdef hoplite hoplited hoplite-convert
+# zsh completion for hoplite, hoplited and hoplite-convert.  Installed as
+# $(datadir)/zsh/site-functions/_hoplite (a directory on $fpath).
+#
+# To extend: each command (or subcommand) has one _arguments spec array
+# below, one line per option; a new hoplite subcommand also goes in
+# _hoplite_subcommands.  tests/deploy/test_deploy.sh checks these options
+# against each --help.
+
+_hoplite_methods() {
+	local -a m=(icmp-paris udp-paris tcp-paris tcp-ack-paris)
+	_describe -t methods 'probe method' m
+}
+
+_hoplite_formats() {
+	local -a f
+	f=(${(s:, :)${${(M)${(f)"$(hoplite-convert --help 2>/dev/null)"}:#formats: *}#formats: }})
+	(( $#f )) || f=(hops paths ndjson links nodes dsts aslinks itdk graphml dot)
+	_describe -t formats 'output format' f
+}
+
+_hoplite() {
+	local -a trace_opts mda_opts submit_opts hoplited_opts convert_opts merge_opts
+	trace_opts=(
+		'(-P --method)'{-P+,--method=}'[probe method]:method:_hoplite_methods'
+		'(-F --flowid)'{-F+,--flowid=}'[Paris flow id or range A-B]:flow id'
+		'--sport=[source port of flow 0]:port'
+		'--dport=[destination port]:port'
+		'(-q --attempts)'{-q+,--attempts=}'[tries per TTL]:attempts'
+		'(-Q --all-attempts)'{-Q,--all-attempts}'[send every attempt]'
+		'(-f --first-ttl)'{-f+,--first-ttl=}'[first TTL]:ttl'
+		'(-m --max-ttl)'{-m+,--max-ttl=}'[last TTL]:ttl'
+		'(-g --gap-limit)'{-g+,--gap-limit=}'[stop after N silent TTLs]:count'
+		'(-W --wait)'{-W+,--wait=}'[wait per probe (ms)]:milliseconds'
+		'(-w --window)'{-w+,--window=}'[TTLs in flight]:count'
+		'(-s --size)'{-s+,--size=}'[probe size in bytes]:bytes'
+		'(-t --tos)'{-t+,--tos=}'[TOS / traffic class]:tos'
+		'(-p --pps)'{-p+,--pps=}'[packets per second]:pps'
+		'(-c --concurrency)'{-c+,--concurrency=}'[traces at once]:count'
+		'(-6)-4[IPv4 only]' '(-4)-6[IPv6 only]'
+		'(-o --output)'{-o+,--output=}'[output format]:format:(json text)'
+		'(-U --user)'{-U+,--user=}'[user after opening sockets]:user:_users'
+		'*'{-v,--verbose}'[counters on stderr]'
+		'(- *)'{-V,--version}'[print the version]'
+		'(- *)'{-h,--help}'[show help]'
+		'*:destination:_hosts'
+	)
+	mda_opts=(
+		'(-P --method)'{-P+,--method=}'[probe method]:method:_hoplite_methods'
+		'-C+[confidence of the stopping rule (%)]:confidence:(95 99)'
+		'--full[full MDA, no MDA-Lite]'
+		'(-q --attempts)'{-q+,--attempts=}'[tries per probe]:attempts'
+		'-Q[send every attempt]'
+		'(-f --first-ttl)'{-f+,--first-ttl=}'[first TTL]:ttl'
+		'(-m --max-ttl)'{-m+,--max-ttl=}'[last TTL]:ttl'
+		'(-g --gap-limit)'{-g+,--gap-limit=}'[stop after N silent TTLs]:count'
+		'(-W --wait)'{-W+,--wait=}'[wait per probe (ms)]:milliseconds'
+		'(-w --window)'{-w+,--window=}'[probes in flight]:count'
+		'--probe-gap=[time between probes of a trace]:gap'
+		'--flowlabel-fixed[keep the IPv6 flow label fixed]'
+		'(-s --size)'{-s+,--size=}'[probe size in bytes]:bytes'
+		'(-t --tos)'{-t+,--tos=}'[TOS / traffic class]:tos'
+		'(-p --pps)'{-p+,--pps=}'[packets per second]:pps'
+		'(-c --concurrency)'{-c+,--concurrency=}'[traces at once]:count'
+		'(-6)-4[IPv4 only]' '(-4)-6[IPv6 only]'
+		'(-o --output)'{-o+,--output=}'[output format]:format:(json text dot)'
+		'(-U --user)'{-U+,--user=}'[user after opening sockets]:user:_users'
+		'*'{-v,--verbose}'[counters on stderr]'
+		'(- *)'{-h,--help}'[show help]'
+		'*:destination:_hosts'
+	)
+	submit_opts=(
+		'(-S --socket)'{-S+,--socket=}'[control socket]:socket:_files'
+		'(-u --uuid)'{-u+,--uuid=}'[the test UUID]:uuid'
+		'--sport=[client port of the test]:port'
+		'--dport=[server port of the test]:port'
+		'(-P --method)'{-P+,--method=}'[probe method]:method:_hoplite_methods'
+		'(-t --timeout)'{-t+,--timeout=}'[give up after (ms)]:milliseconds'
+		'(- *)'{-h,--help}'[show help]'
+		'1:client address:_hosts'
+	)
+	hoplited_opts=(
+		'--eventsocket=[tcp-info event socket]:socket:_files'
+		'--control=[control socket]:socket:_files'
+		'--output=[root of the trace files]:directory:_files -/'
+		'*--local-ip=[also a local address]:address'
+		'*--allow=[trace this range anyway]:cidr'
+		'--cache-window=[one trace per client per S seconds]:seconds'
+		'--cache-max=[results kept for the cache]:count'
+		'--max-inflight=[traces at once]:count'
+		'--queue=[requests waiting for a slot]:count'
+		'--pps=[probes per second]:pps'
+		'--deadline=[halt a trace after S seconds]:seconds'
+		'--method=[probe method]:method:_hoplite_methods'
+		'--test-flow[trace the test'"'"'s own flow]'
+		'--flowid=[Paris flow id]:flow id'
+		'--attempts=[tries per TTL]:attempts'
+		'--wait=[wait per probe (ms)]:milliseconds'
+		'--gap-limit=[stop after N silent TTLs]:count'
+		'--max-ttl=[last TTL]:ttl'
+		'--anonymize=[client address anonymization]:mode:(none netblock)'
+		'--metrics=[Prometheus metrics address]:addr\:port'
+		'--user=[user after opening sockets]:user:_users'
+		'--hostname=[host name in the files]:name'
+		'--open-timeout=[forget an Open after S seconds]:seconds'
+		'--grace=[on SIGTERM, let traces finish for S seconds]:seconds'
+		'*'{-v,--verbose}'[more logging]'
+		'(- *)'{-V,--version}'[print the version]'
+		'(- *)'{-h,--help}'[show help]'
+	)
+	merge_opts=(
+		'*'{-f+,--format=}'[output format]:format:_hoplite_formats'
+		'*'{-o+,--output=}'[path of the format before]:file:_files'
+		'--dsts=[side table of destinations per link]:file:_files'
+		'(-q --quiet)'{-q,--quiet}'[no report]'
+		'(-v --verbose)'{-v,--verbose}'[a longer report]'
+		'(- *)'{-h,--help}'[show help]'
+		'*:table:_files'
+	)
+	convert_opts=(
+		${merge_opts:#\*:table:_files}
+		'--schema=[schema file]:file:_files'
+		'--pfx2as=[prefix-to-AS file]:file:_files'
+		'--anonymize=[address anonymization]:mode:(none netblock)'
+		'--strict[stop at the first bad record]'
+		'--max-line=[longest input line (bytes)]:bytes'
+		'*:input:_files'
+	)
+
+	case $service in
+	hoplited)
+		_arguments -s -S $hoplited_opts ;;
+	hoplite-convert)
+		if (( CURRENT > 2 )) && [[ $words[2] == merge ]]; then
+			shift words; (( CURRENT-- ))
+			_arguments -s -S $merge_opts
+		elif (( CURRENT == 2 )) && [[ $PREFIX != -* ]]; then
+			_alternative 'commands:command:(merge)' 'files:input:_files'
+		else
+			_arguments -s -S $convert_opts
+		fi ;;
+	*)
+		local -a _hoplite_subcommands=(
+			'trace:Paris traceroute to every destination at once'
+			'mda:multipath detection (MDA) to every destination'
+			'submit:ask a running hoplited to trace an address'
+		)
+		if (( CURRENT == 2 )); then
+			_describe -t commands 'hoplite command' _hoplite_subcommands
+			_arguments '(- *)'{-h,--help}'[show help]' \
+			    '(- *)'{-V,--version}'[print the version]'
+			return
+		fi
+		local sub=$words[2]
+		shift words; (( CURRENT-- ))
+		case $sub in
+		trace) _arguments -s -S $trace_opts ;;
+		mda) _arguments -s -S $mda_opts ;;
+		submit) _arguments -s -S $submit_opts ;;
+		*) _message "unknown command $sub" ;;
+		esac ;;
+	esac
+}
+
+_hoplite "$@"
