@@ -23,6 +23,8 @@ socket.  For each Open/Close pair toward a lab client:
 - tcp-info going away and coming back is survived (reconnects; the next
   events produce files);
 - --local-ip makes a non-interface address count as the server's;
+- hoplite_eventsocket_open_flows follows 300 Opens and their Closes at
+  once;
 - SIGTERM: exit 0, and nothing in the output tree but the expected files.
 """
 
@@ -33,7 +35,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon  # noqa: E402
 import lab  # noqa: E402
-from tcpinfo_server import TcpInfoServer  # noqa: E402
+from tcpinfo_server import CLOSE, OPEN, TcpInfoServer, event_line  # noqa: E402
 
 FILE_WAIT = 10.0       # s: a trace here takes well under one
 LATENCY_MAX = 5.0      # s: Close written -> file in place
@@ -264,6 +266,25 @@ def main():
               - n0.v("hoplite_eventsocket_events_total",
                      result="neither_local"), 1,
               "an address not given with --local-ip is not local")
+
+        # open_flows is current: 300 Opens show at once (not after the
+        # 60 s sweep), and their Closes (a refused client: no trace, no
+        # file) take them away again.
+        NOPEN = 300
+        f0 = d.scrape().v("hoplite_eventsocket_open_flows")
+        srv.raw(b"".join(event_line(OPEN, "ev-of%d" % i, {
+            "SPort": 443, "DPort": 40000 + i, "SrcIP": t.src4,
+            "DstIP": "10.0.0.1"}) for i in range(NOPEN)))
+        m = d.wait_metric(lambda m: m.v("hoplite_eventsocket_open_flows") ==
+                          f0 + NOPEN, timeout=5)
+        ck.eq(m.v("hoplite_eventsocket_open_flows"), f0 + NOPEN,
+              "open_flows: %d Opens counted at once" % NOPEN)
+        srv.raw(b"".join(event_line(CLOSE, "ev-of%d" % i)
+                         for i in range(NOPEN)))
+        m = d.wait_metric(lambda m: m.v("hoplite_eventsocket_open_flows") ==
+                          f0, timeout=5)
+        ck.eq(m.v("hoplite_eventsocket_open_flows"), f0,
+              "open_flows: back to %d after their Closes" % f0)
 
         # Everything written is what was expected, and nothing else.
         m = d.scrape()
