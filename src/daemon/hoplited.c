@@ -430,6 +430,8 @@ before_scrape(void *arg)
 	if (d->ctl != NULL) {
 		const struct ctl_stats *cs = ctl_server_stats(d->ctl);
 
+		metric_set(d->m_ctl, "idle_closed", (double)cs->idle_closed);
+		metric_set(d->m_ctl, "evicted", (double)cs->evicted);
 		metric_set(d->m_ctl, "connections", (double)cs->connections);
 		metric_set(d->m_ctl, "requests", (double)cs->requests);
 		metric_set(d->m_ctl, "accepted", (double)cs->accepted);
