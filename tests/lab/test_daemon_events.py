@@ -6,7 +6,7 @@ lo); hoplited runs in src (the server) and reads tcpinfo_server.py's event
 socket.  For each Open/Close pair toward a lab client:
 
 - a file DIR/YYYY/MM/DD/YYYYMMDDTHHMMSSZ_<UUID>.jsonl appears within a few
-  seconds, named by the trace's start (UTC), passing M-Lab's 4-line rules,
+  seconds, named by the request's acceptance time (UTC), passing M-Lab's 4-line rules,
   TracerouteCallerVersion naming hoplite, CachedResult false;
 - the trace matches the lab's ground truth (icmp-echo-paris, COMPLETED,
   hop k owned by the router k hops away);
