@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +30,7 @@
 #include "util/opt.h"
 #include "daemon/policy.h"
 #include "util/priv.h"
+#include "daemon/sandbox.h"
 #include "daemon/sched.h"
 #include "daemon/tcpinfo.h"
 #include "daemon/trigger.h"
@@ -40,7 +43,7 @@ enum {
 	O_DEADLINE, O_METHOD, O_TEST_FLOW, O_FLOWID, O_ATTEMPTS, O_WAIT,
 	O_GAP_LIMIT, O_MAX_TTL, O_ANONYMIZE, O_METRICS, O_USER, O_HOSTNAME,
 	O_OPEN_TIMEOUT, O_GRACE, O_REPLAY_WINDOW, O_FILE_MODE, O_GROUP,
-	O_JOURNAL, O_VERBOSE, O_VERSION, O_HELP,
+	O_SECCOMP, O_JOURNAL, O_VERBOSE, O_VERSION, O_HELP,
 };
 
 static const struct option longopts[] = {
@@ -71,6 +74,7 @@ static const struct option longopts[] = {
 	{ "replay-window", required_argument, NULL, O_REPLAY_WINDOW },
 	{ "file-mode", required_argument, NULL, O_FILE_MODE },
 	{ "group", required_argument, NULL, O_GROUP },
+	{ "seccomp", required_argument, NULL, O_SECCOMP },
 	{ "journal", required_argument, NULL, O_JOURNAL },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "version", no_argument, NULL, O_VERSION },
@@ -91,6 +95,7 @@ struct daemon {
 	struct sched_conf sc;
 	const char *eventsocket, *control, *metrics_addr, *user, *group;
 	const char *journal_path;
+	enum sandbox_mode sandbox;
 	struct journal *journal;
 	char *locals[128], *allows[256];
 	size_t nlocals, nallows;
@@ -149,6 +154,7 @@ usage(FILE *f)
 	    "  --metrics ADDR:PORT  Prometheus metrics at /metrics\n"
 	    "  --user NAME          user to run as after opening sockets (nobody;\n"
 	    "                       a dedicated user is better, see hoplited(8))\n"
+	    "  --seccomp MODE       kill (default), log or off: the system-call filter\n"
 	    "  -v, --verbose        more logging (repeatable)\n"
 	    "  -V, --version, -h, --help\n"
 	    "\n"
@@ -353,6 +359,10 @@ parse_args(struct daemon *d, int argc, char **argv)
 		case O_JOURNAL:
 			d->journal_path = optarg;
 			break;
+		case O_SECCOMP:
+			if (sandbox_mode_parse(optarg, &d->sandbox) == -1)
+				bad(name, optarg, "must be kill, log or off");
+			break;
 		case 'v':
 		case O_VERBOSE:
 			d->verbose++;
@@ -554,6 +564,27 @@ open_journal(struct event_base *base, const char *root, const char *given)
 	return j;
 }
 
+/*
+ * HOPLITED_SECCOMP_SELFTEST=1: right after the filter is installed, try
+ * one call it forbids, a raw socket (harmless without it: no capability
+ * is left to grant one), so a test or an operator can see the filter kill.
+ */
+static void
+sandbox_selftest(void)
+{
+	const char *v = getenv("HOPLITED_SECCOMP_SELFTEST");
+	int fd;
+
+	if (v == NULL || strcmp(v, "1") != 0)
+		return;
+	log_info("HOPLITED_SECCOMP_SELFTEST: opening a raw socket, which the "
+	    "filter forbids");
+	if ((fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)) != -1)
+		close(fd);
+	log_info("HOPLITED_SECCOMP_SELFTEST: still running (socket: %s)",
+	    fd == -1 ? strerror(errno) : "made");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -663,6 +694,10 @@ main(int argc, char **argv)
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_hup, NULL);
 	sched_replay(d.sched);
+	/* Everything is open: from here on only the loop's system calls. */
+	if (sandbox_enter(d.sandbox, err, sizeof(err)) == -1)
+		fatalx("seccomp: %s", err);
+	sandbox_selftest();
 	log_info("running: output %s%s%s%s%s", d.sc.output,
 	    d.eventsocket ? ", event socket " : "", d.eventsocket ? d.eventsocket : "",
 	    d.control ? ", control " : "", d.control ? d.control : "");

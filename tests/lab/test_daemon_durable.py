@@ -26,6 +26,10 @@ for as long as the wait and gap limit allow; refused requests go to
 (e) Files: 0640 and the run user's group by default, directories 0750;
     --group daemon --file-mode 0644: group daemon, 0644 files, 0755
     directories; --file-mode 0666 is refused at start (exit 2).
+(f) seccomp: HOPLITED_SECCOMP_SELFTEST=1 (a raw socket after the filter
+    is in) kills hoplited with SIGSYS; with --seccomp log it keeps running
+    and serves a request.  (Every other daemon lab test runs with the
+    filter on, in its default kill mode.)
 """
 
 import grp
@@ -295,6 +299,29 @@ def part_e(ck, L, t, wd):
     d.kill()
 
 
+def part_f(ck, L, t, wd):
+    label = "(f) seccomp"
+    d = daemon.Daemon(L, t.src, wd, FAST, name="f1",
+                      env={"HOPLITED_SECCOMP_SELFTEST": "1"})
+    d.start(wait=False)
+    rc = d.wait(15)
+    if rc is None:
+        d.kill()
+    ck.eq(rc, -int(signal.SIGSYS), label + ": a raw socket after start-up: "
+          "killed by SIGSYS")
+    ck.ok("HOPLITED_SECCOMP_SELFTEST: still running" not in d.stderr(),
+          label + ": the call did not return")
+    d = daemon.Daemon(L, t.src, wd, FAST + ["--seccomp", "log"], name="f2",
+                      env={"HOPLITED_SECCOMP_SELFTEST": "1"}).start()
+    with d.control() as c:
+        r = c.request({"uuid": "sc-1", "ip": t.dst4})
+    ck.eq(r.get("status"), "queued", label + " log: still serving")
+    ck.ok(d.wait_file("sc-1", 15) is not None, label + " log: file written")
+    ck.ok("still running" in d.stderr(), label + " log: the call returned",
+          d.stderr()[-300:])
+    ck.eq(d.stop(timeout=15), 0, label + " log: SIGTERM: exit 0")
+
+
 def main():
     lab.require_lab()
     daemon.require_hoplited()
@@ -312,7 +339,8 @@ def main():
                      lambda: part_b(ck, L, t, wd, clients),
                      lambda: part_c(ck, L, t, wd, clients),
                      lambda: part_d(ck, L, t, wd),
-                     lambda: part_e(ck, L, t, wd)):
+                     lambda: part_e(ck, L, t, wd),
+                     lambda: part_f(ck, L, t, wd)):
             try:
                 part()
             except lab.LabError as e:
