@@ -13,7 +13,7 @@ _hoplite_methods="icmp-paris udp-paris tcp-paris tcp-ack-paris"
 
 declare -gA _hoplite_flags=(
 	[trace]="-Q --all-attempts -4 -6 -v --verbose -V --version -h --help"
-	[mda]="--full -Q --flowlabel-fixed -4 -6 -v --verbose -h --help"
+	[mda]="--full --flowlabel-fixed -4 -6 -v --verbose -V --version -h --help"
 	[submit]="-h --help"
 	[hoplited]="--test-flow -v --verbose -V --version -h --help"
 	[convert]="--strict -q --quiet -v --verbose -h --help"
@@ -23,35 +23,42 @@ declare -gA _hoplite_args=(
 	[trace]="-P --method -F --flowid --sport --dport -q --attempts
 	    -f --first-ttl -m --max-ttl -g --gap-limit -W --wait -w --window
 	    -s --size -t --tos -p --pps -c --concurrency -o --output -U --user"
-	[mda]="-P --method -C -q --attempts -f --first-ttl -m --max-ttl
-	    -g --gap-limit -W --wait -w --window --probe-gap -s --size -t --tos
-	    -p --pps -c --concurrency -o --output -U --user"
+	[mda]="-P --method -C --confidence --sport --dport -q --attempts
+	    -f --first-ttl -m --max-ttl -g --gap-limit -W --wait -w --window
+	    --probe-gap -Q --probec-max -s --size -t --tos -p --pps
+	    -c --concurrency -o --output -U --user"
 	[submit]="-S --socket -u --uuid --sport --dport -P --method -t --timeout"
 	[hoplited]="--eventsocket --control --output --local-ip --allow
 	    --cache-window --cache-max --max-inflight --queue --pps --deadline
 	    --method --flowid --attempts --wait --gap-limit --max-ttl
-	    --anonymize --metrics --user --hostname --open-timeout --grace"
-	[convert]="-f --format -o --output --dsts --schema --pfx2as --anonymize
-	    --max-line"
+	    --anonymize --metrics --user --hostname --open-timeout --grace
+	    --replay-window --journal --file-mode --group --seccomp"
+	[convert]="-f --format -o --output --dsts --schema --ndjson-schema
+	    --pfx2as --anonymize --max-line --progress"
 	[convert-merge]="-f --format -o --output --dsts"
 )
-# A value: "words:LIST" (fixed words), "file", "dir", "user", "formats",
+# A value: "words:LIST" (fixed words), "file", "dir", "user", "group", "formats",
 # or nothing (a number or free text: no completion).
 declare -gA _hoplite_values=(
 	[*:-P]="words:$_hoplite_methods" [*:--method]="words:$_hoplite_methods"
 	[trace:-o]="words:json text" [trace:--output]="words:json text"
 	[mda:-o]="words:json text dot" [mda:--output]="words:json text dot"
-	[mda:-C]="words:95 99"
+	[mda:-C]="words:95 99" [mda:--confidence]="words:95 99"
+	[mda:-P]="words:icmp-echo udp-dport udp-sport tcp-sport tcp-ack-sport flowlabel"
+	[mda:--method]="words:icmp-echo udp-dport udp-sport tcp-sport tcp-ack-sport flowlabel"
 	[*:-U]="user" [*:--user]="user"
 	[submit:-S]="file" [submit:--socket]="file"
 	[hoplited:--eventsocket]="file" [hoplited:--control]="file"
 	[hoplited:--output]="dir" [hoplited:--anonymize]="words:none netblock"
+	[hoplited:--journal]="file" [hoplited:--seccomp]="words:kill log off"
+	[hoplited:--group]="group"
 	[convert:-f]="formats" [convert:--format]="formats"
 	[convert-merge:-f]="formats" [convert-merge:--format]="formats"
 	[convert:-o]="file" [convert:--output]="file"
 	[convert-merge:-o]="file" [convert-merge:--output]="file"
 	[convert:--dsts]="file" [convert-merge:--dsts]="file"
-	[convert:--schema]="file" [convert:--pfx2as]="file"
+	[convert:--schema]="words:sqlite duckdb bigquery"
+	[convert:--ndjson-schema]="file" [convert:--pfx2as]="file"
 	[convert:--anonymize]="words:none netblock"
 )
 
@@ -76,6 +83,8 @@ _hoplite_value()
 		COMPREPLY=($(compgen -W "$(_hoplite_formats)" -- "$cur")) ;;
 	user)
 		COMPREPLY=($(compgen -u -- "$cur")) ;;
+	group)
+		COMPREPLY=($(compgen -g -- "$cur")) ;;
 	dir)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -d -- "$cur")) ;;

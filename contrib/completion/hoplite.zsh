@@ -46,11 +46,13 @@ _hoplite() {
 		'*:destination:_hosts'
 	)
 	mda_opts=(
-		'(-P --method)'{-P+,--method=}'[probe method]:method:_hoplite_methods'
-		'-C+[confidence of the stopping rule (%)]:confidence:(95 99)'
+		'(-P --method)'{-P+,--method=}'[probe method]:method:(icmp-echo udp-dport udp-sport tcp-sport tcp-ack-sport flowlabel)'
+		'(-C --confidence)'{-C+,--confidence=}'[confidence of the stopping rule (%)]:confidence:(95 99)'
 		'--full[full MDA, no MDA-Lite]'
+		'--sport=[source port; base of *-sport flows]:port'
+		'--dport=[destination port; base of udp-dport flows]:port'
 		'(-q --attempts)'{-q+,--attempts=}'[tries per probe]:attempts'
-		'-Q[send every attempt]'
+		'(-Q --probec-max)'{-Q+,--probec-max=}'[probe budget per destination]:count'
 		'(-f --first-ttl)'{-f+,--first-ttl=}'[first TTL]:ttl'
 		'(-m --max-ttl)'{-m+,--max-ttl=}'[last TTL]:ttl'
 		'(-g --gap-limit)'{-g+,--gap-limit=}'[stop after N silent TTLs]:count'
@@ -66,6 +68,7 @@ _hoplite() {
 		'(-o --output)'{-o+,--output=}'[output format]:format:(json text dot)'
 		'(-U --user)'{-U+,--user=}'[user after opening sockets]:user:_users'
 		'*'{-v,--verbose}'[counters on stderr]'
+		'(- *)'{-V,--version}'[print the version]'
 		'(- *)'{-h,--help}'[show help]'
 		'*:destination:_hosts'
 	)
@@ -104,6 +107,11 @@ _hoplite() {
 		'--hostname=[host name in the files]:name'
 		'--open-timeout=[forget an Open after S seconds]:seconds'
 		'--grace=[on SIGTERM, let traces finish for S seconds]:seconds'
+		'--replay-window=[replay journaled requests younger than S seconds]:seconds'
+		'--journal=[journal of pending requests]:file:_files'
+		'--file-mode=[mode of the files written]:mode'
+		'--group=[group of the files written]:group:_groups'
+		'--seccomp=[system-call filter]:mode:(kill log off)'
 		'*'{-v,--verbose}'[more logging]'
 		'(- *)'{-V,--version}'[print the version]'
 		'(- *)'{-h,--help}'[show help]'
@@ -119,7 +127,9 @@ _hoplite() {
 	)
 	convert_opts=(
 		${merge_opts:#\*:table:_files}
-		'--schema=[schema file]:file:_files'
+		'--schema=[typed table definitions]:dialect:(sqlite duckdb bigquery)'
+		'--ndjson-schema=[schema file]:file:_files'
+		'--progress=[seconds between progress lines]:seconds'
 		'--pfx2as=[prefix-to-AS file]:file:_files'
 		'--anonymize=[address anonymization]:mode:(none netblock)'
 		'--strict[stop at the first bad record]'

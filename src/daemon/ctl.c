@@ -1,4 +1,5 @@
-/* ctl: hoplited's control socket (server, request parser, client). */
+/* ctl: hoplited's control socket, the server (ctl_parse.c parses a
+ * request, ctl_client.c is the client side). */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -23,136 +24,18 @@
 #include "daemon/mlab.h"
 #include "util/log.h"
 
-/* Requests are flat; anything nested deeper than this is junk. */
-#define CTL_DEPTH_MAX		8
-/* A connection silent this long is closed (it holds one of CTL_CONN_MAX). */
-#define CTL_IDLE_SEC		600
+/* A connection with no request this long is closed (it holds one of
+ * CTL_CONN_MAX); blank lines do not count as requests, so a keep-alive
+ * cannot hold a slot. */
+#define CTL_IDLE_SEC		10
+/* With every slot taken, the oldest connection idle at least this long is
+ * closed for a new client; younger ones may still have a request in the
+ * socket that the loop has not read yet. */
+#define CTL_EVICT_MS		1000
 /* Replies a client has not read for this long: the client is gone. */
 #define CTL_WRITE_SEC		60
 /* After accept() fails (EMFILE...), pause accepting this long. */
 #define CTL_ACCEPT_PAUSE_MS	1000
-
-/*
- * Parsing
- */
-
-static int
-fail(char *err, size_t errlen, const char *msg)
-{
-	if (errlen > 0)
-		snprintf(err, errlen, "%s", msg);
-	return -1;
-}
-
-/* An optional port: absent or null is 0. */
-static int
-opt_port(json_t *root, const char *key, uint16_t *port, char *err,
-    size_t errlen)
-{
-	json_t *v = json_object_get(root, key);
-	json_int_t n;
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v) || (n = json_integer_value(v)) < 0 ||
-	    n > 65535) {
-		if (errlen > 0)
-			snprintf(err, errlen, "%s: not a port number (0-65535)",
-			    key);
-		return -1;
-	}
-	*port = (uint16_t)n;
-	return 0;
-}
-
-static void
-unknown_method(char *err, size_t errlen)
-{
-	size_t off;
-
-	if (errlen == 0)
-		return;
-	off = (size_t)snprintf(err, errlen, "method: unknown (");
-	for (size_t i = 0; pkt_methods[i] != NULL && off < errlen; i++)
-		off += (size_t)snprintf(err + off, errlen - off, "%s%s",
-		    i > 0 ? ", " : "", pkt_methods[i]->name);
-	if (off < errlen)
-		snprintf(err + off, errlen - off, ")");
-}
-
-int
-ctl_parse(const char *line, size_t len, struct ctl_request *req, char *err,
-    size_t errlen)
-{
-	json_t *root = NULL, *v;
-	const char *why;
-	int rc = -1;
-
-	memset(req, 0, sizeof(*req));
-	if (len > CTL_LINE_MAX) {
-		fail(err, errlen, "line too long");
-		goto done;
-	}
-	if ((root = jsonl_object(line, len, CTL_DEPTH_MAX, err, errlen)) == NULL)
-		goto done;
-
-	/* The uuid first, so that later errors can name the request. */
-	if ((v = json_object_get(root, "uuid")) == NULL) {
-		fail(err, errlen, "missing uuid");
-		goto done;
-	}
-	if (!json_is_string(v)) {
-		fail(err, errlen, "uuid: not a string");
-		goto done;
-	}
-	if ((why = mlab_uuid_problem(json_string_value(v),
-	    json_string_length(v))) != NULL) {
-		fail(err, errlen, why);
-		goto done;
-	}
-	memcpy(req->uuid, json_string_value(v), json_string_length(v) + 1);
-
-	if ((v = json_object_get(root, "ip")) == NULL) {
-		fail(err, errlen, "missing ip");
-		goto done;
-	}
-	if (!json_is_string(v)) {
-		fail(err, errlen, "ip: not a string");
-		goto done;
-	}
-	if (json_string_length(v) > 63 ||
-	    addr_pton(json_string_value(v), &req->ip) == -1) {
-		fail(err, errlen, "ip: not an IP address");
-		goto done;
-	}
-	addr_unmap(&req->ip);
-
-	if (opt_port(root, "sport", &req->sport, err, errlen) == -1 ||
-	    opt_port(root, "dport", &req->dport, err, errlen) == -1)
-		goto done;
-
-	if ((v = json_object_get(root, "method")) != NULL && !json_is_null(v)) {
-		if (!json_is_string(v)) {
-			fail(err, errlen, "method: not a string");
-			goto done;
-		}
-		if ((req->method = pkt_method_find(json_string_value(v))) ==
-		    NULL) {
-			unknown_method(err, errlen);
-			goto done;
-		}
-	}
-	rc = 0;
-done:
-	json_decref(root);
-	if (rc == -1) {
-		/* Keep only the uuid, for the error reply. */
-		memset(&req->ip, 0, sizeof(req->ip));
-		req->sport = req->dport = 0;
-		req->method = NULL;
-	}
-	return rc;
-}
 
 /*
  * Server
@@ -163,7 +46,9 @@ struct ctl_conn {
 	struct bufferevent *bev;
 	int discarding;		/* inside an oversize line */
 	int closing;		/* no more requests; free once flushed */
-	LIST_ENTRY(ctl_conn) entry;
+	struct timespec last;	/* accept or last request (monotonic) */
+	struct event *idle_ev;
+	TAILQ_ENTRY(ctl_conn) entry;	/* by last request, oldest first */
 };
 
 struct ctl_server {
@@ -174,21 +59,77 @@ struct ctl_server {
 	struct evconnlistener *lev;
 	struct event *resume_ev;	/* re-enables accepting after errors */
 	struct event *reap_ev;		/* frees closing connections */
+	struct event *full_ev;		/* while full: look again later */
+	struct event *wait_ev;		/* while full: a client is waiting */
 	ctl_handler handler;
 	void *arg;
-	LIST_HEAD(, ctl_conn) conns;
+	TAILQ_HEAD(, ctl_conn) conns;
 	size_t nconns;
+	int paused;			/* not accepting: every slot taken */
 	int full_logged;
 	struct ctl_stats stats;
 };
 
+static long long
+since_ms(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000LL +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A slot is free again: take the clients waiting in the backlog. */
+static void
+resume_accepting(struct ctl_server *srv)
+{
+	if (!srv->paused || srv->lev == NULL || srv->nconns >= CTL_CONN_MAX)
+		return;
+	srv->paused = 0;
+	srv->full_logged = 0;
+	evtimer_del(srv->full_ev);
+	if (srv->wait_ev != NULL)
+		event_del(srv->wait_ev);
+	evconnlistener_enable(srv->lev);
+}
+
 static void
 conn_free(struct ctl_conn *conn)
 {
-	LIST_REMOVE(conn, entry);
-	conn->srv->nconns--;
+	struct ctl_server *srv = conn->srv;
+
+	TAILQ_REMOVE(&srv->conns, conn, entry);
+	srv->nconns--;
 	bufferevent_free(conn->bev);
+	if (conn->idle_ev != NULL)
+		event_free(conn->idle_ev);
 	free(conn);
+	resume_accepting(srv);
+}
+
+/* The idle clock restarts on a request (not on a blank line). */
+static void
+conn_touch(struct ctl_conn *conn)
+{
+	struct ctl_server *srv = conn->srv;
+	struct timeval tv = { CTL_IDLE_SEC, 0 };
+
+	clock_gettime(CLOCK_MONOTONIC, &conn->last);
+	TAILQ_REMOVE(&srv->conns, conn, entry);
+	TAILQ_INSERT_TAIL(&srv->conns, conn, entry);
+	evtimer_add(conn->idle_ev, &tv);
+}
+
+static void
+conn_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn *conn = arg;
+
+	log_debug("control: no request for %d s; closing the connection",
+	    CTL_IDLE_SEC);
+	conn->srv->stats.idle_closed++;
+	conn_free(conn);
 }
 
 /* Queue one reply line; -1 when that overflowed the connection (freed). */
@@ -246,6 +187,7 @@ handle_line(struct ctl_conn *conn, const char *line, size_t len)
 
 	if (blank(line, len))
 		return 0;
+	conn_touch(conn);
 	srv->stats.requests++;
 	if (ctl_parse(line, len, &req, err, sizeof(err)) == -1) {
 		srv->stats.errors++;
@@ -394,42 +336,116 @@ refuse(int fd, const char *why)
 	close(fd);
 }
 
+/*
+ * Every slot taken: stop accepting, so that new clients wait in the
+ * listen backlog instead of being refused.  When one is waiting (the
+ * listening socket is readable), close the connection idle longest once
+ * it has been idle CTL_EVICT_MS; none is closed while nobody waits.
+ */
+static void
+waiting_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *srv = arg;
+	struct ctl_conn *conn, *victim = NULL;
+	struct timeval tv = { 0, CTL_EVICT_MS * 1000 };
+	long long idle;
+
+	if (!srv->paused)
+		return;
+	/* Ordered by last request: the first one not busy sending replies
+	 * is the one idle longest. */
+	TAILQ_FOREACH(conn, &srv->conns, entry) {
+		if (conn->closing || evbuffer_get_length(
+		    bufferevent_get_output(conn->bev)) > 0)
+			continue;
+		victim = conn;
+		break;
+	}
+	if (victim != NULL && (idle = since_ms(&victim->last)) <
+	    CTL_EVICT_MS) {
+		tv.tv_usec = (suseconds_t)(CTL_EVICT_MS - idle) * 1000;
+		victim = NULL;
+	}
+	if (victim == NULL) {
+		/* Look again later (the wait event is re-armed then). */
+		evtimer_add(srv->full_ev, &tv);
+		return;
+	}
+	log_debug("control: all %d slots taken and a client waits; closing "
+	    "the connection idle longest", CTL_CONN_MAX);
+	srv->stats.evicted++;
+	conn_free(victim);	/* resumes accepting */
+}
+
+static void
+full_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *srv = arg;
+
+	if (srv->paused && srv->wait_ev != NULL)
+		event_add(srv->wait_ev, NULL);
+}
+
+static void
+pause_accepting(struct ctl_server *srv)
+{
+	if (srv->paused || srv->lev == NULL)
+		return;
+	if (!srv->full_logged)
+		log_info("control: %d connections open; new clients wait",
+		    CTL_CONN_MAX);
+	srv->full_logged = 1;
+	srv->paused = 1;
+	evconnlistener_disable(srv->lev);
+	if (srv->wait_ev == NULL)
+		srv->wait_ev = event_new(srv->base,
+		    evconnlistener_get_fd(srv->lev), EV_READ, waiting_cb, srv);
+	if (srv->wait_ev != NULL)
+		event_add(srv->wait_ev, NULL);
+}
+
 static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
 {
 	struct ctl_server *srv = arg;
 	struct ctl_conn *conn;
-	struct timeval rtv = { CTL_IDLE_SEC, 0 }, wtv = { CTL_WRITE_SEC, 0 };
+	struct timeval wtv = { CTL_WRITE_SEC, 0 };
 
 	if (srv->nconns >= CTL_CONN_MAX) {
+		/* Cannot happen while paused; kept as a bound. */
 		srv->stats.dropped++;
-		if (!srv->full_logged)
-			log_warnx("control: %d connections open; refusing "
-			    "more", CTL_CONN_MAX);
-		srv->full_logged = 1;
 		refuse(fd, "too many connections");
 		return;
 	}
-	srv->full_logged = 0;
 	if ((conn = calloc(1, sizeof(*conn))) == NULL) {
 		close(fd);
 		return;
 	}
 	if ((conn->bev = bufferevent_socket_new(srv->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
+	    (conn->idle_ev = evtimer_new(srv->base, conn_idle, conn)) == NULL) {
+		if (conn->bev != NULL)
+			bufferevent_free(conn->bev);
+		else
+			close(fd);
 		free(conn);
-		close(fd);
 		return;
 	}
 	conn->srv = srv;
-	LIST_INSERT_HEAD(&srv->conns, conn, entry);
+	TAILQ_INSERT_TAIL(&srv->conns, conn, entry);
 	srv->nconns++;
 	srv->stats.connections++;
+	conn_touch(conn);
 	bufferevent_setcb(conn->bev, conn_read, conn_write, conn_event, conn);
-	bufferevent_set_timeouts(conn->bev, &rtv, &wtv);
-	if (bufferevent_enable(conn->bev, EV_READ | EV_WRITE) == -1)
+	/* No read timeout: the idle timer, which blank lines do not reset. */
+	bufferevent_set_timeouts(conn->bev, NULL, &wtv);
+	if (bufferevent_enable(conn->bev, EV_READ | EV_WRITE) == -1) {
 		conn_free(conn);
+		return;
+	}
+	if (srv->nconns >= CTL_CONN_MAX)
+		pause_accepting(srv);
 }
 
 static void
@@ -449,7 +465,7 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctl_server *srv = arg;
 
-	if (srv->lev != NULL)
+	if (srv->lev != NULL && !srv->paused)
 		evconnlistener_enable(srv->lev);
 }
 
@@ -459,8 +475,8 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	struct ctl_server *srv = arg;
 	struct ctl_conn *conn, *next;
 
-	for (conn = LIST_FIRST(&srv->conns); conn != NULL; conn = next) {
-		next = LIST_NEXT(conn, entry);
+	for (conn = TAILQ_FIRST(&srv->conns); conn != NULL; conn = next) {
+		next = TAILQ_NEXT(conn, entry);
 		if (conn->closing &&
 		    evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
 			conn_free(conn);
@@ -527,14 +543,15 @@ ctl_server_open(struct event_base *base, const char *path, ctl_handler handler,
 	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
 	    (srv->path = strdup(path)) == NULL ||
 	    (srv->resume_ev = evtimer_new(base, resume_cb, srv)) == NULL ||
-	    (srv->reap_ev = event_new(base, -1, 0, reap_cb, srv)) == NULL) {
+	    (srv->reap_ev = event_new(base, -1, 0, reap_cb, srv)) == NULL ||
+	    (srv->full_ev = evtimer_new(base, full_cb, srv)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	srv->base = base;
 	srv->handler = handler;
 	srv->arg = arg;
-	LIST_INIT(&srv->conns);
+	TAILQ_INIT(&srv->conns);
 
 	if (remove_stale(path, &sun, err, errlen) == -1)
 		goto fail;
@@ -559,7 +576,7 @@ ctl_server_open(struct event_base *base, const char *path, ctl_handler handler,
 	srv->dev = st.st_dev;
 	srv->ino = st.st_ino;
 	if ((srv->lev = evconnlistener_new(base, accept_cb, srv,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, CTL_CONN_MAX,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, CTL_BACKLOG,
 	    fd)) == NULL) {
 		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
 		goto fail;
@@ -577,6 +594,8 @@ fail:
 			event_free(srv->resume_ev);
 		if (srv->reap_ev != NULL)
 			event_free(srv->reap_ev);
+		if (srv->full_ev != NULL)
+			event_free(srv->full_ev);
 		free(srv->path);
 		free(srv);
 	}
@@ -588,13 +607,20 @@ ctl_server_stop(struct ctl_server *srv)
 {
 	struct ctl_conn *conn;
 
+	/* The wait event watches the listening socket: gone first. */
+	if (srv->wait_ev != NULL) {
+		event_free(srv->wait_ev);
+		srv->wait_ev = NULL;
+	}
 	if (srv->lev != NULL) {
 		/* Closing the socket refuses new clients at once. */
 		evconnlistener_free(srv->lev);
 		srv->lev = NULL;
 	}
 	evtimer_del(srv->resume_ev);
-	LIST_FOREACH(conn, &srv->conns, entry) {
+	evtimer_del(srv->full_ev);
+	srv->paused = 0;
+	TAILQ_FOREACH(conn, &srv->conns, entry) {
 		conn->closing = 1;
 		bufferevent_disable(conn->bev, EV_READ);
 	}
@@ -616,12 +642,17 @@ ctl_server_free(struct ctl_server *srv)
 
 	if (srv == NULL)
 		return;
-	while ((conn = LIST_FIRST(&srv->conns)) != NULL)
-		conn_free(conn);
+	if (srv->wait_ev != NULL)
+		event_free(srv->wait_ev);
+	srv->wait_ev = NULL;
 	if (srv->lev != NULL)
 		evconnlistener_free(srv->lev);
+	srv->lev = NULL;
+	while ((conn = TAILQ_FIRST(&srv->conns)) != NULL)
+		conn_free(conn);
 	event_free(srv->resume_ev);
 	event_free(srv->reap_ev);
+	event_free(srv->full_ev);
 	/* Only our own socket: a newer daemon may have replaced it. */
 	if (lstat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
 	    st.st_ino == srv->ino && unlink(srv->path) == -1)
@@ -629,162 +660,4 @@ ctl_server_free(struct ctl_server *srv)
 		    strerror(errno));
 	free(srv->path);
 	free(srv);
-}
-
-/*
- * Client
- */
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* Wait for events on fd until the deadline: 1 ready, 0 timed out, -1. */
-static int
-wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int rc;
-
-	for (;;) {
-		int ms = -1;
-
-		if (deadline >= 0) {
-			long long left = deadline - mono_ms();
-
-			if (left <= 0)
-				return 0;
-			ms = left > 1000000 ? 1000000 : (int)left;
-		}
-		rc = poll(&pfd, 1, ms);
-		if (rc == -1 && errno == EINTR)
-			continue;
-		return rc > 0 ? 1 : rc;
-	}
-}
-
-int
-ctl_submit(const char *path, const char *request_line, char *reply_buf,
-    size_t replylen, int timeout_ms, char *err, size_t errlen)
-{
-	struct sockaddr_un sun;
-	long long deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : -1;
-	size_t len = strlen(request_line), off = 0, got = 0;
-	int fd = -1, rc = -1, w = 0;
-
-	if (replylen == 0) {
-		snprintf(err, errlen, "no room for a reply");
-		return -1;
-	}
-	reply_buf[0] = '\0';
-	if (memchr(request_line, '\n', len) != NULL || len > CTL_LINE_MAX) {
-		snprintf(err, errlen, "request: %s", len > CTL_LINE_MAX ?
-		    "line too long" : "contains a newline");
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "%s: path too long for a socket", path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-
-	/* AF_UNIX connects at once; EAGAIN (backlog full) is retried. */
-	for (;;) {
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0)) == -1) {
-			snprintf(err, errlen, "socket: %s", strerror(errno));
-			goto done;
-		}
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			break;
-		if (errno == EINPROGRESS) {
-			int soerr = 0;
-			socklen_t sl = sizeof(soerr);
-
-			if ((w = wait_fd(fd, POLLOUT, deadline)) <= 0)
-				goto timeout;
-			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
-			    &sl) == 0 && soerr == 0)
-				break;
-			errno = soerr;
-		} else if (errno == EAGAIN || errno == EINTR) {
-			close(fd);
-			fd = -1;
-			if (deadline >= 0 && mono_ms() >= deadline)
-				goto timeout;
-			poll(NULL, 0, 10);
-			continue;
-		}
-		snprintf(err, errlen, "connect %s: %s", path, strerror(errno));
-		goto done;
-	}
-
-	while (off < len + 1) {
-		const char *p = off < len ? request_line + off : "\n";
-		size_t n = off < len ? len - off : 1;
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (k == -1 && (errno == EAGAIN || errno == EINTR)) {
-			if ((w = wait_fd(fd, POLLOUT, deadline)) <= 0)
-				goto timeout;
-			continue;
-		}
-		if (k == -1) {
-			snprintf(err, errlen, "send: %s", strerror(errno));
-			goto done;
-		}
-		off += (size_t)k;
-	}
-
-	/* One line back; bytes after its newline are not ours to read. */
-	for (;;) {
-		char *nl;
-		ssize_t k;
-
-		if (got == replylen - 1) {
-			snprintf(err, errlen, "reply longer than %zu bytes",
-			    replylen - 1);
-			goto done;
-		}
-		k = recv(fd, reply_buf + got, replylen - 1 - got, 0);
-		if (k == -1 && (errno == EAGAIN || errno == EINTR)) {
-			if ((w = wait_fd(fd, POLLIN, deadline)) <= 0)
-				goto timeout;
-			continue;
-		}
-		if (k == -1) {
-			snprintf(err, errlen, "recv: %s", strerror(errno));
-			goto done;
-		}
-		if (k == 0) {
-			snprintf(err, errlen, "connection closed before a "
-			    "reply");
-			goto done;
-		}
-		reply_buf[got + (size_t)k] = '\0';
-		if ((nl = memchr(reply_buf + got, '\n', (size_t)k)) != NULL) {
-			*nl = '\0';
-			rc = 0;
-			goto done;
-		}
-		got += (size_t)k;
-	}
-timeout:
-	if (w == -1)
-		snprintf(err, errlen, "poll: %s", strerror(errno));
-	else
-		snprintf(err, errlen, "no reply within %d ms", timeout_ms);
-done:
-	if (fd != -1)
-		close(fd);
-	if (rc == -1)
-		reply_buf[0] = '\0';
-	return rc;
 }

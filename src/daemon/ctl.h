@@ -20,7 +20,8 @@
 
 #define CTL_UUID_MAX	192	/* MLAB_UUID_MAX: the UUID names a file */
 #define CTL_LINE_MAX	4096
-#define CTL_CONN_MAX	64		/* connections at once; more are refused */
+#define CTL_CONN_MAX	64		/* connections at once; more wait in the backlog */
+#define CTL_BACKLOG	1024		/* clients waiting for a slot (listen backlog) */
 #define CTL_OUTBUF_MAX	(64 * 1024)	/* unread replies before a client is dropped */
 
 struct ctl_request {
@@ -54,8 +55,10 @@ struct ctl_stats {
 	uint64_t accepted;
 	uint64_t errors;		/* error replies (bad requests and refusals) */
 	uint64_t oversize;
-	uint64_t dropped;		/* connections refused (over CTL_CONN_MAX) or
-					 * closed for not reading their replies */
+	uint64_t dropped;		/* connections closed for not reading
+					 * their replies */
+	uint64_t idle_closed;		/* closed after CTL_IDLE_SEC without a request */
+	uint64_t evicted;		/* closed, idle, to make room for a new client */
 };
 
 struct event_base;

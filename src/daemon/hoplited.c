@@ -5,10 +5,13 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,12 +24,14 @@
 
 #include "daemon/ctl.h"
 #include "probe/engine.h"
+#include "daemon/journal.h"
 #include "util/log.h"
 #include "daemon/metrics.h"
 #include "probe/netio.h"
 #include "util/opt.h"
 #include "daemon/policy.h"
 #include "util/priv.h"
+#include "daemon/sandbox.h"
 #include "daemon/sched.h"
 #include "daemon/tcpinfo.h"
 #include "daemon/trigger.h"
@@ -38,7 +43,8 @@ enum {
 	O_CACHE_WINDOW, O_CACHE_MAX, O_MAX_INFLIGHT, O_QUEUE, O_PPS,
 	O_DEADLINE, O_METHOD, O_TEST_FLOW, O_FLOWID, O_ATTEMPTS, O_WAIT,
 	O_GAP_LIMIT, O_MAX_TTL, O_ANONYMIZE, O_METRICS, O_USER, O_HOSTNAME,
-	O_OPEN_TIMEOUT, O_GRACE, O_VERBOSE, O_VERSION, O_HELP,
+	O_OPEN_TIMEOUT, O_GRACE, O_REPLAY_WINDOW, O_FILE_MODE, O_GROUP,
+	O_SECCOMP, O_JOURNAL, O_VERBOSE, O_VERSION, O_HELP,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +72,11 @@ static const struct option longopts[] = {
 	{ "hostname", required_argument, NULL, O_HOSTNAME },
 	{ "open-timeout", required_argument, NULL, O_OPEN_TIMEOUT },
 	{ "grace", required_argument, NULL, O_GRACE },
+	{ "replay-window", required_argument, NULL, O_REPLAY_WINDOW },
+	{ "file-mode", required_argument, NULL, O_FILE_MODE },
+	{ "group", required_argument, NULL, O_GROUP },
+	{ "seccomp", required_argument, NULL, O_SECCOMP },
+	{ "journal", required_argument, NULL, O_JOURNAL },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, O_HELP },
@@ -83,7 +94,10 @@ repeatable(int val)
 struct daemon {
 	struct event_base *base;
 	struct sched_conf sc;
-	const char *eventsocket, *control, *metrics_addr, *user;
+	const char *eventsocket, *control, *metrics_addr, *user, *group;
+	const char *journal_path;
+	enum sandbox_mode sandbox;
+	struct journal *journal;
 	char *locals[128], *allows[256];
 	size_t nlocals, nallows;
 	unsigned pps, open_timeout, grace;
@@ -114,6 +128,12 @@ usage(FILE *f)
 	    "Output:\n"
 	    "  --output DIR         root of DIR/YYYY/MM/DD/<time>_<UUID>.jsonl (created)\n"
 	    "  --hostname NAME      host name in the files (this host's)\n"
+	    "  --file-mode MODE     mode of the files, octal (0640)\n"
+	    "  --group NAME         group of the files: one the uploader is in\n"
+	    "                       (the --user's own group)\n"
+	    "  --journal PATH       pending requests, for crashes (DIR/" JOURNAL_NAME ")\n"
+	    "  --replay-window S    at start, trace journaled requests younger\n"
+	    "                       than S seconds; count older ones expired (300)\n"
 	    "  --anonymize MODE     none (default) or netblock (zero the client's /24, /48)\n"
 	    "Policy and bounds:\n"
 	    "  --allow CIDR         trace this range although reserved/private (repeatable)\n"
@@ -133,7 +153,9 @@ usage(FILE *f)
 	    "  --attempts N  --wait MS  --gap-limit N  --max-ttl N   as in hoplite(1)\n"
 	    "Operation:\n"
 	    "  --metrics ADDR:PORT  Prometheus metrics at /metrics\n"
-	    "  --user NAME          user to run as after opening sockets (nobody)\n"
+	    "  --user NAME          user to run as after opening sockets (nobody;\n"
+	    "                       a dedicated user is better, see hoplited(8))\n"
+	    "  --seccomp MODE       kill (default), log or off: the system-call filter\n"
 	    "  -v, --verbose        more logging (repeatable)\n"
 	    "  -V, --version, -h, --help\n"
 	    "\n"
@@ -351,6 +373,36 @@ parse_args(struct daemon *d, int argc, char **argv)
 		case O_GRACE:
 			d->grace = (unsigned)num(name, optarg, 0, 600);
 			break;
+		case O_REPLAY_WINDOW:
+			d->sc.replay_window_s = (unsigned)num(name, optarg, 0,
+			    7 * 86400);
+			break;
+		case O_FILE_MODE: {
+			char *end;
+			unsigned long m;
+
+			errno = 0;
+			m = strtoul(optarg, &end, 8);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    m > 0777 || (m & 0600) != 0600 || (m & 0022) != 0)
+				bad(name, optarg, "must be octal, at most 0777, "
+				    "owner rw, not group or world writable "
+				    "(e.g. 0640)");
+			d->sc.file_mode = (unsigned)m;
+			break;
+		}
+		case O_GROUP:
+			if (getgrnam(optarg) == NULL)
+				bad(name, optarg, "no such group");
+			d->group = optarg;
+			break;
+		case O_JOURNAL:
+			d->journal_path = optarg;
+			break;
+		case O_SECCOMP:
+			if (sandbox_mode_parse(optarg, &d->sandbox) == -1)
+				bad(name, optarg, "must be kill, log or off");
+			break;
 		case 'v':
 		case O_VERBOSE:
 			d->verbose++;
@@ -474,6 +526,15 @@ log_settings(const struct daemon *d)
 	kv(line, sizeof(line), "deadline", "%us", sc->deadline_s);
 	kv(line, sizeof(line), "open-timeout", "%us", d->open_timeout);
 	kv(line, sizeof(line), "grace", "%us", d->grace);
+	kv(line, sizeof(line), "replay-window", "%us", sc->replay_window_s);
+	kv(line, sizeof(line), "journal", "%s",
+	    d->journal_path ? d->journal_path : "(in the output root)");
+	kv(line, sizeof(line), "file-mode", "%04o", sc->file_mode);
+	kv(line, sizeof(line), "group", "%s",
+	    d->group ? d->group : "(the user's own)");
+	kv(line, sizeof(line), "seccomp", "%s",
+	    d->sandbox == SANDBOX_KILL ? "kill" :
+	    d->sandbox == SANDBOX_LOG ? "log" : "off");
 	kv_list(line, sizeof(line), "allow", (char **)d->allows, d->nallows);
 	kv_list(line, sizeof(line), "local-ip", (char **)d->locals, d->nlocals);
 	/* --user applies only when started as root. */
@@ -544,6 +605,8 @@ before_scrape(void *arg)
 	if (d->ctl != NULL) {
 		const struct ctl_stats *cs = ctl_server_stats(d->ctl);
 
+		metric_set(d->m_ctl, "idle_closed", (double)cs->idle_closed);
+		metric_set(d->m_ctl, "evicted", (double)cs->evicted);
 		metric_set(d->m_ctl, "connections", (double)cs->connections);
 		metric_set(d->m_ctl, "requests", (double)cs->requests);
 		metric_set(d->m_ctl, "accepted", (double)cs->accepted);
@@ -582,10 +645,11 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* The output root, created before dropping privileges and owned by the run user. */
 static void
-make_output_root(const char *root, const char *user)
+make_output_root(const char *root, const char *user, const char *group)
 {
 	char path[4096];
 	struct passwd *pw;
+	struct group *gr;
 	size_t len = strlen(root);
 
 	if (len == 0 || len >= sizeof(path))
@@ -602,8 +666,46 @@ make_output_root(const char *root, const char *user)
 	if (mkdir(path, 0755) == -1 && errno != EEXIST)
 		fatal("creating %s", path);
 	if (geteuid() == 0 && (pw = getpwnam(user)) != NULL &&
-	    chown(path, pw->pw_uid, pw->pw_gid) == -1)
+	    chown(path, pw->pw_uid, group != NULL && (gr = getgrnam(group)) !=
+	    NULL ? gr->gr_gid : pw->pw_gid) == -1)
 		fatal("chown %s", path);
+}
+
+/* The requests accepted before a crash, kept beside the files. */
+static struct journal *
+open_journal(struct event_base *base, const char *root, const char *given)
+{
+	char path[4096], err[512];
+	struct journal *j;
+	int n = given != NULL ? snprintf(path, sizeof(path), "%s", given) :
+	    snprintf(path, sizeof(path), "%s/%s", root, JOURNAL_NAME);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		fatalx("--journal: path too long");
+	if ((j = journal_open(base, path, err, sizeof(err))) == NULL)
+		fatalx("journal: %s", err);
+	return j;
+}
+
+/*
+ * HOPLITED_SECCOMP_SELFTEST=1: right after the filter is installed, try
+ * one call it forbids, a raw socket (harmless without it: no capability
+ * is left to grant one), so a test or an operator can see the filter kill.
+ */
+static void
+sandbox_selftest(void)
+{
+	const char *v = getenv("HOPLITED_SECCOMP_SELFTEST");
+	int fd;
+
+	if (v == NULL || strcmp(v, "1") != 0)
+		return;
+	log_info("HOPLITED_SECCOMP_SELFTEST: opening a raw socket, which the "
+	    "filter forbids");
+	if ((fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)) != -1)
+		close(fd);
+	log_info("HOPLITED_SECCOMP_SELFTEST: still running (socket: %s)",
+	    fd == -1 ? strerror(errno) : "made");
 }
 
 int
@@ -621,6 +723,8 @@ main(int argc, char **argv)
 	d.pps = 1000;
 	d.open_timeout = 3600;
 	d.grace = 5;
+	d.sc.replay_window_s = 300;
+	d.sc.file_mode = MLAB_FILE_MODE;
 	d.sc.trace.method = &pkt_icmp_paris;
 	d.sc.cache_window_s = 600;
 	d.sc.cache_max = 10000;
@@ -663,9 +767,11 @@ main(int argc, char **argv)
 	    metrics_serve(d.metrics, d.base, d.metrics_addr, before_scrape, &d,
 	    err, sizeof(err)) == -1)
 		fatalx("--metrics %s: %s", d.metrics_addr, err);
-	make_output_root(d.sc.output, d.user);
-	if (priv_drop(d.user, err, sizeof(err)) == -1)
+	make_output_root(d.sc.output, d.user, d.group);
+	if (priv_drop_group(d.user, d.group, err, sizeof(err)) == -1)
 		fatalx("dropping privileges: %s", err);
+	d.journal = d.sc.journal = open_journal(d.base, d.sc.output,
+	    d.journal_path);
 
 	sport = d.sc.trace.sport ? d.sc.trace.sport : d.sc.trace.method->default_sport;
 	sport += d.sc.trace.flowid;
@@ -715,6 +821,11 @@ main(int argc, char **argv)
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_hup, NULL);
+	sched_replay(d.sched);
+	/* Everything is open: from here on only the loop's system calls. */
+	if (sandbox_enter(d.sandbox, err, sizeof(err)) == -1)
+		fatalx("seccomp: %s", err);
+	sandbox_selftest();
 	log_info("running: output %s%s%s%s%s", d.sc.output,
 	    d.eventsocket ? ", event socket " : "", d.eventsocket ? d.eventsocket : "",
 	    d.control ? ", control " : "", d.control ? d.control : "");
@@ -729,6 +840,7 @@ main(int argc, char **argv)
 	trigger_free(d.trigger);
 	ctl_server_free(d.ctl);
 	sched_free(d.sched);
+	journal_close(d.journal);
 	engine_free(d.eng);
 	netio_close(d.nio);
 	policy_free(d.policy);

@@ -26,8 +26,14 @@
 #include "daemon/mlab.h"
 #include "output/out.h"
 
-#define MLAB_DIR_MODE	0755
-#define MLAB_FILE_MODE	0644
+/* A directory lets in whoever may read its files. */
+static mode_t
+dir_mode(mode_t file_mode)
+{
+	mode_t m = file_mode & 0777;
+
+	return m | 0700 | (m & 0044) >> 2;
+}
 
 /* Distinguishes temporary names of concurrent writes in one process. */
 static unsigned long tmp_counter;
@@ -227,7 +233,7 @@ mlab_render(const struct mlab_file *f)
  * On failure, the path that failed is left in `failed`.
  */
 static int
-mkdir_p(const char *dir, char *failed, size_t failedlen)
+mkdir_p(const char *dir, mode_t mode, char *failed, size_t failedlen)
 {
 	char buf[PATH_MAX];
 	struct stat st;
@@ -247,10 +253,10 @@ mkdir_p(const char *dir, char *failed, size_t failedlen)
 			char c = *p;
 
 			*p = '\0';
-			if (mkdir(buf, MLAB_DIR_MODE) == 0) {
-				/* Exactly 0755 whatever the umask: the
+			if (mkdir(buf, mode) == 0) {
+				/* Exactly the mode whatever the umask: the
 				 * pipeline's reader may be another user. */
-				(void)chmod(buf, MLAB_DIR_MODE);
+				(void)chmod(buf, mode);
 			} else if (errno == EEXIST) {
 				if (stat(buf, &st) == -1)
 					goto fail_at;
@@ -323,35 +329,31 @@ fsync_dir(const char *dir)
 	return r;
 }
 
-int
-mlab_write(const char *root, const struct mlab_file *f, char *path,
-    size_t pathlen, char *err, size_t errlen)
+/* The directory, the name and the full path of a file; 0, or -1 with
+ * errno (EINVAL, ENAMETOOLONG) and a message. */
+static int
+file_names(const char *root, const char *uuid, time_t name_time,
+    char *dir, char *name, char *final, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX], failed[PATH_MAX];
-	char name[NAME_MAX + 1];
-	const char *step = NULL, *stepath = NULL;
-	char *content = NULL;
 	size_t rootlen;
 	struct tm tm;
-	int fd = -1, tmp_made = 0, renamed = 0, saved, tries, n;
+	int n;
 
-	if (path != NULL && pathlen > 0)
-		path[0] = '\0';
-	if (f == NULL || root == NULL || *root == '\0') {
+	if (root == NULL || *root == '\0') {
 		errno = EINVAL;
 		errbuf_set(err, errlen, "no output directory or file");
 		return -1;
 	}
-	if (!mlab_uuid_ok(f->uuid)) {
+	if (!mlab_uuid_ok(uuid)) {
 		errno = EINVAL;
 		errbuf_set(err, errlen, "invalid UUID for a file name");
 		return -1;
 	}
 	/* Four-digit years only: the name's format has no room for more. */
-	if (gmtime_r(&f->name_time, &tm) == NULL || tm.tm_year + 1900 < 0 ||
+	if (gmtime_r(&name_time, &tm) == NULL || tm.tm_year + 1900 < 0 ||
 	    tm.tm_year + 1900 > 9999) {
 		errno = EINVAL;
-		errbuf_set(err, errlen, "%s: time out of range", f->uuid);
+		errbuf_set(err, errlen, "%s: time out of range", uuid);
 		return -1;
 	}
 	/* No doubled '/' in the names we log: drop the root's trailing
@@ -361,23 +363,72 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 		rootlen--;
 	if (rootlen > INT_MAX)
 		goto toolong;
-	n = snprintf(dir, sizeof(dir), "%.*s/%04d/%02d/%02d", (int)rootlen,
+	n = snprintf(dir, PATH_MAX, "%.*s/%04d/%02d/%02d", (int)rootlen,
 	    root, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-	if (n < 0 || (size_t)n >= sizeof(dir))
+	if (n < 0 || n >= PATH_MAX)
 		goto toolong;
-	n = snprintf(name, sizeof(name), "%04d%02d%02dT%02d%02d%02dZ_%s.jsonl",
+	n = snprintf(name, NAME_MAX + 1, "%04d%02d%02dT%02d%02d%02dZ_%s.jsonl",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, f->uuid);
-	if (n < 0 || (size_t)n >= sizeof(name))
+	    tm.tm_min, tm.tm_sec, uuid);
+	if (n < 0 || n >= NAME_MAX + 1)
 		goto toolong;
-	n = snprintf(final, sizeof(final), "%s/%s", dir, name);
-	if (n < 0 || (size_t)n >= sizeof(final))
+	n = snprintf(final, PATH_MAX, "%s/%s", dir, name);
+	if (n < 0 || n >= PATH_MAX)
 		goto toolong;
-	if (path != NULL && pathlen > 0) {
-		if ((size_t)n >= pathlen)
-			goto toolong;
-		memcpy(path, final, (size_t)n + 1);
+	return 0;
+toolong:
+	errno = ENAMETOOLONG;
+	errbuf_set(err, errlen, "%s: path too long under %s", uuid, root);
+	return -1;
+}
+
+int
+mlab_path(const char *root, const char *uuid, time_t name_time, char *path,
+    size_t pathlen)
+{
+	char dir[PATH_MAX], name[NAME_MAX + 1], final[PATH_MAX];
+
+	if (file_names(root, uuid, name_time, dir, name, final, NULL, 0) == -1)
+		return -1;
+	if (strlen(final) >= pathlen) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
+	memcpy(path, final, strlen(final) + 1);
+	return 0;
+}
+
+int
+mlab_write(const char *root, const struct mlab_file *f, char *path,
+    size_t pathlen, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX], failed[PATH_MAX];
+	char name[NAME_MAX + 1];
+	const char *step = NULL, *stepath = NULL;
+	char *content = NULL;
+	mode_t mode;
+	int fd = -1, tmp_made = 0, linked = 0, saved, tries, n;
+
+	if (path != NULL && pathlen > 0)
+		path[0] = '\0';
+	if (f == NULL) {
+		errno = EINVAL;
+		errbuf_set(err, errlen, "no output directory or file");
+		return -1;
+	}
+	if (file_names(root, f->uuid, f->name_time, dir, name, final, err,
+	    errlen) == -1)
+		return -1;
+	if (path != NULL && pathlen > 0) {
+		if (strlen(final) >= pathlen) {
+			errno = ENAMETOOLONG;
+			errbuf_set(err, errlen, "%s: path too long under %s",
+			    f->uuid, root);
+			return -1;
+		}
+		memcpy(path, final, strlen(final) + 1);
+	}
+	mode = f->mode != 0 ? f->mode & 0777 : MLAB_FILE_MODE;
 
 	if ((content = mlab_render(f)) == NULL) {
 		saved = errno;
@@ -399,12 +450,12 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 			stepath = tmp;
 			goto fail;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    MLAB_FILE_MODE);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (fd != -1)
 			break;
 		if (errno == ENOENT && tries == 0) {
-			if (mkdir_p(dir, failed, sizeof(failed)) == -1) {
+			if (mkdir_p(dir, dir_mode(mode), failed,
+			    sizeof(failed)) == -1) {
 				step = "mkdir";
 				stepath = failed;
 				goto fail;
@@ -419,8 +470,8 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 	}
 	tmp_made = 1;
 	stepath = tmp;
-	/* Exactly 0644 whatever the umask. */
-	if (fchmod(fd, MLAB_FILE_MODE) == -1) {
+	/* Exactly the mode whatever the umask. */
+	if (fchmod(fd, mode) == -1) {
 		step = "fchmod";
 		goto fail;
 	}
@@ -438,11 +489,18 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, final) == -1) {
-		step = "rename";
+	/* link, not rename: an existing file (a reused UUID in the same
+	 * second) is never replaced (EEXIST). */
+	if (link(tmp, final) == -1) {
+		step = errno == EEXIST ? "exists, not replaced:" : "link";
+		stepath = final;
 		goto fail;
 	}
-	renamed = 1;
+	linked = 1;
+	if (unlink(tmp) == -1) {
+		step = "unlink";
+		goto fail;
+	}
 	tmp_made = 0;
 	if (!f->nosync && fsync_dir(dir) == -1) {
 		step = "fsync directory";
@@ -452,10 +510,6 @@ mlab_write(const char *root, const struct mlab_file *f, char *path,
 	free(content);
 	return 0;
 
-toolong:
-	errno = ENAMETOOLONG;
-	errbuf_set(err, errlen, "%s: path too long under %s", f->uuid, root);
-	return -1;
 fail:
 	saved = errno;
 	errbuf_set(err, errlen, "%s %s: %s", step, stepath, strerror(saved));
@@ -463,9 +517,9 @@ fail:
 		close(fd);
 	if (tmp_made)
 		unlink(tmp);
-	/* -1 means no file: a rename that cannot be made durable is
+	/* -1 means no file: a link that cannot be made durable is
 	 * undone rather than left half-committed. */
-	if (renamed)
+	if (linked)
 		unlink(final);
 	free(content);
 	errno = saved;

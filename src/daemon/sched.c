@@ -8,24 +8,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
 
 #include "util/log.h"
+#include "daemon/journal.h"
 #include "daemon/mlab.h"
 #include "output/out.h"
 #include "daemon/sched.h"
+#include "daemon/uuidset.h"
 
 #define CACHE_BUCKETS	4096
 #define SWEEP_SECONDS	10
 
+/* An accepted request: it gets a file (or its loss is counted). */
+struct req {
+	char *uuid;
+	time_t when;			/* wall clock of acceptance: names the file */
+	uint64_t jid;			/* journal id, 0 when not journaled */
+};
+
 struct waiter {
 	STAILQ_ENTRY(waiter) entry;
-	char *uuid;
-	time_t when;			/* wall clock of the request */
+	struct req r;
 };
 STAILQ_HEAD(waiterq, waiter);
+
 
 enum centry_state { CE_RUNNING, CE_DONE };
 
@@ -35,7 +45,7 @@ struct centry {
 	TAILQ_ENTRY(centry) done_entry;	/* finished results, oldest first */
 	struct addr_ip ip;
 	enum centry_state state;
-	char *uuid;			/* the original request's */
+	struct req orig;		/* the original request (uuid kept when done) */
 	struct waiterq waiters;
 	size_t nwaiters;
 	/* when done */
@@ -67,14 +77,17 @@ struct sched {
 	size_t ndone;
 	struct jobq queue, running, reaped;
 	size_t nqueued, nrunning;
+	struct uuidset *uuids;		/* pending or recently written */
 	struct event *reap_ev, *sweep_ev, *grace_ev, *drained_ev;
 	int shutting_down;
+	int halting;			/* grace over: every trace halted at start */
 	void (*drained)(void *);
 	void *drained_arg;
 
 	struct metric *m_time, *m_performed, *m_in_progress, *m_skipped,
 	    *m_crashed, *m_triggers, *m_results, *m_refused, *m_dropped,
-	    *m_cache_hits, *m_queue, *m_output_errors, *m_files;
+	    *m_cache_hits, *m_queue, *m_output_errors, *m_files, *m_journal,
+	    *m_journal_bytes;
 };
 
 static const double time_buckets[] = {
@@ -103,6 +116,16 @@ mono_since(const struct timespec *t0)
 	    (now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* An accepted request is over (file written, or its loss counted); the
+ * caller frees the UUID. */
+static void
+req_done(struct sched *s, struct req *r)
+{
+	journal_done(s->conf.journal, r->jid);
+	r->jid = 0;
+	uuidset_release(s->uuids, r->uuid);
+}
+
 /* --- the cache ----------------------------------------------------------- */
 
 static struct centry **
@@ -115,14 +138,15 @@ cache_slot(struct sched *s, const struct addr_ip *ip)
 	return pp;
 }
 
+/* Memory only: a request still waiting at exit stays in the journal. */
 static void
-waiters_free(struct centry *ce)
+waiters_free(struct sched *s, struct centry *ce)
 {
 	struct waiter *w;
 
 	while ((w = STAILQ_FIRST(&ce->waiters)) != NULL) {
 		STAILQ_REMOVE_HEAD(&ce->waiters, entry);
-		free(w->uuid);
+		free(w->r.uuid);
 		free(w);
 	}
 	ce->nwaiters = 0;
@@ -146,24 +170,22 @@ cache_remove(struct sched *s, struct centry *ce)
 		TAILQ_REMOVE(&s->done, ce, done_entry);
 		s->ndone--;
 	}
-	waiters_free(ce);
+	waiters_free(s, ce);
 	json_decref(ce->trace);
-	free(ce->uuid);
+	free(ce->orig.uuid);
 	free(ce);
 }
 
+/* The entry takes the request. */
 static struct centry *
-cache_add(struct sched *s, const struct addr_ip *ip, const char *uuid)
+cache_add(struct sched *s, const struct addr_ip *ip, struct req *r)
 {
 	struct centry *ce;
 	struct centry **pp = cache_slot(s, ip);
 
 	if ((ce = calloc(1, sizeof(*ce))) == NULL)
 		return NULL;
-	if ((ce->uuid = strdup(uuid)) == NULL) {
-		free(ce);
-		return NULL;
-	}
+	ce->orig = *r;
 	ce->ip = *ip;
 	ce->state = CE_RUNNING;
 	STAILQ_INIT(&ce->waiters);
@@ -185,37 +207,45 @@ sweep(evutil_socket_t fd, short what, void *arg)
 
 	while ((ce = TAILQ_FIRST(&s->done)) != NULL && !cache_fresh(s, ce))
 		cache_remove(s, ce);
+	uuidset_sweep(s->uuids);
 }
 
 /* --- files --------------------------------------------------------------- */
 
+/* The request's file, named by its acceptance time; the request is over
+ * either way (a failure is counted). */
 static int
-write_file(struct sched *s, const char *uuid, const json_t *trace,
-    time_t start, time_t stop, time_t name_time, const char *cached_uuid)
+write_file(struct sched *s, struct req *r, const json_t *trace,
+    time_t start, time_t stop, const char *cached_uuid)
 {
 	struct mlab_file f;
 	char path[1024], err[512];
+	int rc = -1;
 
 	memset(&f, 0, sizeof(f));
-	f.uuid = uuid;
+	f.uuid = r->uuid;
 	f.version = s->conf.version;
 	f.cached = cached_uuid != NULL;
 	f.cached_uuid = cached_uuid != NULL ? cached_uuid : "";
 	f.hostname = s->conf.hostname;
 	f.start_time = start;
 	f.stop_time = stop;
-	f.name_time = name_time;
+	f.name_time = r->when;
 	f.trace = trace;
+	f.mode = s->conf.file_mode;
 	f.nosync = cached_uuid != NULL;
 	if (mlab_write(s->conf.output, &f, path, sizeof(path), err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		metric_add(s->m_output_errors, NULL, 1);
-		return -1;
+	} else {
+		metric_add(s->m_files, cached_uuid != NULL ? "cached" :
+		    "original", 1);
+		log_debug("wrote %s", path);
+		rc = 0;
 	}
-	metric_add(s->m_files, cached_uuid != NULL ? "cached" : "original", 1);
-	log_debug("wrote %s", path);
-	return 0;
+	req_done(s, r);
+	return rc;
 }
 
 /* --- jobs ---------------------------------------------------------------- */
@@ -237,7 +267,7 @@ job_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
 
-	log_info("trace for %s passed its deadline; halting", j->ce->uuid);
+	log_info("trace for %s passed its deadline; halting", j->ce->orig.uuid);
 	trace_halt(j->trace);
 }
 
@@ -262,11 +292,15 @@ pump(struct sched *s)
 {
 	struct job *j;
 
-	while (s->nrunning < s->conf.max_inflight &&
+	/* Once the grace period is over, what is left is started and
+	 * halted at once: a HALTED trace, and a file for each request. */
+	while ((s->halting || s->nrunning < s->conf.max_inflight) &&
 	    (j = TAILQ_FIRST(&s->queue)) != NULL) {
 		TAILQ_REMOVE(&s->queue, j, entry);
 		s->nqueued--;
 		job_start(s, j);
+		if (s->halting)
+			trace_halt(j->trace);	/* no-op if it already ended */
 	}
 }
 
@@ -304,6 +338,9 @@ result_json(struct sched *s, const struct trace_result *res)
 	return o;
 }
 
+static enum sched_outcome place(struct sched *, const struct sched_request *,
+    struct req *, const char **);
+
 static void
 resubmit_waiters(struct sched *s, struct centry *ce)
 {
@@ -311,7 +348,8 @@ resubmit_waiters(struct sched *s, struct centry *ce)
 	struct waiter *w;
 
 	/* A failed trace is not reused: each waiter asks again (the first
-	 * becomes a new trace, the rest join it). */
+	 * becomes a new trace, the rest join it), also during shutdown:
+	 * they were accepted. */
 	STAILQ_INIT(&ce->waiters);
 	ce->nwaiters = 0;
 	while ((w = STAILQ_FIRST(&wq)) != NULL) {
@@ -320,11 +358,11 @@ resubmit_waiters(struct sched *s, struct centry *ce)
 
 		STAILQ_REMOVE_HEAD(&wq, entry);
 		memset(&r, 0, sizeof(r));
-		r.uuid = w->uuid;
+		r.uuid = w->r.uuid;
 		r.client = ce->ip;
 		r.source = "retry";
-		sched_submit(s, &r, &why);
-		free(w->uuid);
+		metric_add(s->m_triggers, r.source, 1);
+		place(s, &r, &w->r, &why);
 		free(w);
 	}
 }
@@ -345,26 +383,28 @@ job_finish(struct sched *s, struct job *j)
 	    (res->end.tv_usec - res->start.tv_usec) / 1e6);
 	metric_add(s->m_performed, NULL, 1);
 	if ((o = result_json(s, res)) == NULL) {
-		log_warnx("out of memory formatting the trace for %s", ce->uuid);
+		log_warnx("out of memory formatting the trace for %s",
+		    ce->orig.uuid);
 		metric_add(s->m_output_errors, NULL, 1);
+		req_done(s, &ce->orig);
 		reusable = 0;
-	} else if (write_file(s, ce->uuid, o, res->start.tv_sec,
-	    res->end.tv_sec, res->start.tv_sec, NULL) == -1)
+	} else if (write_file(s, &ce->orig, o, res->start.tv_sec,
+	    res->end.tv_sec, NULL) == -1)
 		reusable = 0;	/* a copy would name a file that is not there */
 
 	if (!reusable) {
 		cache_unlink(s, ce);
 		resubmit_waiters(s, ce);
 		json_decref(o);
-		free(ce->uuid);
+		free(ce->orig.uuid);
 		free(ce);
 		return;
 	}
 	while ((w = STAILQ_FIRST(&ce->waiters)) != NULL) {
 		STAILQ_REMOVE_HEAD(&ce->waiters, entry);
-		write_file(s, w->uuid, o, res->start.tv_sec, res->end.tv_sec,
-		    w->when, ce->uuid);
-		free(w->uuid);
+		write_file(s, &w->r, o, res->start.tv_sec, res->end.tv_sec,
+		    ce->orig.uuid);
+		free(w->r.uuid);
 		free(w);
 	}
 	ce->nwaiters = 0;
@@ -382,6 +422,13 @@ job_finish(struct sched *s, struct job *j)
 			cache_remove(s, TAILQ_FIRST(&s->done));
 }
 
+static int
+drained_now(const struct sched *s)
+{
+	return s->shutting_down && s->nrunning == 0 && s->nqueued == 0 &&
+	    TAILQ_EMPTY(&s->reaped);
+}
+
 static void
 reap(evutil_socket_t fd, short what, void *arg)
 {
@@ -394,9 +441,8 @@ reap(evutil_socket_t fd, short what, void *arg)
 		job_finish(s, j);
 		job_free(j);
 	}
-	if (!s->shutting_down)
-		pump(s);
-	else if (s->nrunning == 0 && s->drained != NULL)
+	pump(s);
+	if (drained_now(s) && s->drained != NULL)
 		event_active(s->drained_ev, EV_TIMEOUT, 0);
 }
 
@@ -412,21 +458,46 @@ refuse(struct sched *s, enum sched_outcome o, const char *why,
 	return o;
 }
 
-enum sched_outcome
-sched_submit(struct sched *s, const struct sched_request *r, const char **why)
+/* Journal an accepted request that will wait (a copy is written at once). */
+static void
+journal_req(struct sched *s, const struct sched_request *r, struct req *rq)
+{
+	struct journal_rec rec;
+
+	if (s->conf.journal == NULL || rq->jid != 0)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.when = rq->when;
+	rec.client = r->client;
+	rec.client_port = r->client_port;
+	rec.server_port = r->server_port;
+	if (r->method != NULL)
+		snprintf(rec.method, sizeof(rec.method), "%s", r->method->name);
+	snprintf(rec.uuid, sizeof(rec.uuid), "%s", rq->uuid);
+	rq->jid = journal_add(s->conf.journal, &rec);
+}
+
+/* The request that was not placed is over: counted as refused/dropped. */
+static enum sched_outcome
+unplaced(struct sched *s, struct req *rq, enum sched_outcome o,
+    const char *reason, const char **why)
+{
+	req_done(s, rq);
+	free(rq->uuid);
+	rq->uuid = NULL;
+	return refuse(s, o, reason, why);
+}
+
+/*
+ * Cache, join or queue a request whose UUID is held; it takes *rq (the
+ * request gets its file, or is over and counted).
+ */
+static enum sched_outcome
+place(struct sched *s, const struct sched_request *r, struct req *rq,
+    const char **why)
 {
 	struct centry **pp, *ce;
 	struct job *j;
-	enum policy_verdict v;
-
-	*why = NULL;
-	metric_add(s->m_triggers, r->source, 1);
-	if (s->shutting_down)
-		return refuse(s, SCHED_DROPPED, "shutdown", why);
-	if (!mlab_uuid_ok(r->uuid))
-		return refuse(s, SCHED_REFUSED, "bad_uuid", why);
-	if ((v = policy_check(s->policy, &r->client)) != POLICY_OK)
-		return refuse(s, SCHED_REFUSED, policy_reason(v), why);
 
 	pp = cache_slot(s, &r->client);
 	if ((ce = *pp) != NULL && ce->state == CE_DONE && !cache_fresh(s, ce)) {
@@ -436,9 +507,12 @@ sched_submit(struct sched *s, const struct sched_request *r, const char **why)
 	if (ce != NULL && ce->state == CE_DONE) {
 		metric_add(s->m_cache_hits, NULL, 1);
 		metric_add(s->m_skipped, NULL, 1);
-		if (write_file(s, r->uuid, ce->trace, ce->start_time,
-		    ce->stop_time, time(NULL), ce->uuid) == -1)
+		if (write_file(s, rq, ce->trace, ce->start_time,
+		    ce->stop_time, ce->orig.uuid) == -1) {
+			free(rq->uuid);
 			return refuse(s, SCHED_DROPPED, "output_error", why);
+		}
+		free(rq->uuid);
 		metric_add(s->m_results, "cached", 1);
 		return SCHED_CACHED;
 	}
@@ -446,13 +520,12 @@ sched_submit(struct sched *s, const struct sched_request *r, const char **why)
 		struct waiter *w;
 
 		if (ce->nwaiters >= s->conf.max_waiters)
-			return refuse(s, SCHED_DROPPED, "waiters_full", why);
-		if ((w = calloc(1, sizeof(*w))) == NULL ||
-		    (w->uuid = strdup(r->uuid)) == NULL) {
-			free(w);
-			return refuse(s, SCHED_DROPPED, "no_memory", why);
-		}
-		w->when = time(NULL);
+			return unplaced(s, rq, SCHED_DROPPED, "waiters_full",
+			    why);
+		if ((w = calloc(1, sizeof(*w))) == NULL)
+			return unplaced(s, rq, SCHED_DROPPED, "no_memory", why);
+		journal_req(s, r, rq);
+		w->r = *rq;
 		STAILQ_INSERT_TAIL(&ce->waiters, w, entry);
 		ce->nwaiters++;
 		metric_add(s->m_cache_hits, NULL, 1);
@@ -461,11 +534,13 @@ sched_submit(struct sched *s, const struct sched_request *r, const char **why)
 		return SCHED_JOINED;
 	}
 	if (s->nqueued >= s->conf.queue_max)
-		return refuse(s, SCHED_DROPPED, "queue_full", why);
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (ce = cache_add(s, &r->client, r->uuid)) == NULL) {
+		return unplaced(s, rq, SCHED_DROPPED, "queue_full", why);
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return unplaced(s, rq, SCHED_DROPPED, "no_memory", why);
+	journal_req(s, r, rq);
+	if ((ce = cache_add(s, &r->client, rq)) == NULL) {
 		free(j);
-		return refuse(s, SCHED_DROPPED, "no_memory", why);
+		return unplaced(s, rq, SCHED_DROPPED, "no_memory", why);
 	}
 	j->s = s;
 	j->ce = ce;
@@ -486,6 +561,98 @@ sched_submit(struct sched *s, const struct sched_request *r, const char **why)
 	metric_add(s->m_results, "queued", 1);
 	pump(s);
 	return SCHED_QUEUED;
+}
+
+/* Checks common to new and replayed requests; holds the UUID. */
+static enum sched_outcome
+admit(struct sched *s, const struct sched_request *r, struct req *rq,
+    time_t when, const char **why)
+{
+	enum policy_verdict v;
+
+	memset(rq, 0, sizeof(*rq));
+	if (!mlab_uuid_ok(r->uuid))
+		return refuse(s, SCHED_REFUSED, "bad_uuid", why);
+	if ((v = policy_check(s->policy, &r->client)) != POLICY_OK)
+		return refuse(s, SCHED_REFUSED, policy_reason(v), why);
+	/* A UUID names a file: a second request with one still pending or
+	 * written within the cache window would collide with it. */
+	if (uuidset_has(s->uuids, r->uuid))
+		return refuse(s, SCHED_REFUSED, "duplicate_uuid", why);
+	if ((rq->uuid = strdup(r->uuid)) == NULL ||
+	    uuidset_hold(s->uuids, r->uuid) == -1) {
+		free(rq->uuid);
+		rq->uuid = NULL;
+		return refuse(s, SCHED_DROPPED, "no_memory", why);
+	}
+	rq->when = when;
+	return SCHED_QUEUED;
+}
+
+enum sched_outcome
+sched_submit(struct sched *s, const struct sched_request *r, const char **why)
+{
+	struct req rq;
+	enum sched_outcome o;
+
+	*why = NULL;
+	metric_add(s->m_triggers, r->source, 1);
+	if (s->shutting_down)
+		return refuse(s, SCHED_DROPPED, "shutdown", why);
+	if ((o = admit(s, r, &rq, time(NULL), why)) != SCHED_QUEUED)
+		return o;
+	return place(s, r, &rq, why);
+}
+
+void
+sched_replay(struct sched *s)
+{
+	struct journal *jn = s->conf.journal;
+	const struct journal_rec *recs;
+	time_t now = time(NULL);
+	size_t n;
+
+	if (jn == NULL)
+		return;
+	recs = journal_found(jn, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct journal_rec *rec = &recs[i];
+		struct sched_request r;
+		struct req rq;
+		const char *why;
+		char path[4096];
+
+		if ((rec->when > now ? rec->when - now : now - rec->when) >
+		    (time_t)s->conf.replay_window_s) {
+			metric_add(s->m_journal, "expired", 1);
+			journal_done(jn, rec->id);
+			continue;
+		}
+		/* Written before the crash, its done line lost. */
+		if (mlab_path(s->conf.output, rec->uuid, rec->when, path,
+		    sizeof(path)) == 0 && access(path, F_OK) == 0) {
+			metric_add(s->m_journal, "present", 1);
+			journal_done(jn, rec->id);
+			continue;
+		}
+		memset(&r, 0, sizeof(r));
+		r.uuid = rec->uuid;
+		r.client = rec->client;
+		r.client_port = rec->client_port;
+		r.server_port = rec->server_port;
+		r.method = rec->method[0] != '\0' ?
+		    pkt_method_find(rec->method) : NULL;
+		r.source = "journal";
+		metric_add(s->m_triggers, r.source, 1);
+		if (admit(s, &r, &rq, rec->when, &why) != SCHED_QUEUED) {
+			journal_done(jn, rec->id);
+			continue;
+		}
+		rq.jid = rec->id;
+		metric_add(s->m_journal, "replayed", 1);
+		place(s, &r, &rq, &why);
+	}
+	journal_found_free(jn);
 }
 
 /* --- life cycle ------------------------------------------------------------ */
@@ -529,6 +696,16 @@ register_metrics(struct sched *s, struct metrics *m)
 	s->m_files = metrics_register(m, "hoplite_files_written_total",
 	    "Trace files written, original or cached copy.", METRIC_COUNTER,
 	    "kind", NULL, 0);
+	s->m_journal = metrics_register(m, "hoplite_journal_total",
+	    "Journal of accepted requests: appended, done, replayed at start, "
+	    "expired (older than the replay window), present (file already "
+	    "written), bad_lines (corrupt or torn, skipped), rewrites, errors.",
+	    METRIC_COUNTER, "event", NULL, 0);
+	s->m_journal_bytes = metrics_register(m, "hoplite_journal_bytes",
+	    "Size of the journal file.", METRIC_GAUGE, NULL, NULL, 0);
+	metric_add(s->m_journal, "expired", 0);
+	metric_add(s->m_journal, "replayed", 0);
+	metric_add(s->m_journal, "present", 0);
 	metric_add(s->m_crashed, NULL, 0);
 	metric_add(s->m_skipped, NULL, 0);
 	metric_add(s->m_performed, NULL, 0);
@@ -567,7 +744,9 @@ sched_new(struct event_base *base, struct engine *eng,
 	s->reap_ev = event_new(base, -1, 0, reap, s);
 	s->sweep_ev = event_new(base, -1, EV_PERSIST, sweep, s);
 	s->drained_ev = event_new(base, -1, 0, drained_cb, s);
-	if (s->reap_ev == NULL || s->sweep_ev == NULL || s->drained_ev == NULL) {
+	s->uuids = uuidset_new(conf->cache_window_s, conf->cache_max);
+	if (s->reap_ev == NULL || s->sweep_ev == NULL || s->drained_ev == NULL ||
+	    s->uuids == NULL) {
 		sched_free(s);
 		return NULL;
 	}
@@ -581,6 +760,16 @@ sched_update_metrics(struct sched *s)
 {
 	metric_set(s->m_in_progress, NULL, (double)s->nrunning);
 	metric_set(s->m_queue, NULL, (double)s->nqueued);
+	if (s->conf.journal != NULL) {
+		const struct journal_stats *st = journal_stats(s->conf.journal);
+
+		metric_set(s->m_journal, "appended", (double)st->appended);
+		metric_set(s->m_journal, "done", (double)st->done);
+		metric_set(s->m_journal, "bad_lines", (double)st->bad_lines);
+		metric_set(s->m_journal, "rewrites", (double)st->rewrites);
+		metric_set(s->m_journal, "errors", (double)st->errors);
+		metric_set(s->m_journal_bytes, NULL, (double)st->bytes);
+	}
 }
 
 static void
@@ -589,11 +778,15 @@ grace_over(evutil_socket_t fd, short what, void *arg)
 	struct sched *s = arg;
 	struct job *j, *next;
 
+	s->halting = 1;
 	/* trace_halt calls back job_done, which moves the job to reaped. */
 	for (j = TAILQ_FIRST(&s->running); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
 		trace_halt(j->trace);
 	}
+	pump(s);
+	if (drained_now(s))
+		event_active(s->drained_ev, EV_TIMEOUT, 0);
 }
 
 void
@@ -601,24 +794,19 @@ sched_shutdown(struct sched *s, unsigned grace_s, void (*drained)(void *),
     void *arg)
 {
 	struct timeval tv = { (time_t)grace_s, 0 };
-	struct job *j;
-	const char *why;
 
+	/* No new requests; every accepted one still gets its file: queued
+	 * traces run while the grace period lasts, then what is left is
+	 * halted (and never-started ones get an empty HALTED trace). */
 	s->shutting_down = 1;
 	s->drained = drained;
 	s->drained_arg = arg;
-	while ((j = TAILQ_FIRST(&s->queue)) != NULL) {
-		TAILQ_REMOVE(&s->queue, j, entry);
-		s->nqueued--;
-		refuse(s, SCHED_DROPPED, "shutdown", &why);
-		cache_remove(s, j->ce);
-		job_free(j);
-	}
-	if (s->nrunning == 0) {
+	if (drained_now(s)) {
 		event_active(s->drained_ev, EV_TIMEOUT, 0);
 		return;
 	}
-	if ((s->grace_ev = evtimer_new(s->base, grace_over, s)) == NULL)
+	if (grace_s == 0 ||
+	    (s->grace_ev = evtimer_new(s->base, grace_over, s)) == NULL)
 		grace_over(-1, 0, s);
 	else
 		evtimer_add(s->grace_ev, &tv);
@@ -646,6 +834,7 @@ sched_free(struct sched *s)
 	for (size_t i = 0; i < CACHE_BUCKETS; i++)
 		while (s->cache[i] != NULL)
 			cache_remove(s, s->cache[i]);
+	uuidset_free(s->uuids);
 	if (s->reap_ev != NULL)
 		event_free(s->reap_ev);
 	if (s->sweep_ev != NULL)

@@ -30,6 +30,9 @@ struct sched_conf {
 	size_t max_waiters;		/* requests waiting on one running trace */
 	int anonymize;			/* netblock anonymization of dst and hops */
 	const char *output;		/* root directory of the files */
+	unsigned file_mode;		/* of the files (0: 0640) */
+	struct journal *journal;	/* accepted requests on disk (NULL: none) */
+	unsigned replay_window_s;	/* journaled requests older are expired */
 	const char *hostname;		/* for cycle-start/stop */
 	const char *version;		/* TracerouteCallerVersion */
 };
@@ -46,11 +49,12 @@ enum sched_outcome {
 	SCHED_QUEUED,		/* a new trace was queued */
 	SCHED_JOINED,		/* waits for the running trace to the same client */
 	SCHED_CACHED,		/* a copy of a recent result was written */
-	SCHED_REFUSED,		/* policy or invalid request; *why says which */
+	SCHED_REFUSED,		/* policy, invalid or duplicate UUID; *why says which */
 	SCHED_DROPPED,		/* overload or shutdown; *why says which */
 };
 
 struct sched;
+struct journal;
 
 struct sched *sched_new(struct event_base *, struct engine *,
     const struct policy *, struct metrics *, const struct sched_conf *);
@@ -61,9 +65,17 @@ const char *sched_outcome_name(enum sched_outcome);
 /* Refresh gauges (queue depth, traces in progress) before a scrape. */
 void sched_update_metrics(struct sched *);
 /*
- * Stop intake: queued requests are dropped, running traces get `grace_s`
- * seconds to finish, then are halted (HALTED) and written.  `drained` runs
- * once nothing is left.
+ * Trace the requests the journal held at start that are younger than the
+ * replay window (older ones, and those whose file is there, are counted
+ * and marked done).  Call once, after sched_new.
+ */
+void sched_replay(struct sched *);
+/*
+ * Stop intake.  Every accepted request still gets its file: queued and
+ * running traces go on for `grace_s` seconds, then every trace left is
+ * halted (one never started gets an empty HALTED trace) and written, with
+ * a copy for each request that joined it.  `drained` runs once nothing is
+ * left.
  */
 void sched_shutdown(struct sched *, unsigned grace_s, void (*drained)(void *),
     void *arg);

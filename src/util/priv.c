@@ -94,9 +94,10 @@ drop_bounding(char *err, size_t errlen)
 }
 
 static int
-become_user(const char *user, char *err, size_t errlen)
+become_user(const char *user, const char *group, char *err, size_t errlen)
 {
 	struct passwd *pw;
+	struct group *gr;
 	uid_t uid, ruid, euid, suid;
 	gid_t gid, rgid, egid, sgid;
 
@@ -111,6 +112,19 @@ become_user(const char *user, char *err, size_t errlen)
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
 	endpwent();
+	if (group != NULL) {
+		errno = 0;
+		if ((gr = getgrnam(group)) == NULL) {
+			if (errno != 0)
+				priv_err(err, errlen, 1, "getgrnam %s", group);
+			else
+				priv_err(err, errlen, 0, "unknown group %s",
+				    group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+		endgrent();
+	}
 	if (uid == 0) {
 		priv_err(err, errlen, 0, "user %s has uid 0", user);
 		return -1;
@@ -189,6 +203,13 @@ clear_caps(char *err, size_t errlen)
 int
 priv_drop(const char *user, char *err, size_t errlen)
 {
+	return priv_drop_group(user, NULL, err, errlen);
+}
+
+int
+priv_drop_group(const char *user, const char *group, char *err,
+    size_t errlen)
+{
 	struct priv_caps c;
 
 	if (user == NULL || *user == '\0')
@@ -202,8 +223,17 @@ priv_drop(const char *user, char *err, size_t errlen)
 	    drop_bounding(err, errlen) == -1)
 		return -1;
 
-	if (geteuid() == 0 && become_user(user, err, errlen) == -1)
+	if (geteuid() == 0 && become_user(user, group, err, errlen) == -1)
 		return -1;
+	if (geteuid() != 0 && group != NULL) {
+		struct group *gr = getgrnam(group);
+
+		if (gr == NULL || gr->gr_gid != getegid()) {
+			priv_err(err, errlen, 0, "group %s: only root can "
+			    "change to it", group);
+			return -1;
+		}
+	}
 
 	return clear_caps(err, errlen);
 }

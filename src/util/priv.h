@@ -18,5 +18,9 @@ int priv_can_raw(void);
  * PR_SET_NO_NEW_PRIVS.  Returns 0, or -1 with a message in err.
  */
 int priv_drop(const char *user, char *err, size_t errlen);
+/* The same with `group` (NULL: the user's) as the only group, so that
+ * files made afterwards belong to it. */
+int priv_drop_group(const char *user, const char *group, char *err,
+    size_t errlen);
 
 #endif

@@ -73,7 +73,7 @@ def check_bash(root):
         (["hoplite", "mda", "-o", ""], ["json", "text", "dot"]),
         (["hoplite", "mda", "-C", ""], ["95", "99"]),
         (["hoplite", "mda", "--fl"], ["--flowlabel-fixed"]),
-        (["hoplite", "mda", "--pro"], ["--probe-gap"]),
+        (["hoplite", "mda", "--pro"], ["--probe-gap", "--probec-max"]),
         (["hoplite", "mda", "--fu"], ["--full"]),
         (["hoplite", "submit", "--so"], ["--socket"]),
         (["hoplited", "--anonymize", ""], ["none", "netblock"]),

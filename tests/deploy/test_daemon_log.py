@@ -52,6 +52,10 @@ def hoplited(args, env_extra, journal, hold_port=None):
     socket is up, then SIGTERM.  With hold_port, something else listens on
     127.0.0.1:hold_port there first.  Returns (rc, stderr lines)."""
     d = tempfile.mkdtemp(dir=WORK)
+    # The daemon opens its journal in the output root after dropping root:
+    # the user it runs as must reach it.
+    os.chmod(WORK, 0o755)
+    os.chmod(d, 0o755)
     errpath = os.path.join(d, "stderr")
     ctl = os.path.join(d, "c.sock")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOPLITED_")}

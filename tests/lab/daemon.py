@@ -39,6 +39,8 @@ import lab  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 ALLOW = ["--allow", "198.18.0.0/15", "--allow", "2001:db8::/32"]
+# The journal of pending requests, in the output root (hoplited(8) FILES).
+JOURNAL = ".hoplited.journal"
 NAME_RE = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/"
                      r"((\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z)_"
                      r"(.+)\.jsonl$")
@@ -561,7 +563,16 @@ class Daemon:
     # ---- what it did ---------------------------------------------------------
 
     def files(self):
-        return tree(self.output)
+        """Every file in the output tree but the journal."""
+        return [f for f in tree(self.output) if f != JOURNAL]
+
+    def journal(self):
+        """The journal's lines (bytes, with their newlines), [] if none."""
+        try:
+            with open(os.path.join(self.output, JOURNAL), "rb") as f:
+                return f.read().splitlines(keepends=True)
+        except FileNotFoundError:
+            return []
 
     def jsonl(self):
         return jsonl_files(self.output)

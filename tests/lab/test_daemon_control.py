@@ -336,8 +336,9 @@ def part_b(ck, L, t, wd):
     path, _ = check_traced(ck, L, t, d, "nb-1", t.dst6, label=label)
     if path:
         st = os.stat(path)
-        ck.eq((st.st_uid, st.st_mode & 0o777),
-              (NOBODY.pw_uid, 0o644), label + ": file nobody's, 0644")
+        ck.eq((st.st_uid, st.st_gid, st.st_mode & 0o777),
+              (NOBODY.pw_uid, NOBODY.pw_gid, 0o640),
+              label + ": file nobody's, its group, 0640 (the default)")
     m = d.scrape()
     ck.eq(m.v("traces_performed_total"), 1, label + ": metrics served")
     ck.eq(d.stop(timeout=15), 0, label + ": SIGTERM: exit 0")

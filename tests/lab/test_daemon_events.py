@@ -6,7 +6,7 @@ lo); hoplited runs in src (the server) and reads tcpinfo_server.py's event
 socket.  For each Open/Close pair toward a lab client:
 
 - a file DIR/YYYY/MM/DD/YYYYMMDDTHHMMSSZ_<UUID>.jsonl appears within a few
-  seconds, named by the trace's start (UTC), passing M-Lab's 4-line rules,
+  seconds, named by the request's acceptance time (UTC), passing M-Lab's 4-line rules,
   TracerouteCallerVersion naming hoplite, CachedResult false;
 - the trace matches the lab's ground truth (icmp-echo-paris, COMPLETED,
   hop k owned by the router k hops away);
@@ -23,6 +23,8 @@ socket.  For each Open/Close pair toward a lab client:
 - tcp-info going away and coming back is survived (reconnects; the next
   events produce files);
 - --local-ip makes a non-interface address count as the server's;
+- hoplite_eventsocket_open_flows follows 300 Opens and their Closes at
+  once;
 - SIGTERM: exit 0, and nothing in the output tree but the expected files.
 """
 
@@ -33,7 +35,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon  # noqa: E402
 import lab  # noqa: E402
-from tcpinfo_server import TcpInfoServer  # noqa: E402
+from tcpinfo_server import CLOSE, OPEN, TcpInfoServer, event_line  # noqa: E402
 
 FILE_WAIT = 10.0       # s: a trace here takes well under one
 LATENCY_MAX = 5.0      # s: Close written -> file in place
@@ -95,16 +97,18 @@ def main():
                 lab.check_trace(ck, L, tr, t.src, client, "icmp-paris", fam,
                                 max_rtt=500, label=lbl)
                 lab.check_single_path(ck, L, tr, lbl)
+                # Original or copy, the name carries the request's
+                # acceptance time (UTC), never after the trace's start.
+                nt = daemon.name_time(path)
+                ck.ok(nt is not None and abs(nt - sent_wall) <= 2,
+                      lbl + ": the name carries the request's time",
+                      "name %r, Close at %.1f" % (nt, sent_wall))
                 if cached_of is None:
-                    ck.eq(daemon.name_time(path),
-                          tr.get("start", {}).get("sec"),
-                          lbl + ": name's time is the trace's start (UTC)")
-                else:
-                    nt = daemon.name_time(path)
                     ck.ok(nt is not None and
-                          abs(nt - sent_wall) <= 2,
-                          lbl + ": a copy's name carries the request's time",
-                          "name %r, Close at %.1f" % (nt, sent_wall))
+                          nt <= tr.get("start", {}).get("sec", -1),
+                          lbl + ": not after the trace's start",
+                          "name %r, start %r" % (
+                              nt, tr.get("start", {}).get("sec")))
             return tr
 
         # Both orders of the server's address, v4 and v6.
@@ -264,6 +268,25 @@ def main():
               - n0.v("hoplite_eventsocket_events_total",
                      result="neither_local"), 1,
               "an address not given with --local-ip is not local")
+
+        # open_flows is current: 300 Opens show at once (not after the
+        # 60 s sweep), and their Closes (a refused client: no trace, no
+        # file) take them away again.
+        NOPEN = 300
+        f0 = d.scrape().v("hoplite_eventsocket_open_flows")
+        srv.raw(b"".join(event_line(OPEN, "ev-of%d" % i, {
+            "SPort": 443, "DPort": 40000 + i, "SrcIP": t.src4,
+            "DstIP": "10.0.0.1"}) for i in range(NOPEN)))
+        m = d.wait_metric(lambda m: m.v("hoplite_eventsocket_open_flows") ==
+                          f0 + NOPEN, timeout=5)
+        ck.eq(m.v("hoplite_eventsocket_open_flows"), f0 + NOPEN,
+              "open_flows: %d Opens counted at once" % NOPEN)
+        srv.raw(b"".join(event_line(CLOSE, "ev-of%d" % i)
+                         for i in range(NOPEN)))
+        m = d.wait_metric(lambda m: m.v("hoplite_eventsocket_open_flows") ==
+                          f0, timeout=5)
+        ck.eq(m.v("hoplite_eventsocket_open_flows"), f0,
+              "open_flows: back to %d after their Closes" % f0)
 
         # Everything written is what was expected, and nothing else.
         m = d.scrape()

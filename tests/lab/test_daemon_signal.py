@@ -10,10 +10,11 @@ and the wait allow (tens of seconds here).
 (a) SIGTERM with four slow traces in flight (--max-inflight 4), one
     request joined to a running trace, two queued, one fast trace done
     before: hoplited waits the grace period (--grace 2), halts the rest,
-    exits 0 within grace + 3 s; every trace started has a complete file
-    (the fast one COMPLETED, the four HALTED with r1..r3 at TTL 1..3), the
-    queued requests have none, and the output tree holds only .jsonl files
-    (no temporary or partial file).  SIGINT and SIGHUP on an idle daemon:
+    exits 0 within grace + 3 s; every accepted request has a complete file
+    (the fast one COMPLETED, the four HALTED with r1..r3 at TTL 1..3, the
+    joined one a copy, the two queued ones an empty HALTED trace), the
+    journal is empty, and the output tree holds only .jsonl files (no
+    temporary or partial file).  SIGINT and SIGHUP on an idle daemon:
     exit 0 at once.
 (b) Write failures, the daemon running as nobody: DIR/YYYY is a regular
     file (the date directory cannot be made), then DIR is read-only:
@@ -24,8 +25,8 @@ and the wait allow (tens of seconds here).
     (HALTED, r1..r3) about a second in, and not reused: the same client
     again is traced anew.
 (d) --max-inflight 1 --queue 1: a third request is dropped with
-    "queue_full", counted; at SIGTERM (--grace 0) only the started trace
-    is written.
+    "queue_full", counted; at SIGTERM (--grace 0) both accepted requests
+    are written HALTED (the queued one with no hop), the dropped one not.
 """
 
 import os
@@ -109,14 +110,18 @@ def part_a(ck, L, t, wd, hole4, hole6):
                for ttl, a in lab.path_of(tr)],
               [(1, "r1"), (2, "r2"), (3, "r3")],
               u + ": what it measured before the halt: r1 r2 r3")
-    if "sg-j1" in got:
-        ck.note("(a) the joined request got a copy of the halted trace")
-        daemon.check_mlab_file(ck, got["sg-j1"], "sg-j1", cached=True,
-                               cached_uuid="sg-h1")
-    else:
-        ck.note("(a) the joined request got no file")
-    for u in ("sg-q1", "sg-q2"):
-        ck.ok(u not in got, "%s (queued, never started): no file" % u)
+    # The joined request: a copy of the halted trace it waited for.
+    daemon.check_mlab_file(ck, got.get("sg-j1"), "sg-j1", cached=True,
+                           cached_uuid="sg-h1")
+    # Queued, never started: an empty HALTED trace, not silence.
+    for u, ip in (("sg-q1", hole4[2]), ("sg-q2", hole6[2])):
+        tr = daemon.check_mlab_file(ck, got.get(u), u,
+                                    label="%s (queued, never started)" % u)
+        if tr:
+            ck.eq((tr.get("stop_reason"), tr.get("dst"), tr.get("hops", [])),
+                  ("HALTED", ip, []), u + ": HALTED to %s, no hop" % ip)
+    ck.eq(len(got), 8, "(a) one file per accepted request (8)")
+    ck.eq(d.journal(), [], "(a) the journal is empty after the exit")
     only_jsonl(ck, d, "(a)")
 
     for sig in (signal.SIGINT, signal.SIGHUP):
@@ -259,10 +264,14 @@ def part_d(ck, L, t, wd, hole4, hole6):
     ck.eq(m.get("hoplite_queue_depth"), 1, label + ": one queued")
     ck.eq(d.stop(timeout=10), 0, label + ": SIGTERM: exit 0")
     got = d.jsonl()
-    ck.eq(sorted(got), ["ov-1"], label + ": only the started trace written")
-    if "ov-1" in got:
-        tr = daemon.trace_of(got["ov-1"])
-        ck.eq(tr.get("stop_reason"), "HALTED", label + ": ov-1 HALTED")
+    ck.eq(sorted(got), ["ov-1", "ov-2"],
+          label + ": both accepted requests written, not the dropped one")
+    for u in sorted(got):
+        tr = daemon.trace_of(got[u])
+        ck.eq(tr.get("stop_reason"), "HALTED", label + ": %s HALTED" % u)
+    ck.eq(daemon.trace_of(got.get("ov-2", "")).get("hops", []) if
+          "ov-2" in got else None, [], label + ": ov-2 (never started) "
+          "has no hop")
     only_jsonl(ck, d, label)
 
 

@@ -401,14 +401,17 @@ test_write(void)
 	T_EQ_INT(len, strlen(want));
 	free(got);
 	T_EQ_INT(stat(path, &st), 0);
-	T_EQ_INT(st.st_mode & 07777, 0644);
+	T_EQ_INT(st.st_mode & 07777, 0640);
 	T_EQ_INT(st.st_uid, geteuid());
 	pathf(want_path, sizeof(want_path), "%s/out/a/b/2021/12/08", top);
 	T_EQ_INT(stat(want_path, &st), 0);
-	T_EQ_INT(st.st_mode & 07777, 0755);
+	T_EQ_INT(st.st_mode & 07777, 0750);
 	pathf(want_path, sizeof(want_path), "%s/out/a", top);
 	T_EQ_INT(stat(want_path, &st), 0);
-	T_EQ_INT(st.st_mode & 07777, 0755);
+	T_EQ_INT(st.st_mode & 07777, 0750);
+	/* mlab_path names the same file. */
+	T_EQ_INT(mlab_path(root, UUID1, T0, want_path, sizeof(want_path)), 0);
+	T_EQ_STR(want_path, path);
 	mlab_check(path);
 
 	/* The cached copy for a second test to the same client. */
@@ -428,13 +431,36 @@ test_write(void)
 	free(got);
 	mlab_check(path);
 
-	/* The same name again replaces the file; nothing else appears. */
-	T_EQ_INT(mlab_write(root, &f, NULL, 0, err, sizeof(err)), 0);
+	/* The same name again never replaces the file (a reused UUID in
+	 * the same second): EEXIST, the file as it was, nothing else. */
+	f.cached_uuid = "another";
+	errno = 0;
+	T_EQ_INT(mlab_write(root, &f, NULL, 0, err, sizeof(err)), -1);
+	T_EQ_INT(errno, EEXIST);
+	T_CHECK(strstr(err, "exists, not replaced") != NULL);
+	got = slurp(path, NULL);
+	T_EQ_STR(got, want);
+	free(got);
 	pathf(want_path, sizeof(want_path), "%s/out", top);
 	c = census_of(want_path);
 	T_EQ_INT(c.files, 2);
 	T_EQ_INT(c.jsonl, 2);
 	T_EQ_INT(c.tmp, 0);
+
+	/* A mode of the caller's: 0644 files, 0755 directories. */
+	f.uuid = UUID1;
+	f.cached = 0;
+	f.cached_uuid = "";
+	f.mode = 0644;
+	f.name_time = T0 + 86400;
+	T_EQ_INT(mlab_write(root, &f, path, sizeof(path), err, sizeof(err)),
+	    0);
+	T_EQ_INT(stat(path, &st), 0);
+	T_EQ_INT(st.st_mode & 07777, 0644);
+	pathf(want_path, sizeof(want_path), "%s/out/a/b/2021/12/09", top);
+	T_EQ_INT(stat(want_path, &st), 0);
+	T_EQ_INT(st.st_mode & 07777, 0755);
+	f.mode = 0;
 
 	/* The epoch, and a root of "/"-only trailing slashes elsewhere. */
 	init_file(&f, trace);
