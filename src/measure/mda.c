@@ -28,6 +28,7 @@ static const char *const stop_names[] = {
 	[MDA_STOP_PROBEC_MAX] = "PROBEC_MAX",
 	[MDA_STOP_HALTED] = "HALTED",
 	[MDA_STOP_ERROR] = "ERROR",
+	[MDA_STOP_LOOP] = "LOOP",
 };
 
 const char *
@@ -277,6 +278,14 @@ dirty_all(struct mda *m)
 	mda_dirty(m, m->res.conf.first_ttl, m->res.conf.max_ttl);
 }
 
+unsigned
+mda_end_ttl(const struct mda *m)
+{
+	if (m->dest_ttl == 0 || (m->loop_ttl != 0 && m->loop_ttl < m->dest_ttl))
+		return m->loop_ttl;
+	return m->dest_ttl;
+}
+
 /* --- the queue ---------------------------------------------------------- */
 
 int
@@ -314,7 +323,7 @@ req_valid(const struct mda *m, const struct mda_req *r)
 	if (r->test)
 		return 1;
 	return c->vertex < 0 && !(c->flags & CELL_SILENT) &&
-	    c->sent < m->res.conf.attempts && c->inflight == 0 &&
+	    c->sent < m->res.conf.attempts &&
 	    mda_can_probe(m, r->flow, r->ttl);
 }
 
@@ -438,6 +447,8 @@ gap_fire(evutil_socket_t fd, short what, void *arg)
 		engine_wake(m->eng, &m->client);
 }
 
+static void retry_fire(evutil_socket_t, short, void *);
+
 struct mda *
 mda_new(struct engine *eng, const struct mda_conf *conf,
     const struct addr_ip *dst, mda_done_cb done, void *arg)
@@ -462,7 +473,9 @@ mda_new(struct engine *eng, const struct mda_conf *conf,
 	    (m->ppc = calloc(nttl, 1)) == NULL ||
 	    (m->taint = calloc(nttl, 1)) == NULL)
 		goto fail;
-	if ((m->gap_ev = evtimer_new(engine_base(eng), gap_fire, m)) == NULL)
+	if ((m->gap_ev = evtimer_new(engine_base(eng), gap_fire, m)) == NULL ||
+	    (m->retry_ev = evtimer_new(engine_base(eng), retry_fire,
+	    m)) == NULL)
 		goto fail;
 	m->res.flow0.dst = *dst;
 	m->done = done;
@@ -470,6 +483,8 @@ mda_new(struct engine *eng, const struct mda_conf *conf,
 	engine_client_init(&m->client, &mda_ops, m);
 	return m;
 fail:
+	if (m->gap_ev != NULL)
+		event_free(m->gap_ev);
 	free(m->full);
 	free(m->nvc);
 	free(m->ppc);
@@ -492,6 +507,9 @@ mda_free(struct mda *m)
 	engine_cancel(m->eng, &m->client);
 	if (m->gap_ev != NULL)
 		event_free(m->gap_ev);
+	if (m->retry_ev != NULL)
+		event_free(m->retry_ev);
+	free(m->txmono);
 	for (size_t i = 0; i < m->res.nprobes; i++)
 		free(m->res.probes[i].ext);
 	free(m->res.probes);
@@ -546,16 +564,23 @@ link_add(struct mda_link **l, size_t *n, size_t *cap, int32_t from,
 	return 0;
 }
 
-/* Whether another vertex x shows links from -> x -> to. */
+/* Whether links other than the one (from, to, span - 1) lead from `from`
+ * to `to` within `span` TTLs (a link with gap g spans g + 1). */
 static int
-two_step(const struct mda_link *l, size_t n, int32_t from, int32_t to)
+other_path(const struct mda_link *l, size_t n, int32_t from, int32_t to,
+    unsigned span, int depth)
 {
+	if (depth > 32)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (l[i].from != from || l[i].to < 0 || l[i].to == to)
+		unsigned s = l[i].gap + 1u;
+
+		if (l[i].from != from || l[i].to < 0 || s > span ||
+		    (depth == 0 && l[i].to == to && s == span))
 			continue;
-		for (size_t k = 0; k < n; k++)
-			if (l[k].from == l[i].to && l[k].to == to)
-				return 1;
+		if (l[i].to == to || other_path(l, n, l[i].to, to, span - s,
+		    depth + 1))
+			return 1;
 	}
 	return 0;
 }
@@ -565,9 +590,9 @@ two_step(const struct mda_link *l, size_t n, int32_t from, int32_t to)
  * next answered TTL.  Where a per-packet balancer makes the vertex at t
  * depend on the packet (taint), a flow's two answers need not come from one
  * packet path: such a pair counts only as the balancer's own link.  A gap
- * seen by a single flow where the two vertices are also linked through a
- * third one is a lost answer, not a silent router.  A router whose flows
- * all ended in silence gets a link to -1.
+ * seen by a single flow where answered vertices also lead from one vertex
+ * to the other is a lost answer, not a silent router.  A router whose
+ * flows all ended in silence gets a link to -1.
  */
 static int
 links_build(struct mda *m)
@@ -643,8 +668,8 @@ links_build(struct mda *m)
 		}
 	n = k;
 	for (size_t i = k = 0; i < n; i++)
-		if (!(l[i].gap > 0 && once[i] && two_step(l, n, l[i].from,
-		    l[i].to)))
+		if (!(l[i].gap > 0 && once[i] && other_path(l, n, l[i].from,
+		    l[i].to, l[i].gap + 1u, 0)))
 			l[k++] = l[i];
 	n = nl = k;
 	for (size_t v = 0; v < r->nvertices; v++) {
@@ -717,6 +742,7 @@ mda_finish(struct mda *m, enum mda_stop why, uint8_t data)
 	m->running = 0;
 	engine_cancel(m->eng, &m->client);
 	event_del(m->gap_ev);
+	event_del(m->retry_ev);
 	gettimeofday(&r->end, NULL);
 	if ((links_build(m) == -1 || vertices_order(m) == -1) &&
 	    why != MDA_STOP_ERROR) {
@@ -779,6 +805,8 @@ stop_reason(const struct mda *m)
 		return MDA_STOP_COMPLETED;
 	if (m->hi == c->max_ttl)
 		return MDA_STOP_HOPLIMIT;
+	if (m->loop_ttl != 0)
+		return MDA_STOP_LOOP;
 	/* Branches that ended with an unreachable ended; silent ones hit
 	 * the gap limit. */
 	for (unsigned f = 0; f < m->nflows; f++) {
@@ -825,6 +853,62 @@ ts_ms(const struct timespec *t)
 	return (double)t->tv_sec * 1e3 + t->tv_nsec / 1e6;
 }
 
+static double
+retry_delay(const struct mda *m)
+{
+	return m->res.conf.wait_ms < 1000 ? m->res.conf.wait_ms : 1000;
+}
+
+static void
+retry_arm(struct mda *m, double now)
+{
+	double left;
+	struct timeval tv;
+
+	if (m->retry_next >= m->res.nprobes ||
+	    evtimer_pending(m->retry_ev, NULL))
+		return;
+	left = m->txmono[m->retry_next] + retry_delay(m) - now;
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)((left - tv.tv_sec * 1000.0) * 1000) + 1;
+	evtimer_add(m->retry_ev, &tv);
+}
+
+/* Attempts unanswered after min(wait, 1 s) get their next attempt. */
+static void
+retry_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct mda *m = arg;
+	struct mda_result *r = &m->res;
+	struct timespec ts;
+	double now, d = retry_delay(m);
+	int asked = 0;
+
+	if (!m->running)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts_ms(&ts);
+	while (m->retry_next < r->nprobes &&
+	    m->txmono[m->retry_next] + d <= now) {
+		const struct mda_probe *p = &r->probes[m->retry_next++];
+		const struct mda_cell *cl = mda_cell(m, p->flow, p->ttl);
+
+		if (p->pptest || cl->vertex >= 0 || (cl->flags & CELL_SILENT) ||
+		    cl->sent != p->attempt || cl->sent >= r->conf.attempts)
+			continue;
+		if (mda_request(m, p->flow, p->ttl, 0) == -1) {
+			mda_finish(m, MDA_STOP_ERROR, ENOMEM);
+			return;
+		}
+		asked = 1;
+	}
+	retry_arm(m, now);
+	if (asked)
+		mda_assess(m);
+}
+
 static int
 mda_next_probe(void *owner, struct engine_probe_req *req)
 {
@@ -859,10 +943,14 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 		return 0;
 	if (r->nprobes == m->probes_cap) {
 		size_t cap = m->probes_cap ? m->probes_cap * 2 : 64;
+		double *tm;
 
 		if ((p = realloc(r->probes, cap * sizeof(*p))) == NULL)
 			return 0;	/* tried again on the next event */
 		r->probes = p;
+		if ((tm = realloc(m->txmono, cap * sizeof(*tm))) == NULL)
+			return 0;
+		m->txmono = tm;
 		m->probes_cap = cap;
 	}
 	q = m->q[i];
@@ -893,8 +981,11 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 	req->attempt = p->attempt;
 	req->wait_ms = c->wait_ms;
 	req->cookie = (uint32_t)r->nprobes;
+	m->txmono[r->nprobes] = ts_ms(&now);
 	r->nprobes++;
 	r->probec++;
+	if (!q.test && c->attempts > 1)
+		retry_arm(m, ts_ms(&now));
 	return 1;
 }
 
@@ -973,6 +1064,17 @@ probe_fill(struct mda_probe *p, const struct engine_sent *s,
 	return 0;
 }
 
+/* Whether flow f met vertex v two or more TTLs below t: a loop (the same
+ * vertex at adjacent TTLs is zero-TTL forwarding, not a loop). */
+static int
+looped(const struct mda *m, unsigned f, unsigned t, int32_t v)
+{
+	for (unsigned u = m->res.conf.first_ttl; u + 1 < t; u++)
+		if (mda_cell(m, f, u)->vertex == v)
+			return 1;
+	return 0;
+}
+
 /* The vertex a flow last answered from below `ttl`, or -1. */
 static int32_t
 vertex_before(const struct mda *m, unsigned flow, unsigned ttl)
@@ -1027,6 +1129,11 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 			    p->ttl < m->dest_ttl))
 				m->dest_ttl = p->ttl;
 			dirty_all(m);
+		} else if (looped(m, p->flow, p->ttl, v)) {
+			flow_set_end(m, p->flow, p->ttl);
+			if (m->loop_ttl == 0 || p->ttl < m->loop_ttl)
+				m->loop_ttl = p->ttl;
+			dirty_all(m);
 		} else if (p->ttl > m->hi) {
 			m->hi = p->ttl;
 			dirty_all(m);
@@ -1069,7 +1176,7 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 				mda_finish(m, MDA_STOP_ERROR, ENOMEM);
 				return;
 			}
-		} else
+		} else if (cl->inflight == 0)
 			cl->flags |= CELL_SILENT;
 	}
 	mda_dirty(m, p->ttl - 1 - c->gaplimit, p->ttl + 1 + c->gaplimit);

@@ -37,6 +37,8 @@ enum mda_stop {
 	MDA_STOP_PROBEC_MAX,	/* the probe budget ran out */
 	MDA_STOP_HALTED,	/* stopped from outside (shutdown, deadline) */
 	MDA_STOP_ERROR,		/* no route, send failure; stop_data = errno */
+	MDA_STOP_LOOP,		/* every branch ended in a forwarding loop (a
+				   flow met one vertex at TTLs 2+ apart) */
 };
 
 enum mda_rule {

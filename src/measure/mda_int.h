@@ -27,7 +27,7 @@ struct mda_cell {
 struct mda_fblock {
 	struct pkt_flow flow[MDA_FBLK];
 	uint8_t end[MDA_FBLK];		/* TTL of the flow's last answer (not a
-					   time exceeded); 0: none yet */
+					   time exceeded, or a loop); 0: none */
 	struct mda_cell cell[];		/* MDA_FBLK x span, by flow then TTL */
 };
 
@@ -72,12 +72,18 @@ struct mda {
 					   per-packet balancer */
 	uint8_t hi;			/* highest TTL a router answered */
 	uint8_t dest_ttl;		/* lowest TTL the destination answered */
+	uint8_t loop_ttl;		/* lowest TTL a flow looped at */
 	uint8_t dirty_lo, dirty_hi;	/* TTLs whose rules need a look */
 	uint8_t running, exhausted;
 
 	struct event *gap_ev;
 	struct timespec last_tx;
 	uint8_t sent_any;
+	/* Retries go out min(wait, 1 s) after an attempt; the attempt still
+	 * counts if its answer comes later, within the wait. */
+	struct event *retry_ev;
+	double *txmono;			/* per probe: monotonic ms sent */
+	size_t retry_next;		/* the next probe to look at */
 };
 
 /* mda.c */
@@ -86,6 +92,9 @@ unsigned mda_flow_end(const struct mda *, unsigned flow);
 int mda_flow_new(struct mda *);
 int mda_request(struct mda *, unsigned flow, unsigned ttl, int test);
 void mda_dirty(struct mda *, int lo, int hi);
+
+/* The TTL beyond which only flows known to go on are probed. */
+unsigned mda_end_ttl(const struct mda *);
 
 /* mda_rule.c */
 unsigned mda_horizon(const struct mda *);

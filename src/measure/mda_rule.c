@@ -181,25 +181,28 @@ mda_horizon(const struct mda *m)
 	return h > c->max_ttl ? c->max_ttl : h;
 }
 
-/* Whether new flow ids may be drawn at t (past the destination they would
- * only find it again at a lower TTL). */
+/* Whether new flow ids may be drawn at t: past the destination they would
+ * only find it again at a lower TTL, and from a loop's TTL on they would
+ * go round it without a history to show it. */
 static int
 new_ok(const struct mda *m, unsigned t)
 {
-	return t <= mda_horizon(m) && (m->dest_ttl == 0 || t <= m->dest_ttl);
+	return t <= mda_horizon(m) && (m->dest_ttl == 0 || t <= m->dest_ttl) &&
+	    (m->loop_ttl == 0 || t < m->loop_ttl);
 }
 
 int
 mda_can_probe(const struct mda *m, unsigned f, unsigned t)
 {
 	const struct mda_conf *c = &m->res.conf;
-	unsigned end = mda_flow_end(m, f);
+	unsigned end = mda_flow_end(m, f), e = mda_end_ttl(m);
 
 	if (t < c->first_ttl || t > c->max_ttl || t > mda_horizon(m) ||
 	    (end != 0 && t >= end))
 		return 0;
-	if (m->dest_ttl != 0 && t > m->dest_ttl) {
-		/* Past the destination only flows known to go on. */
+	if (e != 0 && t > e) {
+		/* Past the destination (or a loop) only flows known to
+		 * go on. */
 		const struct mda_cell *p = mda_cell(m, f, t - 1);
 
 		if (!is_router(m, p->vertex) && !(p->flags & CELL_SILENT))

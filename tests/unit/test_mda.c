@@ -631,6 +631,77 @@ test_flowlabel_fixed(void)
 	tenv_free(&e);
 }
 
+/* The packet layer's vary modes, field by field, and their limits. */
+static void
+test_flow_vary(void)
+{
+	struct pkt_flow_params fp;
+	struct pkt_flow f, g;
+	int bad = 0;
+
+	fprintf(stderr, "flow vary modes\n");
+	memset(&fp, 0, sizeof(fp));
+	addr_pton("2001:db8:ffff::1", &fp.src);
+	addr_pton("2001:db8:77::77", &fp.dst);
+	fp.sport = 40000;
+	fp.dport = 33435;
+
+	fp.vary = PKT_VARY_DPORT;
+	for (uint32_t i = 0; i < 100; i++) {
+		if (pkt_udp_paris.flow(&fp, i, &f) != 0 || f.sport != 40000 ||
+		    f.dport != 33435 + i || f.flowlabel != pkt_flow_label(i))
+			bad++;
+	}
+	fp.vary = PKT_VARY_SPORT;
+	for (uint32_t i = 0; i < 100; i++) {
+		if (pkt_tcp_paris.flow(&fp, i, &f) != 0 || f.sport != 40000 + i ||
+		    f.dport != 33435)
+			bad++;
+	}
+	fp.vary = PKT_VARY_ICMP_SUM;
+	for (uint32_t i = 0; i < 100; i++) {
+		if (pkt_icmp_paris.flow(&fp, i, &f) != 0 || f.sport != 40000 ||
+		    f.icmp_sum != i + 1 || f.dport != 0)
+			bad++;
+	}
+	fp.vary = PKT_VARY_FLOWLABEL;
+	fp.flowlabel_fixed = 1;		/* does not apply: the label varies */
+	for (uint32_t i = 0; i < 100; i++) {
+		if (pkt_icmp_paris.flow(&fp, i, &f) != 0 ||
+		    pkt_icmp_paris.flow(&fp, 0, &g) != 0 || f.sport != 40000 ||
+		    f.icmp_sum != g.icmp_sum || f.flowlabel != pkt_flow_label(i) ||
+		    f.flowlabel == 0)
+			bad++;
+	}
+	T_EQ_INT(bad, 0);
+
+	/* Fixed label; limits of each field. */
+	fp.vary = PKT_VARY_SPORT;
+	T_EQ_INT(pkt_udp_paris.flow(&fp, 3, &f), 0);
+	T_EQ_INT(f.flowlabel, 0);
+	fp.flowlabel_fixed = 0;
+	fp.sport = 65530;
+	T_EQ_INT(pkt_udp_paris.flow(&fp, 5, &f), 0);
+	T_EQ_INT(f.sport, 65535);
+	T_EQ_INT(pkt_udp_paris.flow(&fp, 6, &f), -1);
+	T_EQ_INT(pkt_icmp_paris.flow(&fp, 0, &f), -1);	/* ICMP has no sport */
+	fp.vary = PKT_VARY_DPORT;
+	fp.dport = 65535;
+	T_EQ_INT(pkt_udp_paris.flow(&fp, 0, &f), 0);
+	T_EQ_INT(pkt_udp_paris.flow(&fp, 1, &f), -1);
+	fp.vary = PKT_VARY_ICMP_SUM;
+	T_EQ_INT(pkt_icmp_paris.flow(&fp, 65533, &f), 0);
+	T_EQ_INT(f.icmp_sum, 65534);
+	T_EQ_INT(pkt_icmp_paris.flow(&fp, 65534, &f), -1);
+	T_EQ_INT(pkt_udp_paris.flow(&fp, 0, &f), -1);
+	fp.vary = PKT_VARY_FLOWLABEL;
+	addr_pton("192.0.2.1", &fp.src);
+	addr_pton("203.0.113.77", &fp.dst);
+	T_EQ_INT(pkt_icmp_paris.flow(&fp, 0, &f), -1);	/* IPv4: no label */
+	fp.vary = 77;
+	T_EQ_INT(pkt_udp_paris.flow(&fp, 0, &f), -1);
+}
+
 /* --- topologies, both rules ----------------------------------------------------- */
 
 struct topo {
@@ -949,6 +1020,45 @@ test_perpacket_nested(void)
 	tenv_free(&e);
 }
 
+/* A forwarding loop: r1 - r2 - r1 - ...; every branch ends there. */
+static void
+test_loop(enum mda_rule rule)
+{
+	static const int loop[][2] = {
+		{ 0, 1 }, { 1, 2 }, { 2, 1 },
+	};
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	const char *dst = dname(AF_INET, 100);
+	unsigned above = 0;
+
+	fprintf(stderr, "forwarding loop, %s\n",
+	    rule == MDA_RULE_LITE ? "lite" : "full");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 3, loop);
+	conf_init(&c, MDA_UDP_DPORT, rule);
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	if (getenv("MDA_DEBUG") != NULL)
+		for (size_t i = 0; i < r->nprobes; i++)
+			fprintf(stderr, "    probe %zu flow %u ttl %u att %u "
+			    "-> %d\n", i, r->probes[i].flow, r->probes[i].ttl,
+			    r->probes[i].attempt, r->probes[i].replied ?
+			    node_of(d, r, r->probes[i].vertex) : -9);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "LOOP");
+	expect_exact(&o);
+	for (size_t i = 0; i < r->nprobes; i++)
+		above += r->probes[i].ttl > 4 + r->conf.gaplimit;
+	T_EQ_INT(above, 0);
+	job_free(j);
+	tenv_free(&e);
+}
+
 /* --- budget, halt, many at once, pacing ------------------------------------------- */
 
 static void
@@ -1135,6 +1245,7 @@ main(void)
 	test_methods(MDA_RULE_LITE);
 	test_methods(MDA_RULE_FULL);
 	test_flowlabel_fixed();
+	test_flow_vary();
 	test_topologies();
 	test_confidence();
 	test_silent(MDA_RULE_LITE, AF_INET);
@@ -1145,6 +1256,8 @@ main(void)
 	test_perpacket(MDA_RULE_LITE, AF_INET);
 	test_perpacket(MDA_RULE_FULL, AF_INET6);
 	test_perpacket_nested();
+	test_loop(MDA_RULE_LITE);
+	test_loop(MDA_RULE_FULL);
 	test_budget();
 	test_halt();
 	test_error();
