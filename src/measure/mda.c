@@ -11,194 +11,12 @@
  */
 #include <sys/types.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/event.h>
 
 #include "measure/mda_int.h"
-
-static const char *const stop_names[] = {
-	[MDA_STOP_NONE] = "NONE",
-	[MDA_STOP_COMPLETED] = "COMPLETED",
-	[MDA_STOP_GAPLIMIT] = "GAPLIMIT",
-	[MDA_STOP_HOPLIMIT] = "HOPLIMIT",
-	[MDA_STOP_PROBEC_MAX] = "PROBEC_MAX",
-	[MDA_STOP_HALTED] = "HALTED",
-	[MDA_STOP_ERROR] = "ERROR",
-	[MDA_STOP_LOOP] = "LOOP",
-};
-
-const char *
-mda_stop_name(enum mda_stop s)
-{
-	if ((unsigned)s >= sizeof(stop_names) / sizeof(stop_names[0]))
-		return "NONE";
-	return stop_names[s];
-}
-
-/* Method -> packet method and the field the flow id varies. */
-static const struct {
-	const char *name;
-	const struct pkt_method *pm;
-	uint8_t vary;
-} methods[MDA_NMETHODS] = {
-	[MDA_ICMP_ECHO] = { "icmp-echo", &pkt_icmp_paris, PKT_VARY_ICMP_SUM },
-	[MDA_UDP_DPORT] = { "udp-dport", &pkt_udp_paris, PKT_VARY_DPORT },
-	[MDA_UDP_SPORT] = { "udp-sport", &pkt_udp_paris, PKT_VARY_SPORT },
-	[MDA_TCP_SPORT] = { "tcp-sport", &pkt_tcp_paris, PKT_VARY_SPORT },
-	[MDA_TCP_ACK_SPORT] = { "tcp-ack-sport", &pkt_tcp_ack_paris,
-	    PKT_VARY_SPORT },
-	[MDA_FLOWLABEL] = { "flowlabel", &pkt_icmp_paris, PKT_VARY_FLOWLABEL },
-};
-
-int
-mda_method_find(const char *name, enum mda_method *m)
-{
-	if (name == NULL)
-		return -1;
-	for (unsigned i = 0; i < MDA_NMETHODS; i++)
-		if (strcasecmp(methods[i].name, name) == 0) {
-			*m = (enum mda_method)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *
-mda_method_name(enum mda_method m)
-{
-	return (unsigned)m < MDA_NMETHODS ? methods[m].name : "unknown";
-}
-
-uint32_t
-mda_flowid_value(const struct mda_result *r, unsigned flow)
-{
-	switch (r->conf.method) {
-	case MDA_UDP_DPORT:
-		return (uint32_t)r->conf.dport + flow;
-	case MDA_UDP_SPORT:
-	case MDA_TCP_SPORT:
-	case MDA_TCP_ACK_SPORT:
-		return (uint32_t)r->conf.sport + flow;
-	case MDA_FLOWLABEL:
-		return pkt_flow_label(flow);
-	default:
-		return flow + 1;	/* the ICMP checksum */
-	}
-}
-
-/* Flows a measurement may use: the varied field's range allows. */
-static unsigned
-max_flows(const struct mda_conf *c)
-{
-	unsigned n = MDA_MAX_FLOWS;
-
-	switch (methods[c->method].vary) {
-	case PKT_VARY_DPORT:
-		if (65536u - c->dport < n)
-			n = 65536u - c->dport;
-		break;
-	case PKT_VARY_SPORT:
-		if (65536u - c->sport < n)
-			n = 65536u - c->sport;
-		break;
-	}
-	return n;
-}
-
-unsigned
-mda_port_ranges(const struct mda_conf *c, uint16_t lo[2], uint16_t hi[2])
-{
-	unsigned n = max_flows(c);
-
-	switch (methods[c->method].vary) {
-	case PKT_VARY_DPORT:
-		lo[0] = c->dport;
-		hi[0] = (uint16_t)(c->dport + n - 1);
-		lo[1] = hi[1] = c->sport;
-		return 2;
-	case PKT_VARY_SPORT:
-		lo[0] = c->sport;
-		hi[0] = (uint16_t)(c->sport + n - 1);
-		lo[1] = hi[1] = c->dport;
-		return 2;
-	default:
-		/* ICMP: no ports; the echo id, harmless to a filter. */
-		lo[0] = hi[0] = c->sport;
-		return 1;
-	}
-}
-
-int
-mda_conf_finish(struct mda_conf *c, int family, char *err, size_t errlen)
-{
-	const struct pkt_method *pm;
-
-	if ((unsigned)c->method >= MDA_NMETHODS) {
-		snprintf(err, errlen, "unknown MDA method %d", (int)c->method);
-		return -1;
-	}
-	if (c->rule != MDA_RULE_LITE && c->rule != MDA_RULE_FULL) {
-		snprintf(err, errlen, "unknown stopping rule %d", (int)c->rule);
-		return -1;
-	}
-	pm = methods[c->method].pm;
-	if (c->confidence == 0)
-		c->confidence = 95;
-	if (c->sport == 0)
-		c->sport = pm->default_sport;
-	if (c->dport == 0)
-		c->dport = pm->default_dport;
-	if (c->first_ttl == 0)
-		c->first_ttl = 1;
-	if (c->max_ttl == 0)
-		c->max_ttl = 30;
-	if (c->attempts == 0)
-		c->attempts = 2;
-	if (c->gaplimit == 0)
-		c->gaplimit = 3;
-	if (c->window == 0)
-		c->window = 16;
-	if (c->wait_ms == 0)
-		c->wait_ms = 5000;
-	if (c->probec_max == 0)
-		c->probec_max = 3000;
-	if (c->confidence != 95 && c->confidence != 99) {
-		snprintf(err, errlen, "confidence %u: 95 or 99",
-		    c->confidence);
-		return -1;
-	}
-	if (c->first_ttl > c->max_ttl) {
-		snprintf(err, errlen, "first TTL %u is above the maximum TTL %u",
-		    c->first_ttl, c->max_ttl);
-		return -1;
-	}
-	if (c->attempts > 10) {
-		snprintf(err, errlen, "attempts %u out of range 1-10",
-		    c->attempts);
-		return -1;
-	}
-	if (c->size != 0 && (c->size < pm->min_size(family) ||
-	    c->size > 1500)) {
-		snprintf(err, errlen, "probe size %u out of range %u-1500 for %s",
-		    c->size, pm->min_size(family), methods[c->method].name);
-		return -1;
-	}
-	if (c->method == MDA_FLOWLABEL && family != AF_INET6) {
-		snprintf(err, errlen, "method flowlabel is for IPv6 only");
-		return -1;
-	}
-	if (max_flows(c) < 16) {
-		snprintf(err, errlen, "port base %u leaves fewer than 16 flows",
-		    methods[c->method].vary == PKT_VARY_DPORT ? c->dport :
-		    c->sport);
-		return -1;
-	}
-	return 0;
-}
 
 /* --- flows and cells -------------------------------------------------- */
 
@@ -370,63 +188,7 @@ queue_best(struct mda *m)
 	return best;
 }
 
-/* --- vertices ------------------------------------------------------------ */
-
-static int
-vertex_find(struct mda *m, const struct addr_ip *a, int has_q, uint8_t q_ttl,
-    uint8_t kind, uint8_t ttl)
-{
-	struct mda_result *r = &m->res;
-	struct mda_vertex *v;
-
-	for (size_t i = 0; i < r->nvertices; i++) {
-		v = &r->vertices[i];
-		if (v->has_q_ttl == has_q && (!has_q || v->q_ttl == q_ttl) &&
-		    addr_eq(&v->addr, a)) {
-			if (ttl < v->ttl)
-				v->ttl = ttl;
-			return (int)i;
-		}
-	}
-	if (r->nvertices == m->vert_cap) {
-		size_t cap = m->vert_cap ? m->vert_cap * 2 : 32;
-		struct mda_vertex *nv;
-		uint8_t *nf;
-		int32_t *sv;
-		unsigned *sc;
-
-		if ((nv = realloc(r->vertices, cap * sizeof(*nv))) == NULL)
-			return -1;
-		r->vertices = nv;
-		if ((nf = realloc(m->vflags, cap)) == NULL)
-			return -1;
-		m->vflags = nf;
-		if ((sv = realloc(m->sv, cap * sizeof(*sv))) == NULL)
-			return -1;
-		m->sv = sv;
-		if ((sc = realloc(m->sc, cap * sizeof(*sc))) == NULL)
-			return -1;
-		m->sc = sc;
-		if ((sv = realloc(m->sv2, cap * sizeof(*sv))) == NULL)
-			return -1;
-		m->sv2 = sv;
-		if ((sc = realloc(m->sc2, cap * sizeof(*sc))) == NULL)
-			return -1;
-		m->sc2 = sc;
-		m->vert_cap = cap;
-	}
-	v = &r->vertices[r->nvertices];
-	memset(v, 0, sizeof(*v));
-	v->addr = *a;
-	v->ttl = ttl;
-	v->has_q_ttl = (uint8_t)has_q;
-	v->q_ttl = has_q ? q_ttl : 0;
-	v->kind = kind;
-	m->vflags[r->nvertices] = 0;
-	return (int)r->nvertices++;
-}
-
-/* --- life cycle ------------------------------------------------------------ */
+/* --- life cycle ---------------------------------------------------------- */
 
 static int mda_next_probe(void *, struct engine_probe_req *);
 static void mda_on_reply(void *, const struct engine_sent *,
@@ -463,8 +225,8 @@ mda_new(struct engine *eng, const struct mda_conf *conf,
 	m->res.conf = *conf;
 	if (mda_conf_finish(&m->res.conf, dst->family, err, sizeof(err)) == -1)
 		goto fail;
-	m->pm = methods[m->res.conf.method].pm;
-	m->max_flows = max_flows(&m->res.conf);
+	m->pm = mda_pkt_method(m->res.conf.method);
+	m->max_flows = mda_max_flows(&m->res.conf);
 	m->span = (unsigned)m->res.conf.max_ttl + 2;
 	m->n1 = mda_nk(1, m->res.conf.confidence);
 	nttl = m->span + 1;
@@ -530,208 +292,6 @@ mda_free(struct mda *m)
 	free(m);
 }
 
-static int
-link_cmp(const void *a, const void *b)
-{
-	const struct mda_link *x = a, *y = b;
-
-	if (x->from != y->from)
-		return x->from < y->from ? -1 : 1;
-	if (x->to != y->to)
-		return x->to < y->to ? -1 : 1;
-	if (x->gap != y->gap)
-		return x->gap < y->gap ? -1 : 1;
-	return 0;
-}
-
-static int
-link_add(struct mda_link **l, size_t *n, size_t *cap, int32_t from,
-    int32_t to, unsigned gap)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 32;
-		struct mda_link *nl = realloc(*l, c * sizeof(*nl));
-
-		if (nl == NULL)
-			return -1;
-		*l = nl;
-		*cap = c;
-	}
-	(*l)[*n].from = from;
-	(*l)[*n].to = to;
-	(*l)[*n].gap = (uint8_t)(gap > 255 ? 255 : gap);
-	(*n)++;
-	return 0;
-}
-
-/* Whether links other than the one (from, to, span - 1) lead from `from`
- * to `to` within `span` TTLs (a link with gap g spans g + 1). */
-static int
-other_path(const struct mda_link *l, size_t n, int32_t from, int32_t to,
-    unsigned span, int depth)
-{
-	if (depth > 32)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned s = l[i].gap + 1u;
-
-		if (l[i].from != from || l[i].to < 0 || s > span ||
-		    (depth == 0 && l[i].to == to && s == span))
-			continue;
-		if (l[i].to == to || other_path(l, n, l[i].to, to, span - s,
-		    depth + 1))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * The links every flow saw: vertex at t, `gap` silent TTLs, vertex at the
- * next answered TTL.  Where a per-packet balancer makes the vertex at t
- * depend on the packet (taint), a flow's two answers need not come from one
- * packet path: such a pair counts only as the balancer's own link.  A gap
- * seen by a single flow where answered vertices also lead from one vertex
- * to the other is a lost answer, not a silent router.  A router whose
- * flows all ended in silence gets a link to -1.
- */
-static int
-links_build(struct mda *m)
-{
-	const struct mda_conf *c = &m->res.conf;
-	struct mda_result *r = &m->res;
-	struct mda_link *l = NULL;
-	size_t n = 0, cap = 0, nl, k;
-	uint8_t *tail = NULL, *once = NULL;
-	int rc = -1;
-
-	mda_taint(m);
-	if (r->nvertices > 0 && (tail = calloc(r->nvertices, 1)) == NULL)
-		return -1;
-	for (unsigned f = 0; f < m->nflows; f++) {
-		unsigned end = mda_flow_end(m, f), pt = 0, silent = 0, ts = 0;
-		int32_t pv = -1, tv = -1;
-
-		for (unsigned t = c->first_ttl; t <= c->max_ttl; t++) {
-			const struct mda_cell *cl = mda_cell(m, f, t);
-
-			if (end != 0 && t > end)
-				break;
-			if (cl->vertex >= 0) {
-				unsigned gap = t - pt - 1;
-
-				if (pv >= 0 && (!m->taint[t] || (gap == 0 &&
-				    r->vertices[pv].perpacket &&
-				    !m->taint[pt])) && link_add(&l, &n, &cap,
-				    pv, cl->vertex, gap) == -1)
-					goto done;
-				pv = cl->vertex;
-				pt = t;
-				silent = 0;
-				tv = -1;
-				if (r->vertices[pv].kind != MDA_V_ROUTER)
-					break;
-			} else if (cl->flags & CELL_SILENT)
-				silent++;
-			else {
-				/* Not probed, or still in flight (halted):
-				 * nothing links across it. */
-				if (pv >= 0 && silent > 0) {
-					tv = pv;
-					ts = silent;
-				}
-				pv = -1;
-				silent = 0;
-			}
-		}
-		if (pv >= 0 && silent > 0) {
-			tv = pv;
-			ts = silent;
-		}
-		if (tv >= 0 && r->vertices[tv].kind == MDA_V_ROUTER &&
-		    tail[tv] < ts)
-			tail[tv] = (uint8_t)(ts > 255 ? 255 : ts);
-	}
-	if (n > 1)
-		qsort(l, n, sizeof(*l), link_cmp);
-	/* One entry per (from, to, gap), noting those one flow saw. */
-	if (n > 0 && (once = calloc(n, 1)) == NULL)
-		goto done;
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && link_cmp(&l[i], &l[j]) == 0; j++)
-			;
-		once[i] = j == i + 1;
-	}
-	for (size_t i = k = 0; i < n; i++)
-		if (i == 0 || link_cmp(&l[i], &l[i - 1]) != 0) {
-			once[k] = once[i];
-			l[k++] = l[i];
-		}
-	n = k;
-	for (size_t i = k = 0; i < n; i++)
-		if (!(l[i].gap > 0 && once[i] && other_path(l, n, l[i].from,
-		    l[i].to, l[i].gap + 1u, 0)))
-			l[k++] = l[i];
-	n = nl = k;
-	for (size_t v = 0; v < r->nvertices; v++) {
-		int has_out = 0;
-
-		if (tail[v] == 0)
-			continue;
-		for (size_t i = 0; i < nl && !has_out; i++)
-			has_out = l[i].from == (int32_t)v;
-		if (!has_out && link_add(&l, &n, &cap, (int32_t)v, -1,
-		    tail[v]) == -1)
-			goto done;
-	}
-	r->links = l;
-	r->nlinks = n;
-	l = NULL;
-	rc = 0;
-done:
-	free(l);
-	free(tail);
-	free(once);
-	return rc;
-}
-
-/* Vertices in order of their lowest TTL, then of discovery. */
-static int
-vertices_order(struct mda *m)
-{
-	struct mda_result *r = &m->res;
-	size_t n = r->nvertices, k = 0;
-	int32_t *map;
-	struct mda_vertex *nv;
-
-	if (n == 0)
-		return 0;
-	if ((map = malloc(n * sizeof(*map))) == NULL ||
-	    (nv = malloc(n * sizeof(*nv))) == NULL) {
-		free(map);
-		return -1;
-	}
-	for (unsigned t = 0; t <= 255 && k < n; t++)
-		for (size_t i = 0; i < n; i++)
-			if (r->vertices[i].ttl == t) {
-				map[i] = (int32_t)k;
-				nv[k++] = r->vertices[i];
-			}
-	memcpy(r->vertices, nv, n * sizeof(*nv));
-	free(nv);
-	for (size_t i = 0; i < r->nprobes; i++)
-		if (r->probes[i].vertex >= 0)
-			r->probes[i].vertex = map[r->probes[i].vertex];
-	for (size_t i = 0; i < r->nlinks; i++) {
-		r->links[i].from = map[r->links[i].from];
-		if (r->links[i].to >= 0)
-			r->links[i].to = map[r->links[i].to];
-	}
-	if (r->nlinks > 1)
-		qsort(r->links, r->nlinks, sizeof(*r->links), link_cmp);
-	free(map);
-	return 0;
-}
-
 static void
 mda_finish(struct mda *m, enum mda_stop why, uint8_t data)
 {
@@ -744,7 +304,7 @@ mda_finish(struct mda *m, enum mda_stop why, uint8_t data)
 	event_del(m->gap_ev);
 	event_del(m->retry_ev);
 	gettimeofday(&r->end, NULL);
-	if ((links_build(m) == -1 || vertices_order(m) == -1) &&
+	if ((mda_links_build(m) == -1 || mda_vertices_order(m) == -1) &&
 	    why != MDA_STOP_ERROR) {
 		why = MDA_STOP_ERROR;
 		data = ENOMEM;
@@ -769,7 +329,7 @@ mda_start(struct mda *m)
 	m->fp.dport = c->dport;
 	m->fp.size = c->size;
 	m->fp.tos = c->tos;
-	m->fp.vary = methods[c->method].vary;
+	m->fp.vary = mda_vary(c->method);
 	m->fp.flowlabel_fixed = c->flowlabel_fixed;
 	if (engine_source(m->eng, &dst, &m->fp.src) == -1) {
 		mda_finish(m, MDA_STOP_ERROR, ENETUNREACH);
@@ -845,7 +405,7 @@ mda_assess(struct mda *m)
 	return 0;
 }
 
-/* --- probing ----------------------------------------------------------------- */
+/* --- probing ------------------------------------------------------------- */
 
 static double
 ts_ms(const struct timespec *t)
@@ -926,7 +486,8 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (c->probe_gap_ms > 0 && m->sent_any) {
-		double left = ts_ms(&m->last_tx) + c->probe_gap_ms - ts_ms(&now);
+		double left = ts_ms(&m->last_tx) + c->probe_gap_ms -
+		    ts_ms(&now);
 
 		if (left > 0) {
 			struct timeval tv;
@@ -1112,7 +673,7 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 	if (classify(m, r, &kind) == -1)
 		goto out;
 	if (probe_fill(p, s, r, rx) == -1 ||
-	    (v = vertex_find(m, &r->src, r->has_quote, r->q_ttl, kind,
+	    (v = mda_vertex_find(m, &r->src, r->has_quote, r->q_ttl, kind,
 	    p->ttl)) < 0) {
 		mda_finish(m, MDA_STOP_ERROR, ENOMEM);
 		return;

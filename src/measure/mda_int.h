@@ -14,8 +14,8 @@
 
 /* What is known of one flow at one TTL. */
 struct mda_cell {
-	int32_t vertex;		/* the first reply's vertex, -1 if none */
-	uint8_t sent;		/* attempts sent (per-packet tests apart) */
+	int32_t vertex;		/* the first reply's vertex, or -1 */
+	uint8_t sent;		/* attempts sent (not counting tests) */
 	uint8_t inflight;	/* probes out, tests included */
 	uint8_t flags;		/* CELL_* */
 	uint8_t xsent;		/* per-packet test probes sent */
@@ -26,9 +26,10 @@ struct mda_cell {
 
 struct mda_fblock {
 	struct pkt_flow flow[MDA_FBLK];
-	uint8_t end[MDA_FBLK];		/* TTL of the flow's last answer (not a
-					   time exceeded, or a loop); 0: none */
-	struct mda_cell cell[];		/* MDA_FBLK x span, by flow then TTL */
+	/* per flow: TTL of its last answer (not a time exceeded, or a
+	 * loop); 0: none yet */
+	uint8_t end[MDA_FBLK];
+	struct mda_cell cell[];		/* MDA_FBLK x span, flow-major */
 };
 
 struct mda_req {
@@ -52,7 +53,7 @@ struct mda {
 
 	struct mda_fblock *blk[MDA_MAX_FLOWS / MDA_FBLK];
 	unsigned nflows, max_flows;
-	unsigned span;			/* cells per flow: TTL 0..max_ttl+1 */
+	unsigned span;			/* cells per flow: TTL 0..max+1 */
 	unsigned n1;			/* mda_nk(1): flows of discovery */
 
 	struct mda_req *q;		/* probes the rules want */
@@ -66,12 +67,12 @@ struct mda {
 	unsigned *sc, *sc2;		/* scratch: flows per vertex */
 
 	uint8_t *full;			/* per TTL: node control (MDA) */
-	uint8_t *nvc;			/* per TTL: vertices at last look */
-	uint8_t *ppc;			/* per TTL: has a per-packet vertex */
+	uint8_t *nvc;			/* per TTL: vertices last seen */
+	uint8_t *ppc;			/* per TTL: a per-packet vertex */
 	uint8_t *taint;			/* per TTL: reached through a
 					   per-packet balancer */
 	uint8_t hi;			/* highest TTL a router answered */
-	uint8_t dest_ttl;		/* lowest TTL the destination answered */
+	uint8_t dest_ttl;		/* lowest TTL the dest answered */
 	uint8_t loop_ttl;		/* lowest TTL a flow looped at */
 	uint8_t dirty_lo, dirty_hi;	/* TTLs whose rules need a look */
 	uint8_t running, exhausted;
@@ -82,9 +83,20 @@ struct mda {
 	/* Retries go out min(wait, 1 s) after an attempt; the attempt still
 	 * counts if its answer comes later, within the wait. */
 	struct event *retry_ev;
-	double *txmono;			/* per probe: monotonic ms sent */
+	double *txmono;			/* per probe: sent at, mono ms */
 	size_t retry_next;		/* the next probe to look at */
 };
+
+/* mda_conf.c */
+const struct pkt_method *mda_pkt_method(enum mda_method);
+uint8_t mda_vary(enum mda_method);		/* enum pkt_vary */
+unsigned mda_max_flows(const struct mda_conf *);
+
+/* mda_graph.c */
+int mda_vertex_find(struct mda *, const struct addr_ip *, int has_q,
+    uint8_t q_ttl, uint8_t kind, uint8_t ttl);
+int mda_links_build(struct mda *);
+int mda_vertices_order(struct mda *);
 
 /* mda.c */
 struct mda_cell *mda_cell(const struct mda *, unsigned flow, unsigned ttl);

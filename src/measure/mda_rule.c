@@ -227,7 +227,7 @@ ask(struct mda *m, unsigned f, unsigned t)
 	return mda_request(m, f, t, 0) == 0;
 }
 
-/* --- discovery ------------------------------------------------------------ */
+/* --- discovery ---------------------------------------------------------- */
 
 static void
 discovery(struct mda *m, unsigned t)
@@ -238,7 +238,8 @@ discovery(struct mda *m, unsigned t)
 		return;
 	if (t <= base) {
 		for (unsigned f = 0; f < m->n1; f++)
-			if (!probed(mda_cell(m, f, t)) && mda_can_probe(m, f, t))
+			if (!probed(mda_cell(m, f, t)) &&
+			    mda_can_probe(m, f, t))
 				ask(m, f, t);
 		return;
 	}
@@ -253,7 +254,7 @@ discovery(struct mda *m, unsigned t)
 		}
 }
 
-/* --- hop rule --------------------------------------------------------------- */
+/* --- hop rule ----------------------------------------------------------- */
 
 /* Whether flow f's cell at u (a neighbour TTL) says it passes t. */
 static int
@@ -327,7 +328,7 @@ hop_rule(struct mda *m, unsigned t, const struct tstat *st)
 	more_flows(m, t, need - st->answered - st->pending);
 }
 
-/* --- reconnecting vertices ---------------------------------------------------- */
+/* --- reconnecting vertices ---------------------------------------------- */
 
 /*
  * Walk flow f from t in direction dir over silent cells: 1 when it already
@@ -394,7 +395,7 @@ reconnect(struct mda *m, unsigned t, const struct tstat *st)
 	}
 }
 
-/* --- per-packet test ---------------------------------------------------------- */
+/* --- per-packet test ---------------------------------------------------- */
 
 static void
 pp_test(struct mda *m, unsigned t, const struct tstat *st)
@@ -429,7 +430,7 @@ pp_test(struct mda *m, unsigned t, const struct tstat *st)
 	}
 }
 
-/* --- meshing and width asymmetry (MDA-Lite) ---------------------------------- */
+/* --- meshing and width asymmetry (MDA-Lite) ------------------------------ */
 
 /* Index of v in st's vertices, or -1. */
 static int
@@ -540,7 +541,7 @@ mesh_test(struct mda *m, unsigned t, const struct tstat *s0)
 		m->full[t] = 1;
 }
 
-/* --- node control (MDA) ------------------------------------------------------ */
+/* --- node control (MDA) -------------------------------------------------- */
 
 #define SUCC_MAX	64
 
@@ -618,7 +619,7 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 	}
 }
 
-/* --- all together ----------------------------------------------------------------- */
+/* --- all together ------------------------------------------------------- */
 
 void
 mda_plan(struct mda *m)

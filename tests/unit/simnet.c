@@ -355,8 +355,6 @@ simnet_router(const struct simnet_dest *d, unsigned hop, uint16_t k,
 		a->u.b[addr_len(a) - 1] += (uint8_t)(k % d->ecmp_width);
 }
 
-/* --- multipath graphs ------------------------------------------------------ */
-
 void
 simnet_seed(struct simnet *sn, uint64_t seed)
 {
@@ -364,151 +362,13 @@ simnet_seed(struct simnet *sn, uint64_t seed)
 }
 
 /* xorshift64*: the draws of per-packet routers and losses. */
-static uint32_t
-rnd(struct simnet *sn)
+uint32_t
+simnet_rand(struct simnet *sn)
 {
 	sn->rng ^= sn->rng >> 12;
 	sn->rng ^= sn->rng << 25;
 	sn->rng ^= sn->rng >> 27;
 	return (uint32_t)((sn->rng * 2685821657736338717ull) >> 32);
-}
-
-int
-simnet_node_add(struct simnet_dest *d, const char *addr)
-{
-	struct simnet_node *n;
-
-	if (d->nnodes >= SIMNET_MAX_NODES)
-		return -1;
-	n = &d->node[d->nnodes];
-	memset(n, 0, sizeof(*n));
-	if (addr_pton(addr, &n->addr) == -1 || n->addr.family != d->dst.family)
-		return -1;
-	n->seed = (uint32_t)(d->nnodes + 1) * 2654435761u;
-	return (int)d->nnodes++;
-}
-
-int
-simnet_node_link(struct simnet_dest *d, int from, int to)
-{
-	struct simnet_node *n;
-
-	if (from < 0 || (unsigned)from >= d->nnodes ||
-	    (to != SIMNET_NODE_DEST && (to < 0 || (unsigned)to >= d->nnodes)))
-		return -1;
-	n = &d->node[from];
-	if (n->nnext >= SIMNET_MAX_NEXT)
-		return -1;
-	n->next[n->nnext++] = (uint16_t)to;
-	return 0;
-}
-
-/* A router's hash of the probe (FNV-1a over the fields, then its seed). */
-static uint32_t
-node_hash(const struct simnet_dest *d, const struct simnet_node *n,
-    const struct simnet_hashed *h)
-{
-	unsigned fields = d->hash_fields ? d->hash_fields :
-	    SIMNET_HASH_L4 | SIMNET_HASH_FLOWLABEL | SIMNET_HASH_ADDRS;
-	uint8_t b[64];
-	size_t k = 0;
-	uint32_t x = 2166136261u ^ n->seed;
-
-	if (fields & SIMNET_HASH_ADDRS) {
-		memcpy(b + k, h->src.u.b, addr_len(&h->src));
-		k += addr_len(&h->src);
-		memcpy(b + k, h->dst.u.b, addr_len(&h->dst));
-		k += addr_len(&h->dst);
-		b[k++] = h->proto;
-	}
-	if (fields & SIMNET_HASH_L4) {
-		if (h->proto == IPPROTO_ICMP || h->proto == IPPROTO_ICMPV6) {
-			b[k++] = h->icmp_type;
-			b[k++] = h->icmp_code;
-			put16(b + k, h->icmp_sum);
-		} else {
-			put16(b + k, h->sport);
-			put16(b + k + 2, h->dport);
-			k += 2;
-		}
-		k += 2;
-	}
-	if (fields & SIMNET_HASH_FLOWLABEL)
-		put32(b + k, h->flowlabel), k += 4;
-	for (size_t i = 0; i < k; i++)
-		x = (x ^ b[i]) * 16777619u;
-	x ^= x >> 15;
-	x *= 0x2c1b3c6du;
-	x ^= x >> 12;
-	return x;
-}
-
-/* Router i's next hop for h: per flow, or (sn != NULL) per packet. */
-static unsigned
-node_next(struct simnet *sn, const struct simnet_dest *d, unsigned i,
-    const struct simnet_hashed *h)
-{
-	const struct simnet_node *n = &d->node[i];
-
-	if (n->nnext == 0)
-		return SIMNET_NODE_DEST;
-	if (n->perpacket)
-		return n->next[sn != NULL ? rnd(sn) % n->nnext : 0];
-	return n->next[node_hash(d, n, h) % n->nnext];
-}
-
-int
-simnet_walk(const struct simnet_dest *d, const struct simnet_hashed *h,
-    int *path, unsigned max)
-{
-	unsigned cur = 0;
-
-	for (unsigned hop = 1; hop <= max && d->nnodes > 0; hop++) {
-		path[hop - 1] = (int)cur;
-		cur = node_next(NULL, d, cur, h);
-		if (cur == SIMNET_NODE_DEST)
-			return (int)hop + 1;
-	}
-	return -1;
-}
-
-/* What a graph does with probe p. */
-static void
-graph_respond(struct simnet *sn, struct simnet_dest *d,
-    const struct simnet_probe *p)
-{
-	struct simnet_reply_spec rs;
-	uint8_t buf[SIMNET_MAX_PKT];
-	unsigned cur = 0, hop, loss = d->dest_loss_pct;
-	int len;
-
-	memset(&rs, 0, sizeof(rs));
-	rs.kind = SIMNET_DEST;
-	for (hop = 1; hop < SIMNET_MAX_TTL; hop++) {
-		if (hop == p->ttl) {
-			const struct simnet_node *n = &d->node[cur];
-
-			if (n->silent)
-				return;
-			rs.kind = SIMNET_TIMXCEED;
-			rs.from = n->addr;
-			loss = n->loss_pct;
-			break;
-		}
-		cur = node_next(sn, d, cur, &p->h);
-		if (cur == SIMNET_NODE_DEST) {
-			hop++;
-			break;
-		}
-	}
-	if (hop >= SIMNET_MAX_TTL || (rs.kind == SIMNET_DEST && d->blackhole))
-		return;
-	if (loss > 0 && rnd(sn) % 100 < loss)
-		return;
-	rs.reply_ttl = (uint8_t)(255 - hop);
-	if ((len = simnet_reply_build(p, &rs, buf, sizeof(buf))) < 0)
-		return;
-	simnet_inject(sn, buf, (size_t)len, d->delay_ms[hop]);
 }
 
 size_t
@@ -943,7 +803,7 @@ sim_send(void *ctx, int family, const uint8_t *pkt, size_t len)
 		return 0;
 	d->nprobes++;
 	if (d->nnodes > 0)
-		graph_respond(sn, d, p);
+		simnet_graph_respond(sn, d, p);
 	else
 		respond(sn, d, p);
 	return 0;

@@ -201,6 +201,11 @@ int simnet_walk(const struct simnet_dest *, const struct simnet_hashed *,
     int *path, unsigned max);
 /* Seed the random draws (per-packet routers, losses); fixed by default. */
 void simnet_seed(struct simnet *, uint64_t seed);
+/* The next random draw. */
+uint32_t simnet_rand(struct simnet *);
+/* What a graph does with probe p (simnet.c calls it). */
+void simnet_graph_respond(struct simnet *, struct simnet_dest *,
+    const struct simnet_probe *p);
 
 /* Probes sent so far, in order. */
 size_t simnet_nprobes(const struct simnet *);

@@ -17,70 +17,8 @@
 #include "probe/pkt.h"
 #include "simnet.h"
 #include "measure/mda.h"
+#include "mdanet.h"
 #include "t.h"
-
-#define RUN_LIMIT_MS	20000
-#define GT_MAX		512
-
-struct tenv {
-	struct event_base *base;
-	struct simnet *sn;
-	struct engine *eng;
-	unsigned active;
-};
-
-struct job {
-	struct tenv *env;
-	struct mda *m;
-	unsigned ndone;
-};
-
-static void
-tenv_init(struct tenv *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->eng = simnet_engine(100000, 0, &e->base, &e->sn);
-}
-
-static void
-tenv_free(struct tenv *e)
-{
-	simnet_engine_free(e->eng, e->sn, e->base);
-}
-
-static void
-job_done(struct mda *m, void *arg)
-{
-	struct job *j = arg;
-
-	(void)m;
-	j->ndone++;
-	if (j->env->active > 0 && --j->env->active == 0)
-		simnet_stop(j->env->sn);
-}
-
-static struct job *
-job_start(struct tenv *e, const struct mda_conf *c, const char *dst)
-{
-	struct job *j;
-	struct addr_ip a;
-
-	if ((j = calloc(1, sizeof(*j))) == NULL || addr_pton(dst, &a) == -1)
-		abort();
-	j->env = e;
-	if ((j->m = mda_new(e->eng, c, &a, job_done, j)) == NULL)
-		abort();
-	e->active++;
-	mda_start(j->m);
-	return j;
-}
-
-static void
-job_free(struct job *j)
-{
-	mda_free(j->m);
-	free(j);
-}
 
 static struct job *
 run_one(struct tenv *e, const struct mda_conf *c, const char *dst)
@@ -94,69 +32,25 @@ run_one(struct tenv *e, const struct mda_conf *c, const char *dst)
 }
 
 static void
-conf_init(struct mda_conf *c, enum mda_method m, enum mda_rule rule)
+expect_exact(const struct outcome *o)
 {
-	memset(c, 0, sizeof(*c));
-	c->method = m;
-	c->rule = rule;
-	c->confidence = 99;
-	c->wait_ms = 300;
+	T_EQ_INT(o->missed, 0);
+	T_EQ_INT(o->false_links, 0);
+	T_EQ_INT(o->unknown, 0);
+	T_EQ_INT(o->bad_probes, 0);
+	T_EQ_INT(o->tails, 0);
+	T_EQ_INT(o->perpacket, 0);
 }
 
-/* --- topologies ----------------------------------------------------------- */
-
-static const char *
-naddr(int family, unsigned n)
+/* vertices[0] is node 0 (the first hop). */
+static void
+expect_first(const struct simnet_dest *d, const struct mda_result *r)
 {
-	static char buf[16][64];
-	static unsigned k;
-	char *b = buf[k++ % 16];
-
-	if (family == AF_INET)
-		snprintf(b, 64, "198.18.10.%u", n);
-	else
-		snprintf(b, 64, "2001:db8:10::%x", n);
-	return b;
+	T_CHECK(r->nvertices > 0 && addr_eq(&r->vertices[0].addr,
+	    &d->node[0].addr));
 }
 
-static const char *
-dname(int family, unsigned n)
-{
-	static char buf[8][64];
-	static unsigned k;
-	char *b = buf[k++ % 8];
-
-	if (family == AF_INET)
-		snprintf(b, 64, "198.19.%u.%u", n / 250, 1 + n % 250);
-	else
-		snprintf(b, 64, "2001:db8:20::%x", n + 1);
-	return b;
-}
-
-/* Routers 0..n-1 (addresses naddr(i + 1)); edges as (from, to) pairs,
- * to -1 for the destination. */
-static struct simnet_dest *
-graph(struct tenv *e, const char *dst, unsigned n, const int (*edges)[2],
-    size_t nedges)
-{
-	struct simnet_dest *d = simnet_dest_add(e->sn, dst, 1);
-	int family;
-
-	if (d == NULL)
-		abort();
-	family = d->dst.family;
-	for (unsigned i = 0; i < n; i++)
-		if (simnet_node_add(d, naddr(family, i + 1)) != (int)i)
-			abort();
-	for (size_t i = 0; i < nedges; i++)
-		if (simnet_node_link(d, edges[i][0], edges[i][1] < 0 ?
-		    SIMNET_NODE_DEST : edges[i][1]) == -1)
-			abort();
-	return d;
-}
-
-#define GRAPH(e, dst, n, edges) \
-	graph(e, dst, n, edges, sizeof(edges) / sizeof(edges[0]))
+/* --- topologies --------------------------------------------------------- */
 
 /* r0 - r1 => {a, b} => r3 - dst: the balancer at TTL 2. */
 static const int diamond2[][2] = {
@@ -192,292 +86,7 @@ static const int line3[][2] = {
 	{ 0, 1 }, { 1, 2 }, { 2, -1 },
 };
 
-/* --- checks against the graph ----------------------------------------------- */
-
-struct gt {
-	int from, to;		/* node, or -1 the destination */
-	unsigned gap;
-};
-
-static void
-gt_walk(const struct simnet_dest *d, int u, int w, unsigned gap,
-    struct gt *gt, size_t *n)
-{
-	if (w >= 0 && d->node[w].silent) {
-		for (unsigned k = 0; k < d->node[w].nnext; k++) {
-			int x = d->node[w].next[k];
-
-			gt_walk(d, u, x == SIMNET_NODE_DEST ? -1 : x, gap + 1,
-			    gt, n);
-		}
-		return;
-	}
-	if (w < 0 && d->blackhole)
-		return;
-	for (size_t i = 0; i < *n; i++)
-		if (gt[i].from == u && gt[i].to == w && gt[i].gap == gap)
-			return;
-	if (*n < GT_MAX)
-		gt[(*n)++] = (struct gt){ u, w, gap };
-}
-
-/* The links an observer can see: between answering routers (and the
- * destination), across silent ones. */
-static size_t
-gt_links(const struct simnet_dest *d, struct gt *gt)
-{
-	size_t n = 0;
-
-	for (unsigned u = 0; u < d->nnodes; u++) {
-		if (d->node[u].silent)
-			continue;
-		for (unsigned k = 0; k < d->node[u].nnext; k++) {
-			int x = d->node[u].next[k];
-
-			gt_walk(d, (int)u, x == SIMNET_NODE_DEST ? -1 : x, 0,
-			    gt, &n);
-		}
-	}
-	return n;
-}
-
-/* The graph node of vertex v: index, -1 the destination, -2 unknown. */
-static int
-node_of(const struct simnet_dest *d, const struct mda_result *r, int32_t v)
-{
-	const struct addr_ip *a = &r->vertices[v].addr;
-
-	if (addr_eq(a, &d->dst))
-		return -1;
-	for (unsigned i = 0; i < d->nnodes; i++)
-		if (addr_eq(a, &d->node[i].addr))
-			return (int)i;
-	return -2;
-}
-
-struct outcome {
-	unsigned missed, false_links, unknown, bad_probes, tails;
-	unsigned perpacket;		/* vertices flagged */
-};
-
-/* Compare r with d's ground truth; tails (links to -1) are counted apart. */
-static struct outcome
-check(const struct simnet_dest *d, const struct mda_result *r)
-{
-	struct gt gt[GT_MAX];
-	size_t ngt = gt_links(d, gt);
-	struct outcome o;
-
-	memset(&o, 0, sizeof(o));
-	for (size_t i = 0; i < r->nvertices; i++) {
-		if (node_of(d, r, (int32_t)i) == -2)
-			o.unknown++;
-		if (r->vertices[i].perpacket)
-			o.perpacket++;
-	}
-	for (size_t i = 0; i < r->nlinks; i++) {
-		const struct mda_link *l = &r->links[i];
-		int u, w;
-		size_t k;
-
-		if (i > 0 && (l->from < r->links[i - 1].from ||
-		    (l->from == r->links[i - 1].from &&
-		    l->to < r->links[i - 1].to)))
-			o.bad_probes++;	/* not sorted */
-		if (l->to < 0) {
-			o.tails++;
-			continue;
-		}
-		u = node_of(d, r, l->from);
-		w = node_of(d, r, l->to);
-		for (k = 0; k < ngt; k++)
-			if (gt[k].from == u && gt[k].to == w &&
-			    gt[k].gap == l->gap)
-				break;
-		if (k == ngt) {
-			char a[ADDR_STRLEN], b[ADDR_STRLEN];
-
-			fprintf(stderr, "  false link %s -> %s gap %u\n",
-			    addr_ntop(&r->vertices[l->from].addr, a, sizeof(a)),
-			    addr_ntop(&r->vertices[l->to].addr, b, sizeof(b)),
-			    l->gap);
-			o.false_links++;
-		}
-	}
-	for (size_t k = 0; k < ngt; k++) {
-		size_t i;
-
-		for (i = 0; i < r->nlinks; i++) {
-			const struct mda_link *l = &r->links[i];
-
-			if (l->to >= 0 && node_of(d, r, l->from) == gt[k].from &&
-			    node_of(d, r, l->to) == gt[k].to &&
-			    l->gap == gt[k].gap)
-				break;
-		}
-		if (i == r->nlinks) {
-			fprintf(stderr, "  missed link node %d -> %d gap %u\n",
-			    gt[k].from, gt[k].to, gt[k].gap);
-			o.missed++;
-		}
-	}
-	/* Probes: every one in the result, in send order, answered from the
-	 * vertex it names. */
-	if (r->nprobes != r->probec)
-		o.bad_probes++;
-	for (size_t i = 0; i < r->nprobes; i++) {
-		const struct mda_probe *p = &r->probes[i];
-
-		if (p->replied && (p->vertex < 0 ||
-		    (size_t)p->vertex >= r->nvertices ||
-		    !addr_eq(&p->addr, &r->vertices[p->vertex].addr)))
-			o.bad_probes++;
-		if (!p->replied && p->vertex != -1)
-			o.bad_probes++;
-	}
-	if ((o.missed || o.false_links) && getenv("MDA_DEBUG") != NULL)
-		for (size_t i = 0; i < r->nprobes; i++) {
-			const struct mda_probe *p = &r->probes[i];
-
-			fprintf(stderr, "    probe %zu flow %u ttl %u att %u%s "
-			    "-> %d\n", i, p->flow, p->ttl, p->attempt,
-			    p->pptest ? " test" : "", p->replied ?
-			    node_of(d, r, p->vertex) : -9);
-		}
-	return o;
-}
-
-static void
-expect_exact(const struct outcome *o)
-{
-	T_EQ_INT(o->missed, 0);
-	T_EQ_INT(o->false_links, 0);
-	T_EQ_INT(o->unknown, 0);
-	T_EQ_INT(o->bad_probes, 0);
-	T_EQ_INT(o->tails, 0);
-	T_EQ_INT(o->perpacket, 0);
-}
-
-/* vertices[0] is node 0 (the first hop). */
-static void
-expect_first(const struct simnet_dest *d, const struct mda_result *r)
-{
-	T_CHECK(r->nvertices > 0 && addr_eq(&r->vertices[0].addr,
-	    &d->node[0].addr));
-}
-
-/* --- the stopping-rule table ----------------------------------------------- */
-
-static void
-test_nk(void)
-{
-	static const unsigned spot[][3] = {
-		/* n known, 95 %, 99 %: scamper's k(n + 1) */
-		{ 1, 6, 8 }, { 2, 11, 15 }, { 3, 16, 21 }, { 7, 38, 51 },
-		{ 10, 57, 74 }, { 15, 90, 115 }, { 31, 203, 255 },
-		{ 63, 453, 557 }, { 97, 737, 896 }, { 98, 746, 906 },
-	};
-
-	fprintf(stderr, "stopping-rule table\n");
-	for (size_t i = 0; i < sizeof(spot) / sizeof(spot[0]); i++) {
-		T_EQ_INT(mda_nk(spot[i][0], 95), spot[i][1]);
-		T_EQ_INT(mda_nk(spot[i][0], 99), spot[i][2]);
-	}
-	T_EQ_INT(mda_nk(0, 95), 0);
-	/* The closed form beyond the table (Diamond-Miner's n(101) = 765). */
-	T_EQ_INT(mda_nk(100, 95), 765);
-	T_EQ_INT(mda_nk(99, 95), 757);
-	T_EQ_INT(mda_nk(99, 99), 917);
-	/* Grows with n, both columns, 99 % above 95 %. */
-	for (unsigned n = 1; n < 300; n++) {
-		T_CHECK(mda_nk(n + 1, 95) > mda_nk(n, 95));
-		T_CHECK(mda_nk(n + 1, 99) > mda_nk(n, 99));
-		T_CHECK(mda_nk(n, 99) > mda_nk(n, 95));
-	}
-}
-
-/* --- names, configuration, ports -------------------------------------------- */
-
-static void
-test_names(void)
-{
-	static const char *const names[] = {
-		"icmp-echo", "udp-dport", "udp-sport", "tcp-sport",
-		"tcp-ack-sport", "flowlabel",
-	};
-	enum mda_method m;
-	struct mda_conf c;
-	char err[128];
-	uint16_t lo[2], hi[2];
-
-	fprintf(stderr, "names and configuration\n");
-	for (unsigned i = 0; i < MDA_NMETHODS; i++) {
-		T_EQ_INT(mda_method_find(names[i], &m), 0);
-		T_EQ_INT(m, i);
-		T_EQ_STR(mda_method_name((enum mda_method)i), names[i]);
-	}
-	T_EQ_INT(mda_method_find("UDP-Dport", &m), 0);
-	T_EQ_INT(m, MDA_UDP_DPORT);
-	T_EQ_INT(mda_method_find("udp-paris", &m), -1);
-	T_EQ_INT(mda_method_find(NULL, &m), -1);
-	T_EQ_STR(mda_stop_name(MDA_STOP_GAPLIMIT), "GAPLIMIT");
-	T_EQ_STR(mda_stop_name(MDA_STOP_PROBEC_MAX), "PROBEC_MAX");
-
-	/* Defaults as scamper's tracelb where they compare. */
-	memset(&c, 0, sizeof(c));
-	c.method = MDA_UDP_DPORT;
-	T_EQ_INT(mda_conf_finish(&c, AF_INET, err, sizeof(err)), 0);
-	T_EQ_INT(c.confidence, 95);
-	T_EQ_INT(c.attempts, 2);
-	T_EQ_INT(c.gaplimit, 3);
-	T_EQ_INT(c.first_ttl, 1);
-	T_EQ_INT(c.max_ttl, 30);
-	T_EQ_INT(c.window, 16);
-	T_EQ_INT(c.wait_ms, 5000);
-	T_EQ_INT(c.probec_max, 3000);
-	T_EQ_INT(c.dport, 33435);
-	T_EQ_INT(mda_port_ranges(&c, lo, hi), 2);
-	T_EQ_INT(lo[0], 33435);
-	T_EQ_INT(hi[0], 33435 + MDA_MAX_FLOWS - 1);
-	T_EQ_INT(lo[1], c.sport);
-	T_EQ_INT(hi[1], c.sport);
-
-	memset(&c, 0, sizeof(c));
-	c.method = MDA_TCP_SPORT;
-	c.sport = 65000;
-	T_EQ_INT(mda_conf_finish(&c, AF_INET6, err, sizeof(err)), 0);
-	T_EQ_INT(mda_port_ranges(&c, lo, hi), 2);
-	T_EQ_INT(lo[0], 65000);
-	T_EQ_INT(hi[0], 65535);
-	T_EQ_INT(lo[1], 80);
-
-	/* Bad values, one message each. */
-	memset(&c, 0, sizeof(c));
-	c.confidence = 90;
-	T_EQ_INT(mda_conf_finish(&c, AF_INET, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "confidence") != NULL);
-	memset(&c, 0, sizeof(c));
-	c.method = MDA_FLOWLABEL;
-	T_EQ_INT(mda_conf_finish(&c, AF_INET, err, sizeof(err)), -1);
-	T_CHECK(strstr(err, "IPv6") != NULL);
-	T_EQ_INT(mda_conf_finish(&c, AF_INET6, err, sizeof(err)), 0);
-	memset(&c, 0, sizeof(c));
-	c.first_ttl = 9;
-	c.max_ttl = 8;
-	T_EQ_INT(mda_conf_finish(&c, AF_INET, err, sizeof(err)), -1);
-	memset(&c, 0, sizeof(c));
-	c.method = MDA_UDP_SPORT;
-	c.sport = 65530;
-	T_EQ_INT(mda_conf_finish(&c, AF_INET, err, sizeof(err)), -1);
-	memset(&c, 0, sizeof(c));
-	c.size = 20;
-	T_EQ_INT(mda_conf_finish(&c, AF_INET, err, sizeof(err)), -1);
-	memset(&c, 0, sizeof(c));
-	c.method = (enum mda_method)MDA_NMETHODS;
-	T_EQ_INT(mda_conf_finish(&c, AF_INET, err, sizeof(err)), -1);
-}
-
-/* --- flows: only the method's field varies ------------------------------------- */
+/* --- flows: only the method's field varies ------------------------------- */
 
 struct mcase {
 	enum mda_method m;
@@ -631,78 +240,7 @@ test_flowlabel_fixed(void)
 	tenv_free(&e);
 }
 
-/* The packet layer's vary modes, field by field, and their limits. */
-static void
-test_flow_vary(void)
-{
-	struct pkt_flow_params fp;
-	struct pkt_flow f, g;
-	int bad = 0;
-
-	fprintf(stderr, "flow vary modes\n");
-	memset(&fp, 0, sizeof(fp));
-	addr_pton("2001:db8:ffff::1", &fp.src);
-	addr_pton("2001:db8:77::77", &fp.dst);
-	fp.sport = 40000;
-	fp.dport = 33435;
-
-	fp.vary = PKT_VARY_DPORT;
-	for (uint32_t i = 0; i < 100; i++) {
-		if (pkt_udp_paris.flow(&fp, i, &f) != 0 || f.sport != 40000 ||
-		    f.dport != 33435 + i || f.flowlabel != pkt_flow_label(i))
-			bad++;
-	}
-	fp.vary = PKT_VARY_SPORT;
-	for (uint32_t i = 0; i < 100; i++) {
-		if (pkt_tcp_paris.flow(&fp, i, &f) != 0 || f.sport != 40000 + i ||
-		    f.dport != 33435)
-			bad++;
-	}
-	fp.vary = PKT_VARY_ICMP_SUM;
-	for (uint32_t i = 0; i < 100; i++) {
-		if (pkt_icmp_paris.flow(&fp, i, &f) != 0 || f.sport != 40000 ||
-		    f.icmp_sum != i + 1 || f.dport != 0)
-			bad++;
-	}
-	fp.vary = PKT_VARY_FLOWLABEL;
-	fp.flowlabel_fixed = 1;		/* does not apply: the label varies */
-	for (uint32_t i = 0; i < 100; i++) {
-		if (pkt_icmp_paris.flow(&fp, i, &f) != 0 ||
-		    pkt_icmp_paris.flow(&fp, 0, &g) != 0 || f.sport != 40000 ||
-		    f.icmp_sum != g.icmp_sum || f.flowlabel != pkt_flow_label(i) ||
-		    f.flowlabel == 0)
-			bad++;
-	}
-	T_EQ_INT(bad, 0);
-
-	/* Fixed label; limits of each field. */
-	fp.vary = PKT_VARY_SPORT;
-	T_EQ_INT(pkt_udp_paris.flow(&fp, 3, &f), 0);
-	T_EQ_INT(f.flowlabel, 0);
-	fp.flowlabel_fixed = 0;
-	fp.sport = 65530;
-	T_EQ_INT(pkt_udp_paris.flow(&fp, 5, &f), 0);
-	T_EQ_INT(f.sport, 65535);
-	T_EQ_INT(pkt_udp_paris.flow(&fp, 6, &f), -1);
-	T_EQ_INT(pkt_icmp_paris.flow(&fp, 0, &f), -1);	/* ICMP has no sport */
-	fp.vary = PKT_VARY_DPORT;
-	fp.dport = 65535;
-	T_EQ_INT(pkt_udp_paris.flow(&fp, 0, &f), 0);
-	T_EQ_INT(pkt_udp_paris.flow(&fp, 1, &f), -1);
-	fp.vary = PKT_VARY_ICMP_SUM;
-	T_EQ_INT(pkt_icmp_paris.flow(&fp, 65533, &f), 0);
-	T_EQ_INT(f.icmp_sum, 65534);
-	T_EQ_INT(pkt_icmp_paris.flow(&fp, 65534, &f), -1);
-	T_EQ_INT(pkt_udp_paris.flow(&fp, 0, &f), -1);
-	fp.vary = PKT_VARY_FLOWLABEL;
-	addr_pton("192.0.2.1", &fp.src);
-	addr_pton("203.0.113.77", &fp.dst);
-	T_EQ_INT(pkt_icmp_paris.flow(&fp, 0, &f), -1);	/* IPv4: no label */
-	fp.vary = 77;
-	T_EQ_INT(pkt_udp_paris.flow(&fp, 0, &f), -1);
-}
-
-/* --- topologies, both rules ----------------------------------------------------- */
+/* --- topologies, both rules --------------------------------------------- */
 
 struct topo {
 	const char *name;
@@ -818,7 +356,7 @@ test_confidence(void)
 	T_CHECK(p[0] < p[1]);
 }
 
-/* --- silence, loss, per-packet ------------------------------------------------------ */
+/* --- silence, loss, per-packet ------------------------------------------ */
 
 static void
 test_silent(enum mda_rule rule, int family)
@@ -1059,7 +597,7 @@ test_loop(enum mda_rule rule)
 	tenv_free(&e);
 }
 
-/* --- budget, halt, many at once, pacing ------------------------------------------- */
+/* --- budget, halt, many at once, pacing --------------------------------- */
 
 static void
 test_budget(void)
@@ -1240,12 +778,9 @@ int
 main(void)
 {
 	simnet_count_libevent_warnings();
-	test_nk();
-	test_names();
 	test_methods(MDA_RULE_LITE);
 	test_methods(MDA_RULE_FULL);
 	test_flowlabel_fixed();
-	test_flow_vary();
 	test_topologies();
 	test_confidence();
 	test_silent(MDA_RULE_LITE, AF_INET);
