@@ -63,6 +63,8 @@ struct simnet_probe {
 #define SIMNET_MAX_NODES	64
 #define SIMNET_MAX_NEXT		16
 #define SIMNET_NODE_DEST	0xffff
+#define SIMNET_PP_RANDOM	1	/* per packet: a random next hop */
+#define SIMNET_PP_ROUND		2	/* per packet: next hops in turn */
 
 /* What a router's hash covers (simnet_dest.hash_fields). */
 #define SIMNET_HASH_L4		0x1	/* first four transport bytes: ports,
@@ -76,7 +78,8 @@ struct simnet_node {
 	unsigned nnext;
 	uint32_t seed;			/* default: from its index */
 	uint8_t silent;			/* forwards, never answers */
-	uint8_t perpacket;		/* next hop at random per packet */
+	uint8_t perpacket;		/* SIMNET_PP_*: next hop per packet */
+	unsigned rr;			/* SIMNET_PP_ROUND: packets so far */
 	unsigned loss_pct;		/* answers lost, percent */
 };
 

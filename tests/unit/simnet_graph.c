@@ -97,17 +97,20 @@ node_hash(const struct simnet_dest *d, const struct simnet_node *n,
 	return x;
 }
 
-/* Router i's next hop for h: per flow, or (sn != NULL) per packet. */
+/* Router n's next hop for h: per flow, or per packet (sn NULL: the
+ * first next hop, for simnet_walk). */
 static unsigned
-node_next(struct simnet *sn, const struct simnet_dest *d, unsigned i,
-    const struct simnet_hashed *h)
+node_next(struct simnet *sn, const struct simnet_dest *d,
+    struct simnet_node *n, const struct simnet_hashed *h)
 {
-	const struct simnet_node *n = &d->node[i];
-
 	if (n->nnext == 0)
 		return SIMNET_NODE_DEST;
+	if (n->perpacket && sn == NULL)
+		return n->next[0];
+	if (n->perpacket == SIMNET_PP_ROUND)
+		return n->next[n->rr++ % n->nnext];
 	if (n->perpacket)
-		return n->next[sn != NULL ? simnet_rand(sn) % n->nnext : 0];
+		return n->next[simnet_rand(sn) % n->nnext];
 	return n->next[node_hash(d, n, h) % n->nnext];
 }
 
@@ -118,8 +121,10 @@ simnet_walk(const struct simnet_dest *d, const struct simnet_hashed *h,
 	unsigned cur = 0;
 
 	for (unsigned hop = 1; hop <= max && d->nnodes > 0; hop++) {
+		struct simnet_node n = d->node[cur];
+
 		path[hop - 1] = (int)cur;
-		cur = node_next(NULL, d, cur, h);
+		cur = node_next(NULL, d, &n, h);
 		if (cur == SIMNET_NODE_DEST)
 			return (int)hop + 1;
 	}
@@ -149,7 +154,7 @@ simnet_graph_respond(struct simnet *sn, struct simnet_dest *d,
 			loss = n->loss_pct;
 			break;
 		}
-		cur = node_next(sn, d, cur, &p->h);
+		cur = node_next(sn, d, &d->node[cur], &p->h);
 		if (cur == SIMNET_NODE_DEST) {
 			hop++;
 			break;

@@ -477,12 +477,18 @@ test_loss(enum mda_rule rule)
 	}
 }
 
+/*
+ * A per-packet balancer: flagged, and nothing else.  Next hops in turn are
+ * always caught; at random each run misses with probability 2^-7 (99 %:
+ * seven repeats), so two misses in eight runs are allowed there.
+ */
 static void
-test_perpacket(enum mda_rule rule, int family)
+test_perpacket(enum mda_rule rule, int family, int mode)
 {
 	unsigned flagged = 0, runs = 8;
 
-	fprintf(stderr, "per-packet balancer, %s %s\n",
+	fprintf(stderr, "per-packet balancer (%s), %s %s\n",
+	    mode == SIMNET_PP_ROUND ? "in turn" : "random",
 	    rule == MDA_RULE_LITE ? "lite" : "full",
 	    family == AF_INET ? "ipv4" : "ipv6");
 	for (unsigned s = 0; s < runs; s++) {
@@ -497,7 +503,7 @@ test_perpacket(enum mda_rule rule, int family)
 		tenv_init(&e);
 		simnet_seed(e.sn, 77 + s);
 		d = GRAPH(&e, dst, 5, diamond2);
-		d->node[1].perpacket = 1;	/* r1 */
+		d->node[1].perpacket = (uint8_t)mode;	/* r1 */
 		conf_init(&c, MDA_ICMP_ECHO, rule);
 		j = run_one(&e, &c, dst);
 		r = mda_result(j->m);
@@ -507,7 +513,7 @@ test_perpacket(enum mda_rule rule, int family)
 		T_EQ_INT(o.missed, 0);
 		T_EQ_INT(o.unknown, 0);
 		T_EQ_INT(o.bad_probes, 0);
-		/* Only r1, and in every run (99 %: 7 repeats, 2^-7 each). */
+		/* Only r1 (and r1 in every run, below). */
 		for (size_t i = 0; i < r->nvertices; i++) {
 			int is_r1 = addr_eq(&r->vertices[i].addr,
 			    &d->node[1].addr);
@@ -520,7 +526,10 @@ test_perpacket(enum mda_rule rule, int family)
 		job_free(j);
 		tenv_free(&e);
 	}
-	T_EQ_INT(flagged, runs);
+	if (mode == SIMNET_PP_ROUND)
+		T_EQ_INT(flagged, runs);
+	else
+		T_CHECK(flagged + 2 >= runs);
 }
 
 /* A per-packet balancer in front of a per-flow diamond: links after it are
@@ -544,7 +553,7 @@ test_perpacket_nested(void)
 	fprintf(stderr, "per-packet balancer, then a per-flow diamond\n");
 	tenv_init(&e);
 	d = GRAPH(&e, dst, 7, pp_then_diamond);
-	d->node[0].perpacket = 1;
+	d->node[0].perpacket = SIMNET_PP_ROUND;
 	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
 	j = run_one(&e, &c, dst);
 	r = mda_result(j->m);
@@ -554,6 +563,56 @@ test_perpacket_nested(void)
 	T_EQ_INT(o.missed, 0);
 	T_EQ_INT(o.perpacket, 1);
 	T_CHECK(r->nvertices > 0 && r->vertices[0].perpacket);
+	job_free(j);
+	tenv_free(&e);
+}
+
+/* First and maximum TTL. */
+static void
+test_ttl_range(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	const char *dst = dname(AF_INET, 101);
+	unsigned out = 0;
+
+	fprintf(stderr, "first and maximum TTL\n");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 3, line3);
+	conf_init(&c, MDA_TCP_SPORT, MDA_RULE_LITE);
+	c.max_ttl = 2;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "HOPLIMIT");
+	for (size_t i = 0; i < r->nprobes; i++)
+		out += r->probes[i].ttl > 2;
+	T_EQ_INT(out, 0);
+	T_EQ_INT(r->nvertices, 2);
+	T_EQ_INT(r->nlinks, 1);
+	if (r->nlinks == 1) {
+		T_CHECK(addr_eq(&r->vertices[r->links[0].from].addr,
+		    &d->node[0].addr));
+		T_CHECK(addr_eq(&r->vertices[r->links[0].to].addr,
+		    &d->node[1].addr));
+	}
+	job_free(j);
+
+	c.max_ttl = 0;
+	c.first_ttl = 2;
+	e.active = 0;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	for (size_t i = 0; i < r->nprobes; i++)
+		out += r->probes[i].ttl < 2;
+	T_EQ_INT(out, 0);
+	T_EQ_INT(r->nvertices, 3);
+	T_CHECK(r->nvertices > 0 && addr_eq(&r->vertices[0].addr,
+	    &d->node[1].addr));
+	T_EQ_INT(r->nlinks, 2);
 	job_free(j);
 	tenv_free(&e);
 }
@@ -670,7 +729,6 @@ test_error(void)
 	struct tenv e;
 	struct mda_conf c;
 	struct job *j;
-	struct simnet_dest *d;
 	const char *dst = dname(AF_INET, 130);
 
 	fprintf(stderr, "errors\n");
@@ -686,8 +744,6 @@ test_error(void)
 	simnet_fail_source(e.sn, 0);
 
 	/* Sends fail after 5: ERROR with the errno, 5 probes kept. */
-	d = simnet_dest_find(e.sn, &mda_result(j->m)->flow0.dst);
-	(void)d;
 	simnet_fail_send(e.sn, 5, EHOSTUNREACH);
 	e.active = 0;
 	j = run_one(&e, &c, dst);
@@ -707,11 +763,11 @@ test_many(void)
 	struct mda_conf c;
 	struct simnet_dest *d[N];
 	struct job *j[N];
+	unsigned incomplete = 0;
 
 	fprintf(stderr, "%d measurements at once\n", N);
 	tenv_init(&e);
 	conf_init(&c, MDA_UDP_SPORT, MDA_RULE_LITE);
-	c.confidence = 95;
 	for (unsigned i = 0; i < N; i++) {
 		d[i] = i % 2 ? GRAPH(&e, dname(AF_INET6, 200 + i), 12, fan4n) :
 		    GRAPH(&e, dname(AF_INET, 200 + i), 5, diamond2);
@@ -731,11 +787,14 @@ test_many(void)
 		T_EQ_INT(o.false_links, 0);
 		T_EQ_INT(o.bad_probes, 0);
 		T_EQ_INT(o.perpacket, 0);
-		/* 95 % per vertex: a rare miss is the rule's own bound. */
-		T_CHECK(o.missed <= 1);
+		incomplete += o.missed > 0;
 		T_EQ_INT(r->probec, d[i]->nprobes);
 		job_free(j[i]);
 	}
+	/* The rule's own failure bound at 99 % (fan4n about 4 % a trace,
+	 * diamond2 under 1 %): a miss now and then is no bug. */
+	fprintf(stderr, "  %u incomplete\n", incomplete);
+	T_CHECK(incomplete <= 3);
 	tenv_free(&e);
 }
 
@@ -788,9 +847,12 @@ main(void)
 	test_blackhole();
 	test_loss(MDA_RULE_LITE);
 	test_loss(MDA_RULE_FULL);
-	test_perpacket(MDA_RULE_LITE, AF_INET);
-	test_perpacket(MDA_RULE_FULL, AF_INET6);
+	test_perpacket(MDA_RULE_LITE, AF_INET, SIMNET_PP_ROUND);
+	test_perpacket(MDA_RULE_FULL, AF_INET6, SIMNET_PP_ROUND);
+	test_perpacket(MDA_RULE_LITE, AF_INET6, SIMNET_PP_RANDOM);
+	test_perpacket(MDA_RULE_FULL, AF_INET, SIMNET_PP_RANDOM);
 	test_perpacket_nested();
+	test_ttl_range();
 	test_loop(MDA_RULE_LITE);
 	test_loop(MDA_RULE_FULL);
 	test_budget();
