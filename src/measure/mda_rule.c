@@ -361,37 +361,77 @@ walk(const struct mda *m, unsigned f, unsigned t, int dir, unsigned *cand)
 	return 1;
 }
 
+/* What flow f shows next to t (dir -1: below, 1: above). */
+enum { ADJ_HAS, ADJ_CAND, ADJ_SILENT, ADJ_NONE };
+
+static int
+adjacent(const struct mda *m, unsigned f, unsigned t, int dir, unsigned *u)
+{
+	const struct mda_conf *c = &m->res.conf;
+	const struct mda_cell *n;
+	int w = (int)t + dir;
+
+	if (w < c->first_ttl || w > c->max_ttl ||
+	    (n = cell_in(m, f, (unsigned)w)) == NULL)
+		return ADJ_HAS;		/* nothing there to learn */
+	if (n->vertex >= 0 || pending(n))
+		return ADJ_HAS;
+	if (n->flags & CELL_SILENT)
+		return ADJ_SILENT;
+	*u = (unsigned)w;
+	return mda_can_probe(m, f, (unsigned)w) ? ADJ_CAND : ADJ_NONE;
+}
+
+/*
+ * One side of vertex v at t: a flow of v answered (or in flight) at the
+ * next TTL that way, else one such probe asked.  A flow silent there (a
+ * lost answer, or a silent router) counts only when no flow of v can be
+ * probed there: then a flow seen across the silence will do.
+ */
+static void
+reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
+{
+	unsigned cf = 0, cu = 0, wf = 0, wu = 0, u = 0;
+	int direct = 0, across = 0;
+
+	for (unsigned f = 0; f < m->nflows; f++) {
+		const struct mda_cell *c = cell_in(m, f, t);
+
+		if (c == NULL || c->vertex != v)
+			continue;
+		switch (adjacent(m, f, t, dir, &u)) {
+		case ADJ_HAS:
+			return;
+		case ADJ_CAND:
+			if (!direct)
+				cf = f, cu = u, direct = 1;
+			break;
+		case ADJ_SILENT:
+			if (!across) {
+				if (walk(m, f, t, dir, &u))
+					across = 2;
+				else if (u != 0)
+					wf = f, wu = u, across = 1;
+			}
+			break;
+		}
+	}
+	if (direct)
+		ask(m, cf, cu);
+	else if (across == 1)
+		ask(m, wf, wu);
+}
+
 static void
 reconnect(struct mda *m, unsigned t, const struct tstat *st)
 {
 	for (unsigned i = 0; i < st->nv; i++) {
 		int32_t v = st->v[i];
-		int has_b = t <= m->res.conf.first_ttl;
-		int has_f = !is_router(m, v) || t >= m->res.conf.max_ttl;
-		unsigned cb = 0, cf = 0, fb = 0, ff = 0, u;
 
-		for (unsigned f = 0; f < m->nflows && !(has_b && has_f); f++) {
-			const struct mda_cell *c = cell_in(m, f, t);
-
-			if (c == NULL || c->vertex != v)
-				continue;
-			if (!has_b) {
-				if (walk(m, f, t, -1, &u))
-					has_b = 1;
-				else if (u != 0 && cb == 0)
-					cb = u, fb = f;
-			}
-			if (!has_f) {
-				if (walk(m, f, t, 1, &u))
-					has_f = 1;
-				else if (u != 0 && cf == 0)
-					cf = u, ff = f;
-			}
-		}
-		if (!has_b && cb != 0)
-			ask(m, fb, cb);
-		if (!has_f && cf != 0)
-			ask(m, ff, cf);
+		if (t > m->res.conf.first_ttl)
+			reconnect_side(m, t, v, -1);
+		if (is_router(m, v) && t < m->res.conf.max_ttl)
+			reconnect_side(m, t, v, 1);
 	}
 }
 
@@ -545,11 +585,35 @@ mesh_test(struct mda *m, unsigned t, const struct tstat *s0)
 
 #define SUCC_MAX	64
 
+/* Whether flow f passes v at t: it answered from v there, or v is the one
+ * vertex at t and f was not probed there. */
+static int
+through(const struct mda *m, unsigned f, unsigned t, int32_t v, int one)
+{
+	const struct mda_cell *c = cell_in(m, f, t);
+
+	return c != NULL && (c->vertex == v || (one && !probed(c)));
+}
+
+static unsigned
+ttl_pending(const struct mda *m, unsigned t)
+{
+	unsigned n = 0;
+
+	for (unsigned f = 0; f < m->nflows; f++) {
+		const struct mda_cell *c = cell_in(m, f, t);
+
+		n += c != NULL && pending(c);
+	}
+	return n;
+}
+
 static void
 node_control(struct mda *m, unsigned t, const struct tstat *st)
 {
 	unsigned conf = m->res.conf.confidence;
-	unsigned deficit = 0, expect = 0, cap;
+	unsigned deficit = 0, expect = 0, cap, sent1 = 0;
+	int one = st->nv == 1;
 
 	if (t >= m->res.conf.max_ttl || m->taint[t] || st->disc_pending > 0)
 		return;
@@ -560,10 +624,10 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 		if (!is_router(m, v) || m->res.vertices[v].perpacket)
 			continue;
 		for (unsigned f = 0; f < m->nflows; f++) {
-			const struct mda_cell *c = cell_in(m, f, t), *n;
+			const struct mda_cell *n;
 			unsigned k;
 
-			if (c == NULL || c->vertex != v)
+			if (!through(m, f, t, v, one))
 				continue;
 			nfv++;
 			if ((n = cell_in(m, f, t + 1)) == NULL || !probed(n))
@@ -585,26 +649,50 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 			continue;
 		need = mda_nk(d > 0 ? d : 1, conf);
 		expect += (need * st->answered + nfv - 1) / nfv;
+		sent1 = s;
 		if (a + p >= need || s >= 2 * need)
 			continue;
 		want = need - a - p;
 		for (unsigned f = 0; f < m->nflows && want > 0; f++) {
-			const struct mda_cell *c = cell_in(m, f, t);
-
-			if (c == NULL || c->vertex != v ||
+			if (!through(m, f, t, v, one) ||
 			    probed(mda_cell(m, f, t + 1)) ||
 			    !mda_can_probe(m, f, t + 1))
 				continue;
 			if (ask(m, f, t + 1))
 				want--;
 		}
-		/* New flows at t land on v in proportion to its share. */
-		if (want > 0 && want * st->answered / nfv > deficit)
-			deficit = (want * st->answered + nfv - 1) / nfv;
+		/* New flows at t land on v in proportion to its share,
+		 * taken as at least half an even share while few are
+		 * known. */
+		if (want > 0) {
+			unsigned n = (want * st->answered + nfv - 1) / nfv;
+
+			if (n > want * 2 * st->nv)
+				n = want * 2 * st->nv;
+			if (n > deficit)
+				deficit = n;
+		}
 	}
+	if (deficit == 0 || st->pending > 0)
+		return;
+	/* One vertex at t: every flow passes it, so new flows go straight
+	 * to t + 1 (reconnect links what they find). */
+	if (one) {
+		while (deficit-- > 0 && sent1++ < 4 * expect + m->n1 &&
+		    new_ok(m, t + 1)) {
+			int f = mda_flow_new(m);
+
+			if (f < 0 || !mda_can_probe(m, (unsigned)f, t + 1) ||
+			    !ask(m, (unsigned)f, t + 1))
+				break;
+		}
+		return;
+	}
+	/* Else drawn at t, once the flows still coming from below have
+	 * landed (they may be the ones wanted). */
 	cap = 4 * expect + m->n1;
-	if (deficit == 0 || st->pending > 0 || !new_ok(m, t) ||
-	    st->probed >= cap)
+	if (!new_ok(m, t) || st->probed >= cap ||
+	    (t > m->res.conf.first_ttl && ttl_pending(m, t - 1) > 0))
 		return;
 	if (deficit > cap - st->probed)
 		deficit = cap - st->probed;
