@@ -37,6 +37,8 @@ enum mda_stop {
 	MDA_STOP_PROBEC_MAX,	/* the probe budget ran out */
 	MDA_STOP_HALTED,	/* stopped from outside (shutdown, deadline) */
 	MDA_STOP_ERROR,		/* no route, send failure; stop_data = errno */
+	MDA_STOP_LOOP,		/* every branch ended in a forwarding loop (a
+				   flow met one vertex at TTLs 2+ apart) */
 };
 
 enum mda_rule {
@@ -100,6 +102,8 @@ struct mda_probe {
 	uint16_t q_ipl;
 	uint8_t next;
 	struct pkt_ext *ext;	/* RFC 4884 objects or NULL; owned here */
+	uint8_t pptest;		/* a repeat of an answered (flow, TTL): the
+				   per-packet test */
 };
 
 enum mda_vkind {
@@ -136,8 +140,10 @@ struct mda_result {
 	unsigned probec;		/* probes sent, retries included */
 	struct mda_probe *probes;	/* in the order they were sent */
 	size_t nprobes;
-	struct mda_vertex *vertices;	/* discovery order: vertices[0] is
-					   the first hop when it answered */
+	struct mda_vertex *vertices;	/* discovery order, by the lowest TTL
+					   each answered at, then by first
+					   reply: vertices[0] is the first hop
+					   when it answered */
 	size_t nvertices;
 	struct mda_link *links;		/* sorted by (from, to) */
 	size_t nlinks;
@@ -146,8 +152,15 @@ struct mda_result {
 struct mda;
 typedef void (*mda_done_cb)(struct mda *, void *arg);
 
-/* The stopping-rule table: probes that rule out n+1 next hops when n are
- * known (scamper's table, closed form beyond 99).  n >= 1. */
+/*
+ * The stopping rule: how many probes (answered flows) must show no new
+ * next hop before n known next hops are taken to be all of them, i.e. to
+ * rule out n + 1 at the confidence (95 or 99; anything else counts as 95).
+ * mda_nk(n) is entry n + 1 of scamper's tracelb table k(): mda_nk(1) =
+ * 6 / 8, mda_nk(2) = 11 / 15, ... mda_nk(98) = 746 / 906; beyond it the
+ * closed form ceil(ln(eps / (n+1)) / ln(n / (n+1))) with eps 0.05 / 0.01
+ * (mda_nk(100) = 765 at 95 %).  mda_nk(0) = 0.
+ */
 unsigned mda_nk(unsigned n, unsigned confidence);
 
 /* "icmp-echo", ... -> method; -1 if unknown. */
@@ -155,6 +168,15 @@ int mda_method_find(const char *name, enum mda_method *);
 const char *mda_method_name(enum mda_method);
 /* The value the flow id puts in the varied field (JSON "flowid"). */
 uint32_t mda_flowid_value(const struct mda_result *, unsigned flow);
+
+/*
+ * The TCP/UDP ports a measurement's probes use, for the capture filter
+ * (netio_set_port_ranges): range 0 the varied field's (every flow the
+ * measurement may use), range 1 the constant port, when there is one.
+ * Returns the number of ranges (1 or 2).  conf as mda_conf_finish left it.
+ */
+unsigned mda_port_ranges(const struct mda_conf *, uint16_t lo[2],
+    uint16_t hi[2]);
 
 /* Fill unset (zero) fields with defaults; -1 with a message if invalid. */
 int mda_conf_finish(struct mda_conf *, int family, char *err, size_t errlen);

@@ -137,6 +137,12 @@ engine_stats(const struct engine *e)
 	return &e->stats;
 }
 
+struct event_base *
+engine_base(const struct engine *e)
+{
+	return e->base;
+}
+
 /* --- the table of probes in flight ------------------------------------ */
 
 static uint32_t

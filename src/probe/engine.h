@@ -120,5 +120,7 @@ void engine_input(struct engine *, const uint8_t *ip, size_t len,
     const struct timeval *ts, int outgoing);
 
 const struct engine_stats *engine_stats(const struct engine *);
+/* The event loop the engine runs on (clients arm their own timers on it). */
+struct event_base *engine_base(const struct engine *);
 
 #endif

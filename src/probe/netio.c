@@ -26,6 +26,9 @@
 #define NETIO_BUF_MAX	(8 * 1024 * 1024)
 #define NETIO_BATCH	256	/* packets per wakeup, so one flood cannot starve timers */
 
+#define NETIO_ANY_RST	" or (ip and tcp and tcp[13] & 4 != 0)" \
+			" or (ip6 and ip6[6] == 6 and ip6[53] & 4 != 0)"
+
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2	276
 #endif
@@ -112,19 +115,43 @@ int
 netio_set_ports(struct netio *n, uint16_t lo, uint16_t hi, int any_rst,
     char *err, size_t errlen)
 {
-	struct bpf_program prog;
-	char filter[320];
+	struct netio_ports r = { lo, hi };
 
+	return netio_set_port_ranges(n, &r, 1, any_rst, err, errlen);
+}
+
+int
+netio_set_port_ranges(struct netio *n, const struct netio_ports *r,
+    size_t nr, int any_rst, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	char filter[512], ports[256];
+	size_t off = 0;
+
+	if (nr < 1 || nr > NETIO_MAX_RANGES) {
+		snprintf(err, errlen, "capture filter: %zu port ranges", nr);
+		return -1;
+	}
+	for (size_t i = 0; i < nr; i++)
+		off += (size_t)snprintf(ports + off, sizeof(ports) - off,
+		    "%s(src portrange %u-%u or dst portrange %u-%u)",
+		    i > 0 ? " or " : "", (unsigned)r[i].lo, (unsigned)r[i].hi,
+		    (unsigned)r[i].lo, (unsigned)r[i].hi);
 	/* ICMP carries the answers; TCP and UDP only within our ports, so a
 	 * busy server's own traffic never reaches user space.  Probes on
 	 * other ports (a test's own flow) are answered by TCP resets, which
-	 * any_rst lets in (IPv6: TCP right after the fixed header). */
-	snprintf(filter, sizeof(filter),
-	    "icmp or icmp6 or ((udp or tcp) and "
-	    "(src portrange %u-%u or dst portrange %u-%u))%s",
-	    (unsigned)lo, (unsigned)hi, (unsigned)lo, (unsigned)hi,
-	    any_rst ? " or (ip and tcp and tcp[13] & 4 != 0)"
-	    " or (ip6 and ip6[6] == 6 and ip6[53] & 4 != 0)" : "");
+	 * any_rst lets in (IPv6: TCP right after the fixed header).  One
+	 * range keeps the filter the trace always had. */
+	if (nr == 1)
+		snprintf(filter, sizeof(filter),
+		    "icmp or icmp6 or ((udp or tcp) and "
+		    "(src portrange %u-%u or dst portrange %u-%u))%s",
+		    (unsigned)r[0].lo, (unsigned)r[0].hi, (unsigned)r[0].lo,
+		    (unsigned)r[0].hi, any_rst ? NETIO_ANY_RST : "");
+	else
+		snprintf(filter, sizeof(filter),
+		    "icmp or icmp6 or ((udp or tcp) and (%s))%s", ports,
+		    any_rst ? NETIO_ANY_RST : "");
 	if (pcap_compile(n->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1 ||
 	    pcap_setfilter(n->pcap, &prog) == -1) {
 		snprintf(err, errlen, "capture filter: %s", pcap_geterr(n->pcap));

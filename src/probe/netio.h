@@ -29,6 +29,13 @@ struct netio *netio_open(int families, unsigned pps, char *err,
  * with any_rst every TCP reset). */
 int netio_set_ports(struct netio *, uint16_t lo, uint16_t hi, int any_rst,
     char *err, size_t errlen);
+/* Several port ranges (MDA: the constant port and the varied one). */
+#define NETIO_MAX_RANGES 2
+struct netio_ports {
+	uint16_t lo, hi;
+};
+int netio_set_port_ranges(struct netio *, const struct netio_ports *,
+    size_t n, int any_rst, char *err, size_t errlen);
 /* Families actually open. */
 int netio_families(const struct netio *);
 /* The I/O operations for engine_new. */

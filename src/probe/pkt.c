@@ -72,10 +72,20 @@ flow_icmp_sum(uint32_t flowid)
 	return (uint16_t)(1 + (uint64_t)(flowid % 65534) * 40503 % 65534);
 }
 
-static uint32_t
-flow_label(uint32_t flowid)
+uint32_t
+pkt_flow_label(uint32_t flowid)
 {
 	return (uint32_t)(1 + (uint64_t)(flowid % 0xfffff) * 0x9e3b9 % 0xfffff);
+}
+
+/* The varied port: base + flowid, or -1 past 65535. */
+static int
+flow_port(uint16_t base, uint32_t flowid, uint16_t *port)
+{
+	if (flowid > 65535 || (uint32_t)base + flowid > 65535)
+		return -1;
+	*port = (uint16_t)(base + flowid);
+	return 0;
 }
 
 int
@@ -83,7 +93,8 @@ pkt_flow_make(const struct pkt_method *m, const struct pkt_flow_params *p,
     uint32_t flowid, struct pkt_flow *f)
 {
 	int family = p->dst.family;
-	uint16_t sport, size;
+	int icmp = m->proto == IPPROTO_ICMP;
+	uint16_t sport, dport, size;
 
 	if ((family != AF_INET && family != AF_INET6) ||
 	    p->src.family != family)
@@ -99,16 +110,44 @@ pkt_flow_make(const struct pkt_method *m, const struct pkt_flow_params *p,
 	f->tos = p->tos;
 	f->size = size;
 	f->proto = m->proto;
-	if (m->proto == IPPROTO_ICMP && family == AF_INET6)
+	if (icmp && family == AF_INET6)
 		f->proto = IPPROTO_ICMPV6;
 	sport = p->sport != 0 ? p->sport : m->default_sport;
-	f->sport = (uint16_t)(sport + flowid);
-	if (m->proto == IPPROTO_ICMP)
-		f->icmp_sum = flow_icmp_sum(flowid);
-	else
-		f->dport = p->dport != 0 ? p->dport : m->default_dport;
-	if (family == AF_INET6)
-		f->flowlabel = flow_label(flowid);
+	dport = icmp ? 0 : p->dport != 0 ? p->dport : m->default_dport;
+	f->sport = sport;
+	f->dport = dport;
+	if (icmp)
+		f->icmp_sum = flow_icmp_sum(0);
+	switch (p->vary) {
+	case PKT_VARY_PARIS:
+		f->sport = (uint16_t)(sport + flowid);
+		if (icmp)
+			f->icmp_sum = flow_icmp_sum(flowid);
+		break;
+	case PKT_VARY_SPORT:
+		if (icmp || flow_port(sport, flowid, &f->sport) == -1)
+			return -1;
+		break;
+	case PKT_VARY_DPORT:
+		if (icmp || flow_port(dport, flowid, &f->dport) == -1)
+			return -1;
+		break;
+	case PKT_VARY_ICMP_SUM:
+		/* scamper's tracelb: the checksum is the flow id (from 1). */
+		if (!icmp || flowid > 65533)
+			return -1;
+		f->icmp_sum = (uint16_t)(flowid + 1);
+		break;
+	case PKT_VARY_FLOWLABEL:
+		if (family != AF_INET6)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (family == AF_INET6 && (!p->flowlabel_fixed ||
+	    p->vary == PKT_VARY_FLOWLABEL))
+		f->flowlabel = pkt_flow_label(flowid);
 	return 0;
 }
 

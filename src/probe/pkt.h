@@ -63,6 +63,22 @@
 #define PKT_MAX_MPLS	8	/* RFC 4950 label stack entries kept per object */
 #define PKT_MAC_LEN	8	/* bytes of keyed MAC in a probe's payload */
 
+/*
+ * Which hashed field a flow id varies.  PKT_VARY_PARIS (the trace's) moves
+ * the sport or echo id, the ICMP checksum and the IPv6 flow label together;
+ * the others (MDA, scamper's tracelb methods) move one field and keep every
+ * other hashed field a constant of the measurement, refusing a flow id that
+ * would leave the field's range (base + flowid <= 65535; ICMP checksum
+ * flowid + 1, never 0 or 0xffff).
+ */
+enum pkt_vary {
+	PKT_VARY_PARIS = 0,
+	PKT_VARY_SPORT,		/* UDP/TCP: sport = base + F, dport constant */
+	PKT_VARY_DPORT,		/* UDP/TCP: dport = base + F, sport constant */
+	PKT_VARY_ICMP_SUM,	/* ICMP: checksum = F + 1, echo id = sport */
+	PKT_VARY_FLOWLABEL,	/* IPv6: the flow label alone */
+};
+
 /* What a caller chooses for a trace; the method turns it into a flow. */
 struct pkt_flow_params {
 	struct addr_ip src, dst;
@@ -70,6 +86,9 @@ struct pkt_flow_params {
 	uint16_t dport;		/* UDP/TCP destination port (constant) */
 	uint16_t size;		/* whole IP packet length; 0 = method default */
 	uint8_t tos;		/* IPv4 TOS / IPv6 traffic class */
+	uint8_t vary;		/* enum pkt_vary; 0 = PKT_VARY_PARIS */
+	uint8_t flowlabel_fixed; /* IPv6: flow label 0 for every flow, except
+				   under PKT_VARY_FLOWLABEL */
 };
 
 /* The load-balancer-hashed fields of one Paris flow. */
@@ -218,6 +237,8 @@ uint16_t pkt_fold(uint32_t sum);
 size_t pkt_mac_off(uint8_t proto);
 /* Whether the flow's probes carry a MAC (their payload has room for it). */
 int pkt_flow_has_mac(const struct pkt_flow *);
+/* The IPv6 flow label flow id F gets (never 0, distinct up to 2^20 - 1). */
+uint32_t pkt_flow_label(uint32_t flowid);
 
 /* For the method files (src/pkt_*.c) only. */
 int pkt_flow_make(const struct pkt_method *, const struct pkt_flow_params *,

@@ -51,6 +51,7 @@ struct simnet {
 
 	struct event *guard;
 	int timed_out;
+	uint64_t rng;
 };
 
 static uint16_t
@@ -193,6 +194,7 @@ simnet_new(struct event_base *base)
 	sn->auto_reply = 1;
 	sn->capture = 1;
 	sn->ipid = 1000;
+	sn->rng = 0x9e3779b97f4a7c15ull;
 	TAILQ_INIT(&sn->pending);
 	simnet_set_source(sn, "198.51.100.1", "2001:db8:ffff::1");
 	return sn;
@@ -352,6 +354,22 @@ simnet_router(const struct simnet_dest *d, unsigned hop, uint16_t k,
 	*a = d->hop[hop];
 	if (d->ecmp_width > 1 && hop >= d->ecmp_ttl)
 		a->u.b[addr_len(a) - 1] += (uint8_t)(k % d->ecmp_width);
+}
+
+void
+simnet_seed(struct simnet *sn, uint64_t seed)
+{
+	sn->rng = seed != 0 ? seed : 1;
+}
+
+/* xorshift64*: the draws of per-packet routers and losses. */
+uint32_t
+simnet_rand(struct simnet *sn)
+{
+	sn->rng ^= sn->rng >> 12;
+	sn->rng ^= sn->rng << 25;
+	sn->rng ^= sn->rng >> 27;
+	return (uint32_t)((sn->rng * 2685821657736338717ull) >> 32);
 }
 
 size_t
@@ -804,7 +822,10 @@ sim_send(void *ctx, int family, const uint8_t *pkt, size_t len)
 	    (d = simnet_dest_find(sn, &p->h.dst)) == NULL)
 		return 0;
 	d->nprobes++;
-	respond(sn, d, p);
+	if (d->nnodes > 0)
+		simnet_graph_respond(sn, d, p);
+	else
+		respond(sn, d, p);
 	return 0;
 }
 

@@ -53,6 +53,36 @@ struct simnet_probe {
 	size_t len;
 };
 
+/*
+ * Multipath topologies (simnet_node_add): a graph of routers from the
+ * first hop on.  A router forwards a probe to one of its next hops chosen
+ * by a hash of the probe's hashed fields and the router's own seed
+ * (per-flow balancing, as the lab's nftables routers), or at random
+ * (per-packet).  SIMNET_NODE_DEST as a next hop is the destination.
+ */
+#define SIMNET_MAX_NODES	64
+#define SIMNET_MAX_NEXT		16
+#define SIMNET_NODE_DEST	0xffff
+#define SIMNET_PP_RANDOM	1	/* per packet: a random next hop */
+#define SIMNET_PP_ROUND		2	/* per packet: next hops in turn */
+
+/* What a router's hash covers (simnet_dest.hash_fields). */
+#define SIMNET_HASH_L4		0x1	/* first four transport bytes: ports,
+					   or ICMP type, code and checksum */
+#define SIMNET_HASH_FLOWLABEL	0x2	/* IPv6 flow label */
+#define SIMNET_HASH_ADDRS	0x4	/* addresses and protocol */
+
+struct simnet_node {
+	struct addr_ip addr;
+	uint16_t next[SIMNET_MAX_NEXT];
+	unsigned nnext;
+	uint32_t seed;			/* default: from its index */
+	uint8_t silent;			/* forwards, never answers */
+	uint8_t perpacket;		/* SIMNET_PP_*: next hop per packet */
+	unsigned rr;			/* SIMNET_PP_ROUND: packets so far */
+	unsigned loss_pct;		/* answers lost, percent */
+};
+
 /* What a destination does with probes that reach it (or its path). */
 struct simnet_dest {
 	struct addr_ip dst;
@@ -77,6 +107,13 @@ struct simnet_dest {
 	unsigned dup;			/* extra copies of every reply */
 	unsigned spoof;			/* SIMNET_F_BAD_*: also send such a forgery */
 	unsigned nprobes;		/* probes seen toward dst */
+	/* A graph of routers (nnodes > 0): node 0 is the first hop; dist,
+	 * hop[], ecmp_*, loop_*, unreach_* do not apply then. */
+	struct simnet_node node[SIMNET_MAX_NODES];
+	unsigned nnodes;
+	unsigned hash_fields;		/* SIMNET_HASH_*; 0 = all of them */
+	uint8_t blackhole;		/* graph: the destination never answers */
+	unsigned dest_loss_pct;		/* graph: its answers lost, percent */
 };
 
 enum simnet_kind {
@@ -159,6 +196,23 @@ int simnet_dest_set_hop(struct simnet_dest *, unsigned ttl, const char *addr);
 /* The router a probe of flow key k meets at `hop`. */
 void simnet_router(const struct simnet_dest *, unsigned hop, uint16_t k,
     struct addr_ip *);
+
+/* A router of the graph (node 0 first: the first hop); its index or -1. */
+int simnet_node_add(struct simnet_dest *, const char *addr);
+/* A next hop of router `from`: a router, or SIMNET_NODE_DEST.  0 or -1. */
+int simnet_node_link(struct simnet_dest *, int from, int to);
+/* The routers a probe of these hashed fields meets at hops 1.. (indices),
+ * per-packet routers taken as their first next hop; the hop count to the
+ * destination, or -1 if none within `max`. */
+int simnet_walk(const struct simnet_dest *, const struct simnet_hashed *,
+    int *path, unsigned max);
+/* Seed the random draws (per-packet routers, losses); fixed by default. */
+void simnet_seed(struct simnet *, uint64_t seed);
+/* The next random draw. */
+uint32_t simnet_rand(struct simnet *);
+/* What a graph does with probe p (simnet.c calls it). */
+void simnet_graph_respond(struct simnet *, struct simnet_dest *,
+    const struct simnet_probe *p);
 
 /* Probes sent so far, in order. */
 size_t simnet_nprobes(const struct simnet *);

@@ -1,0 +1,117 @@
+/*
+ * mda_int.h: the state one MDA measurement shares between mda.c (engine
+ * client, probes, vertices, result) and mda_rule.c (the stopping rules).
+ * Not for other modules.
+ */
+#ifndef HOPLITE_MDA_INT_H
+#define HOPLITE_MDA_INT_H
+
+#include <time.h>
+
+#include "measure/mda.h"
+
+#define MDA_FBLK	64	/* flows per block: blocks never move */
+
+/* What is known of one flow at one TTL. */
+struct mda_cell {
+	int32_t vertex;		/* the first reply's vertex, or -1 */
+	uint8_t sent;		/* attempts sent (not counting tests) */
+	uint8_t inflight;	/* probes out, tests included */
+	uint8_t flags;		/* CELL_* */
+	uint8_t xsent;		/* per-packet test probes sent */
+};
+
+#define CELL_QUEUED	0x01	/* a request waits in the queue */
+#define CELL_SILENT	0x02	/* every attempt timed out */
+
+struct mda_fblock {
+	struct pkt_flow flow[MDA_FBLK];
+	/* per flow: TTL of its last answer (not a time exceeded, or a
+	 * loop); 0: none yet */
+	uint8_t end[MDA_FBLK];
+	struct mda_cell cell[];		/* MDA_FBLK x span, flow-major */
+};
+
+struct mda_req {
+	uint16_t flow;
+	uint8_t ttl;
+	uint8_t test;		/* a per-packet test probe */
+	uint32_t seq;		/* queue order */
+};
+
+/* Per vertex, besides the result's struct mda_vertex. */
+#define VX_PPTEST	0x01	/* per-packet test asked */
+
+struct mda {
+	struct engine *eng;
+	struct engine_client client;
+	struct mda_result res;
+	const struct pkt_method *pm;
+	struct pkt_flow_params fp;
+	mda_done_cb done;
+	void *arg;
+
+	struct mda_fblock *blk[MDA_MAX_FLOWS / MDA_FBLK];
+	unsigned nflows, max_flows;
+	unsigned span;			/* cells per flow: TTL 0..max+1 */
+	unsigned n1;			/* mda_nk(1): flows of discovery */
+
+	struct mda_req *q;		/* probes the rules want */
+	size_t nq, qcap;
+	uint32_t qseq;
+	unsigned inflight;
+
+	size_t probes_cap, vert_cap;
+	uint8_t *vflags;		/* VX_*, per vertex */
+	int32_t *sv, *sv2;		/* scratch: vertex ids at a TTL */
+	unsigned *sc, *sc2;		/* scratch: flows per vertex */
+
+	uint8_t *full;			/* per TTL: node control (MDA) */
+	uint8_t *nvc;			/* per TTL: vertices last seen */
+	uint8_t *ppc;			/* per TTL: a per-packet vertex */
+	uint8_t *taint;			/* per TTL: reached through a
+					   per-packet balancer */
+	uint8_t hi;			/* highest TTL a router answered */
+	uint8_t dest_ttl;		/* lowest TTL the dest answered */
+	uint8_t loop_ttl;		/* lowest TTL a flow looped at */
+	uint8_t dirty_lo, dirty_hi;	/* TTLs whose rules need a look */
+	uint8_t running, exhausted;
+
+	struct event *gap_ev;
+	struct timespec last_tx;
+	uint8_t sent_any;
+	/* Retries go out min(wait, 1 s) after an attempt; the attempt still
+	 * counts if its answer comes later, within the wait. */
+	struct event *retry_ev;
+	double *txmono;			/* per probe: sent at, mono ms */
+	size_t retry_next;		/* the next probe to look at */
+};
+
+/* mda_conf.c */
+const struct pkt_method *mda_pkt_method(enum mda_method);
+uint8_t mda_vary(enum mda_method);		/* enum pkt_vary */
+unsigned mda_max_flows(const struct mda_conf *);
+
+/* mda_graph.c */
+int mda_vertex_find(struct mda *, const struct addr_ip *, int has_q,
+    uint8_t q_ttl, uint8_t kind, uint8_t ttl);
+int mda_links_build(struct mda *);
+int mda_vertices_order(struct mda *);
+
+/* mda.c */
+struct mda_cell *mda_cell(const struct mda *, unsigned flow, unsigned ttl);
+unsigned mda_flow_end(const struct mda *, unsigned flow);
+int mda_flow_new(struct mda *);
+int mda_request(struct mda *, unsigned flow, unsigned ttl, int test);
+void mda_dirty(struct mda *, int lo, int hi);
+
+/* The TTL beyond which only flows known to go on are probed. */
+unsigned mda_end_ttl(const struct mda *);
+
+/* mda_rule.c */
+unsigned mda_horizon(const struct mda *);
+int mda_can_probe(const struct mda *, unsigned flow, unsigned ttl);
+void mda_plan(struct mda *);
+void mda_taint(struct mda *);
+
+#endif

@@ -1,0 +1,865 @@
+/*
+ * test_mda: multipath detection (MDA-Lite and MDA) against simnet graphs.
+ *
+ * Every topology is a graph of routers that balance per flow (a hash of
+ * the probe's hashed fields with a seed of their own) or per packet.  The
+ * ground truth is the graph: every link between answering routers (across
+ * silent ones, with their number as the gap) must be found, no other link
+ * may appear, the stop reason and the per-packet flags must be right.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "probe/engine.h"
+#include "probe/pkt.h"
+#include "simnet.h"
+#include "measure/mda.h"
+#include "mdanet.h"
+#include "t.h"
+
+static struct job *
+run_one(struct tenv *e, const struct mda_conf *c, const char *dst)
+{
+	struct job *j = job_start(e, c, dst);
+
+	if (j->ndone == 0)
+		T_EQ_INT(simnet_run(e->sn, RUN_LIMIT_MS), 0);
+	T_EQ_INT(j->ndone, 1);
+	return j;
+}
+
+static void
+expect_exact(const struct outcome *o)
+{
+	T_EQ_INT(o->missed, 0);
+	T_EQ_INT(o->false_links, 0);
+	T_EQ_INT(o->unknown, 0);
+	T_EQ_INT(o->bad_probes, 0);
+	T_EQ_INT(o->tails, 0);
+	T_EQ_INT(o->perpacket, 0);
+}
+
+/* vertices[0] is node 0 (the first hop). */
+static void
+expect_first(const struct simnet_dest *d, const struct mda_result *r)
+{
+	T_CHECK(r->nvertices > 0 && addr_eq(&r->vertices[0].addr,
+	    &d->node[0].addr));
+}
+
+/* --- topologies --------------------------------------------------------- */
+
+/* r0 - r1 => {a, b} => r3 - dst: the balancer at TTL 2. */
+static const int diamond2[][2] = {
+	{ 0, 1 }, { 1, 2 }, { 1, 3 }, { 2, 4 }, { 3, 4 }, { 4, -1 },
+};
+/* r0 => {a, b} => r3 - dst: the balancer at TTL 1. */
+static const int diamond1[][2] = {
+	{ 0, 1 }, { 0, 2 }, { 1, 3 }, { 2, 3 }, { 3, -1 },
+};
+/* r0 - r1 => {ma, mb, mc, md}; ma => {x1, x2}; mb - y, mc - z, md - w;
+ * all => r3 - dst (the lab's fan4n). */
+static const int fan4n[][2] = {
+	{ 0, 1 }, { 1, 2 }, { 1, 3 }, { 1, 4 }, { 1, 5 },
+	{ 2, 6 }, { 2, 7 }, { 3, 8 }, { 4, 9 }, { 5, 10 },
+	{ 6, 11 }, { 7, 11 }, { 8, 11 }, { 9, 11 }, { 10, 11 }, { 11, -1 },
+};
+/* r0 => {a, b}; a and b both => {c, d}; c, d => r5 - dst. */
+static const int meshed[][2] = {
+	{ 0, 1 }, { 0, 2 }, { 1, 3 }, { 1, 4 }, { 2, 3 }, { 2, 4 },
+	{ 3, 5 }, { 4, 5 }, { 5, -1 },
+};
+/* r0 => {a, b1}; a - r4; b1 - b2 - r4; r4 - dst: r4 at TTLs 3 and 4. */
+static const int lenasym[][2] = {
+	{ 0, 1 }, { 0, 2 }, { 1, 4 }, { 2, 3 }, { 3, 4 }, { 4, -1 },
+};
+/* r0 => {a, b}; a => {c, d} => e; b - f; e, f => g - dst. */
+static const int nested[][2] = {
+	{ 0, 1 }, { 0, 2 }, { 1, 3 }, { 1, 4 }, { 3, 5 }, { 4, 5 },
+	{ 2, 6 }, { 5, 7 }, { 6, 7 }, { 7, -1 },
+};
+/* A line: r0 - r1 - r2 - dst. */
+static const int line3[][2] = {
+	{ 0, 1 }, { 1, 2 }, { 2, -1 },
+};
+
+/* --- flows: only the method's field varies ------------------------------- */
+
+struct mcase {
+	enum mda_method m;
+	int family;
+};
+
+static const struct mcase cases[] = {
+	{ MDA_ICMP_ECHO, AF_INET }, { MDA_ICMP_ECHO, AF_INET6 },
+	{ MDA_UDP_DPORT, AF_INET }, { MDA_UDP_DPORT, AF_INET6 },
+	{ MDA_UDP_SPORT, AF_INET }, { MDA_UDP_SPORT, AF_INET6 },
+	{ MDA_TCP_SPORT, AF_INET }, { MDA_TCP_SPORT, AF_INET6 },
+	{ MDA_TCP_ACK_SPORT, AF_INET }, { MDA_TCP_ACK_SPORT, AF_INET6 },
+	{ MDA_FLOWLABEL, AF_INET6 },
+};
+#define NCASES	(sizeof(cases) / sizeof(cases[0]))
+
+/*
+ * The probes as the network saw them (simnet's own reading, in send
+ * order): valid, every hashed field but the method's one constant, that
+ * one = mda_flowid_value of the probe's flow; the IPv6 flow label per flow
+ * unless fixed.
+ */
+static int
+check_fields(const struct tenv *e, const struct mda_result *r, size_t lo)
+{
+	const struct simnet_hashed *h0 = &simnet_probe(e->sn, lo)->h;
+	int ok = 1;
+
+	for (size_t i = 0; i < r->nprobes; i++) {
+		const struct simnet_probe *sp = simnet_probe(e->sn, lo + i);
+		const struct mda_probe *p = &r->probes[i];
+		const struct simnet_hashed *h;
+		uint32_t want = mda_flowid_value(r, p->flow), got = 0;
+		int same_rest;
+
+		if (sp == NULL || !sp->parsed || !sp->sums_ok ||
+		    sp->ttl != p->ttl) {
+			fprintf(stderr, "  probe %zu unreadable\n", i);
+			ok = 0;
+			continue;
+		}
+		h = &sp->h;
+		same_rest = h->proto == h0->proto && h->tos == h0->tos &&
+		    h->len == h0->len && addr_eq(&h->dst, &h0->dst);
+		switch (r->conf.method) {
+		case MDA_UDP_DPORT:
+			got = h->dport;
+			same_rest &= h->sport == h0->sport;
+			break;
+		case MDA_UDP_SPORT:
+		case MDA_TCP_SPORT:
+		case MDA_TCP_ACK_SPORT:
+			got = h->sport;
+			same_rest &= h->dport == h0->dport;
+			break;
+		case MDA_ICMP_ECHO:
+			got = h->icmp_sum;
+			same_rest &= h->sport == h0->sport;
+			break;
+		case MDA_FLOWLABEL:
+			got = h->flowlabel;
+			same_rest &= h->sport == h0->sport &&
+			    h->icmp_sum == h0->icmp_sum;
+			break;
+		default:
+			break;
+		}
+		if (h->family == AF_INET6 && r->conf.method != MDA_FLOWLABEL) {
+			uint32_t fl = r->conf.flowlabel_fixed ? 0 :
+			    pkt_flow_label(p->flow);
+
+			same_rest &= h->flowlabel == fl;
+		}
+		if (got != want || !same_rest) {
+			fprintf(stderr, "  probe %zu flow %u: field %u, want "
+			    "%u%s\n", i, p->flow, got, want,
+			    same_rest ? "" : ", other fields moved");
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+static void
+test_methods(enum mda_rule rule)
+{
+	fprintf(stderr, "every method, diamond2, %s\n",
+	    rule == MDA_RULE_LITE ? "MDA-Lite" : "MDA");
+	for (size_t i = 0; i < NCASES; i++) {
+		const struct mcase *mc = &cases[i];
+		struct tenv e;
+		struct mda_conf c;
+		struct simnet_dest *d;
+		struct job *j;
+		const struct mda_result *r;
+		struct outcome o;
+		const char *dst = dname(mc->family, (unsigned)i);
+
+		tenv_init(&e);
+		d = GRAPH(&e, dst, 5, diamond2);
+		/* The only field that varies must be enough to balance. */
+		if (mc->m == MDA_FLOWLABEL)
+			d->hash_fields = SIMNET_HASH_FLOWLABEL;
+		else
+			d->hash_fields = SIMNET_HASH_L4 | SIMNET_HASH_ADDRS;
+		conf_init(&c, mc->m, rule);
+		j = run_one(&e, &c, dst);
+		r = mda_result(j->m);
+		fprintf(stderr, "  %s %s: %u probes, %zu vertices, %zu links, "
+		    "%s\n", mda_method_name(mc->m),
+		    mc->family == AF_INET ? "ipv4" : "ipv6", r->probec,
+		    r->nvertices, r->nlinks, mda_stop_name(r->stop_reason));
+		T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+		o = check(d, r);
+		expect_exact(&o);
+		expect_first(d, r);
+		T_EQ_INT(r->nvertices, 6);
+		T_CHECK(check_fields(&e, r, 0));
+		T_EQ_INT(r->probec, simnet_nprobes(e.sn));
+		job_free(j);
+		tenv_free(&e);
+	}
+}
+
+/* udp-dport over IPv6 with the flow label fixed: labels all 0. */
+static void
+test_flowlabel_fixed(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	const char *dst = dname(AF_INET6, 50);
+	struct outcome o;
+
+	fprintf(stderr, "fixed flow label\n");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 5, diamond2);
+	d->hash_fields = SIMNET_HASH_L4;
+	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
+	c.flowlabel_fixed = 1;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	expect_exact(&o);
+	T_CHECK(check_fields(&e, r, 0));
+	for (size_t i = 0; i < simnet_nprobes(e.sn); i++)
+		T_EQ_INT(simnet_probe(e.sn, i)->h.flowlabel, 0);
+	job_free(j);
+	tenv_free(&e);
+}
+
+/* --- topologies, both rules --------------------------------------------- */
+
+struct topo {
+	const char *name;
+	const int (*edges)[2];
+	size_t nedges;
+	unsigned nnodes;
+};
+
+#define TOPO(name, n) { #name, name, sizeof(name) / sizeof(name[0]), n }
+
+static const struct topo topos[] = {
+	TOPO(diamond1, 4), TOPO(diamond2, 5), TOPO(fan4n, 12),
+	TOPO(meshed, 6), TOPO(lenasym, 5), TOPO(nested, 8), TOPO(line3, 3),
+};
+#define NTOPOS	(sizeof(topos) / sizeof(topos[0]))
+
+static unsigned
+run_topo(const struct topo *tp, int family, enum mda_rule rule,
+    unsigned confidence, unsigned seed)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	const char *dst = dname(family, seed);
+	unsigned probec;
+
+	tenv_init(&e);
+	d = graph(&e, dst, tp->nnodes, tp->edges, tp->nedges);
+	for (unsigned i = 0; i < d->nnodes; i++)
+		d->node[i].seed = d->node[i].seed * (seed + 1) + seed;
+	conf_init(&c, family == AF_INET ? MDA_UDP_DPORT : MDA_ICMP_ECHO, rule);
+	c.confidence = (uint8_t)confidence;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	fprintf(stderr, "  %s %s %s %u%%: %u probes, %zu vertices, %zu links, "
+	    "%s\n", tp->name, family == AF_INET ? "ipv4" : "ipv6",
+	    rule == MDA_RULE_LITE ? "lite" : "full", confidence, r->probec,
+	    r->nvertices, r->nlinks, mda_stop_name(r->stop_reason));
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	expect_exact(&o);
+	expect_first(d, r);
+	T_EQ_INT(r->nvertices, tp->nnodes + 1);
+	probec = r->probec;
+	job_free(j);
+	tenv_free(&e);
+	return probec;
+}
+
+static void
+test_topologies(void)
+{
+	unsigned lite[NTOPOS], full[NTOPOS];
+
+	fprintf(stderr, "topologies, MDA-Lite and MDA\n");
+	for (size_t i = 0; i < NTOPOS; i++) {
+		lite[i] = full[i] = 0;
+		for (unsigned s = 0; s < 3; s++) {
+			int fam = s % 2 ? AF_INET6 : AF_INET;
+
+			lite[i] += run_topo(&topos[i], fam, MDA_RULE_LITE, 99,
+			    s);
+			full[i] += run_topo(&topos[i], fam, MDA_RULE_FULL, 99,
+			    s);
+		}
+		/* A line costs about the same under both; diamonds less
+		 * in Lite. */
+		T_CHECK(lite[i] <= full[i] + 3);
+	}
+	/* Uniform, unmeshed width-2 diamond: MDA-Lite well under MDA. */
+	T_CHECK(lite[1] * 10 < full[1] * 9);
+}
+
+/* Both confidences on the uniform diamond: more probes at 99 %.  (At 95 %
+ * the rule may miss a branch now and then: no exactness asked.) */
+static void
+test_confidence(void)
+{
+	unsigned p[2] = { 0, 0 };
+
+	fprintf(stderr, "confidence\n");
+	for (unsigned s = 0; s < 8; s++) {
+		for (unsigned k = 0; k < 2; k++) {
+			struct tenv e;
+			struct mda_conf c;
+			struct simnet_dest *d;
+			struct job *j;
+			const struct mda_result *r;
+			struct outcome o;
+			const char *dst = dname(AF_INET, 10 + s);
+
+			tenv_init(&e);
+			d = GRAPH(&e, dst, 5, diamond2);
+			for (unsigned i = 0; i < d->nnodes; i++)
+				d->node[i].seed += s * 7919;
+			conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
+			c.confidence = k ? 99 : 95;
+			j = run_one(&e, &c, dst);
+			r = mda_result(j->m);
+			o = check(d, r);
+			T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+			T_EQ_INT(o.false_links, 0);
+			T_EQ_INT(o.bad_probes, 0);
+			p[k] += r->probec;
+			job_free(j);
+			tenv_free(&e);
+		}
+	}
+	fprintf(stderr, "  probes: %u at 95 %%, %u at 99 %%\n", p[0], p[1]);
+	T_CHECK(p[0] < p[1]);
+}
+
+/* --- silence, loss, per-packet ------------------------------------------ */
+
+static void
+test_silent(enum mda_rule rule, int family)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	const char *dst = dname(family, 60);
+
+	fprintf(stderr, "silent branch router, %s\n",
+	    rule == MDA_RULE_LITE ? "lite" : "full");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 5, diamond2);
+	d->node[2].silent = 1;		/* a: forwards, never answers */
+	conf_init(&c, MDA_UDP_SPORT, rule);
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	/* r1 -> * -> r3 shows as a link with one silent hop. */
+	expect_exact(&o);
+	T_EQ_INT(r->nvertices, 5);
+	job_free(j);
+
+	/* A whole silent hop on a line. */
+	d = GRAPH(&e, dname(family, 61), 3, line3);
+	d->node[1].silent = 1;
+	j = run_one(&e, &c, dname(family, 61));
+	r = mda_result(j->m);
+	o = check(d, r);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	expect_exact(&o);
+	job_free(j);
+	tenv_free(&e);
+}
+
+static void
+test_blackhole(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	const char *dst = dname(AF_INET, 70);
+	unsigned above = 0;
+
+	fprintf(stderr, "black-holed destination\n");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 5, diamond2);
+	d->blackhole = 1;
+	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
+	c.gaplimit = 2;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "GAPLIMIT");
+	T_EQ_INT(o.missed, 0);
+	T_EQ_INT(o.false_links, 0);
+	T_EQ_INT(o.perpacket, 0);
+	/* r3's branch ends in silence: one link to -1, gap = gaplimit. */
+	T_EQ_INT(o.tails, 1);
+	if (r->nlinks > 0) {
+		const struct mda_link *l = &r->links[r->nlinks - 1];
+
+		T_EQ_INT(l->to, -1);
+		T_EQ_INT(l->gap, 2);
+		T_CHECK(addr_eq(&r->vertices[l->from].addr, &d->node[4].addr));
+	}
+	/* Nothing beyond the gap limit. */
+	for (size_t i = 0; i < r->nprobes; i++)
+		above += r->probes[i].ttl > 4 + 2;
+	T_EQ_INT(above, 0);
+	job_free(j);
+	tenv_free(&e);
+}
+
+static void
+test_loss(enum mda_rule rule)
+{
+	fprintf(stderr, "loss, %s\n", rule == MDA_RULE_LITE ? "lite" : "full");
+	for (unsigned s = 0; s < 3; s++) {
+		struct tenv e;
+		struct mda_conf c;
+		struct simnet_dest *d;
+		struct job *j;
+		const struct mda_result *r;
+		struct outcome o;
+		const char *dst = dname(AF_INET, 80 + s);
+		unsigned retries = 0;
+
+		tenv_init(&e);
+		simnet_seed(e.sn, 1234 + s);
+		d = GRAPH(&e, dst, 12, fan4n);
+		for (unsigned i = 0; i < d->nnodes; i++)
+			d->node[i].loss_pct = 20;
+		d->dest_loss_pct = 20;
+		conf_init(&c, MDA_UDP_DPORT, rule);
+		c.attempts = 3;
+		c.wait_ms = 150;
+		j = run_one(&e, &c, dst);
+		r = mda_result(j->m);
+		o = check(d, r);
+		fprintf(stderr, "  seed %u: %u probes, %zu links, %s\n", s,
+		    r->probec, r->nlinks, mda_stop_name(r->stop_reason));
+		T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+		expect_exact(&o);
+		for (size_t i = 0; i < r->nprobes; i++)
+			retries += r->probes[i].attempt > 1 &&
+			    !r->probes[i].pptest;
+		T_CHECK(retries > 0);
+		job_free(j);
+		tenv_free(&e);
+	}
+}
+
+/*
+ * A per-packet balancer: flagged, and nothing else.  Next hops in turn are
+ * always caught; at random each run misses with probability 2^-7 (99 %:
+ * seven repeats), so two misses in eight runs are allowed there.
+ */
+static void
+test_perpacket(enum mda_rule rule, int family, int mode)
+{
+	unsigned flagged = 0, runs = 8;
+
+	fprintf(stderr, "per-packet balancer (%s), %s %s\n",
+	    mode == SIMNET_PP_ROUND ? "in turn" : "random",
+	    rule == MDA_RULE_LITE ? "lite" : "full",
+	    family == AF_INET ? "ipv4" : "ipv6");
+	for (unsigned s = 0; s < runs; s++) {
+		struct tenv e;
+		struct mda_conf c;
+		struct simnet_dest *d;
+		struct job *j;
+		const struct mda_result *r;
+		struct outcome o;
+		const char *dst = dname(family, 90 + s);
+
+		tenv_init(&e);
+		simnet_seed(e.sn, 77 + s);
+		d = GRAPH(&e, dst, 5, diamond2);
+		d->node[1].perpacket = (uint8_t)mode;	/* r1 */
+		conf_init(&c, MDA_ICMP_ECHO, rule);
+		j = run_one(&e, &c, dst);
+		r = mda_result(j->m);
+		o = check(d, r);
+		T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+		T_EQ_INT(o.false_links, 0);
+		T_EQ_INT(o.missed, 0);
+		T_EQ_INT(o.unknown, 0);
+		T_EQ_INT(o.bad_probes, 0);
+		/* Only r1 (and r1 in every run, below). */
+		for (size_t i = 0; i < r->nvertices; i++) {
+			int is_r1 = addr_eq(&r->vertices[i].addr,
+			    &d->node[1].addr);
+
+			if (r->vertices[i].perpacket) {
+				T_CHECK(is_r1);
+				flagged += is_r1;
+			}
+		}
+		job_free(j);
+		tenv_free(&e);
+	}
+	if (mode == SIMNET_PP_ROUND)
+		T_EQ_INT(flagged, runs);
+	else
+		T_CHECK(flagged + 2 >= runs);
+}
+
+/* A per-packet balancer in front of a per-flow diamond: links after it are
+ * kept only where a single flow's answers cannot mislead. */
+static void
+test_perpacket_nested(void)
+{
+	static const int pp_then_diamond[][2] = {
+		/* r0 (per packet) => {a, b} => c => {d, e} => f - dst */
+		{ 0, 1 }, { 0, 2 }, { 1, 3 }, { 2, 3 }, { 3, 4 }, { 3, 5 },
+		{ 4, 6 }, { 5, 6 }, { 6, -1 },
+	};
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	const char *dst = dname(AF_INET, 99);
+
+	fprintf(stderr, "per-packet balancer, then a per-flow diamond\n");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 7, pp_then_diamond);
+	d->node[0].perpacket = SIMNET_PP_ROUND;
+	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	T_EQ_INT(o.false_links, 0);
+	T_EQ_INT(o.missed, 0);
+	T_EQ_INT(o.perpacket, 1);
+	T_CHECK(r->nvertices > 0 && r->vertices[0].perpacket);
+	job_free(j);
+	tenv_free(&e);
+}
+
+/* First and maximum TTL. */
+static void
+test_ttl_range(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	const char *dst = dname(AF_INET, 101);
+	unsigned out = 0;
+
+	fprintf(stderr, "first and maximum TTL\n");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 3, line3);
+	conf_init(&c, MDA_TCP_SPORT, MDA_RULE_LITE);
+	c.max_ttl = 2;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "HOPLIMIT");
+	for (size_t i = 0; i < r->nprobes; i++)
+		out += r->probes[i].ttl > 2;
+	T_EQ_INT(out, 0);
+	T_EQ_INT(r->nvertices, 2);
+	T_EQ_INT(r->nlinks, 1);
+	if (r->nlinks == 1) {
+		T_CHECK(addr_eq(&r->vertices[r->links[0].from].addr,
+		    &d->node[0].addr));
+		T_CHECK(addr_eq(&r->vertices[r->links[0].to].addr,
+		    &d->node[1].addr));
+	}
+	job_free(j);
+
+	c.max_ttl = 0;
+	c.first_ttl = 2;
+	e.active = 0;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	for (size_t i = 0; i < r->nprobes; i++)
+		out += r->probes[i].ttl < 2;
+	T_EQ_INT(out, 0);
+	T_EQ_INT(r->nvertices, 3);
+	T_CHECK(r->nvertices > 0 && addr_eq(&r->vertices[0].addr,
+	    &d->node[1].addr));
+	T_EQ_INT(r->nlinks, 2);
+	job_free(j);
+	tenv_free(&e);
+}
+
+/* A forwarding loop: r1 - r2 - r1 - ...; every branch ends there. */
+static void
+test_loop(enum mda_rule rule)
+{
+	static const int loop[][2] = {
+		{ 0, 1 }, { 1, 2 }, { 2, 1 },
+	};
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	const char *dst = dname(AF_INET, 100);
+	unsigned above = 0;
+
+	fprintf(stderr, "forwarding loop, %s\n",
+	    rule == MDA_RULE_LITE ? "lite" : "full");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 3, loop);
+	conf_init(&c, MDA_UDP_DPORT, rule);
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	if (getenv("MDA_DEBUG") != NULL)
+		for (size_t i = 0; i < r->nprobes; i++)
+			fprintf(stderr, "    probe %zu flow %u ttl %u att %u "
+			    "-> %d\n", i, r->probes[i].flow, r->probes[i].ttl,
+			    r->probes[i].attempt, r->probes[i].replied ?
+			    node_of(d, r, r->probes[i].vertex) : -9);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "LOOP");
+	expect_exact(&o);
+	for (size_t i = 0; i < r->nprobes; i++)
+		above += r->probes[i].ttl > 4 + r->conf.gaplimit;
+	T_EQ_INT(above, 0);
+	job_free(j);
+	tenv_free(&e);
+}
+
+/* --- budget, halt, many at once, pacing --------------------------------- */
+
+static void
+test_budget(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	struct simnet_dest *d;
+	const char *dst = dname(AF_INET, 110);
+
+	fprintf(stderr, "probe budget\n");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 12, fan4n);
+	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_FULL);
+	c.probec_max = 40;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "PROBEC_MAX");
+	T_EQ_INT(r->probec, 40);
+	T_EQ_INT(simnet_nprobes(e.sn), 40);
+	o = check(d, r);
+	T_EQ_INT(o.false_links, 0);
+	T_EQ_INT(o.bad_probes, 0);
+	/* Every probe sent got its answer: the budget waits for them. */
+	for (size_t i = 0; i < r->nprobes; i++)
+		T_EQ_INT(r->probes[i].replied, 1);
+	job_free(j);
+	tenv_free(&e);
+}
+
+static void
+test_halt(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct job *j;
+	const struct mda_result *r;
+	struct simnet_dest *d;
+	const char *dst = dname(AF_INET, 120);
+
+	fprintf(stderr, "halt\n");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 5, diamond2);
+	d->node[2].silent = 1;
+	d->node[3].silent = 1;		/* TTL 3 silent: long waits */
+	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
+	c.wait_ms = 5000;
+	j = job_start(&e, &c, dst);
+	simnet_run_for(e.sn, 100);
+	T_EQ_INT(j->ndone, 0);
+	mda_halt(j->m);
+	T_EQ_INT(j->ndone, 1);
+	r = mda_result(j->m);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "HALTED");
+	T_CHECK(r->nvertices >= 2);	/* r0, r1 kept */
+	T_CHECK(r->nprobes > 0 && r->nprobes == r->probec);
+	mda_halt(j->m);			/* once only */
+	T_EQ_INT(j->ndone, 1);
+	simnet_run_for(e.sn, 20);
+	T_EQ_INT(j->ndone, 1);
+	job_free(j);
+	tenv_free(&e);
+}
+
+static void
+test_error(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct job *j;
+	const char *dst = dname(AF_INET, 130);
+
+	fprintf(stderr, "errors\n");
+	tenv_init(&e);
+	GRAPH(&e, dst, 5, diamond2);
+	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
+	simnet_fail_source(e.sn, 1);
+	j = job_start(&e, &c, dst);
+	T_EQ_INT(j->ndone, 1);
+	T_EQ_STR(mda_stop_name(mda_result(j->m)->stop_reason), "ERROR");
+	T_EQ_INT(mda_result(j->m)->stop_data, ENETUNREACH);
+	job_free(j);
+	simnet_fail_source(e.sn, 0);
+
+	/* Sends fail after 5: ERROR with the errno, 5 probes kept. */
+	simnet_fail_send(e.sn, 5, EHOSTUNREACH);
+	e.active = 0;
+	j = run_one(&e, &c, dst);
+	T_EQ_STR(mda_stop_name(mda_result(j->m)->stop_reason), "ERROR");
+	T_EQ_INT(mda_result(j->m)->stop_data, EHOSTUNREACH);
+	T_EQ_INT(mda_result(j->m)->probec, 5);
+	T_EQ_INT(mda_result(j->m)->nprobes, 5);
+	job_free(j);
+	tenv_free(&e);
+}
+
+static void
+test_many(void)
+{
+	enum { N = 24 };
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d[N];
+	struct job *j[N];
+	unsigned incomplete = 0;
+
+	fprintf(stderr, "%d measurements at once\n", N);
+	tenv_init(&e);
+	conf_init(&c, MDA_UDP_SPORT, MDA_RULE_LITE);
+	for (unsigned i = 0; i < N; i++) {
+		d[i] = i % 2 ? GRAPH(&e, dname(AF_INET6, 200 + i), 12, fan4n) :
+		    GRAPH(&e, dname(AF_INET, 200 + i), 5, diamond2);
+		for (unsigned k = 0; k < d[i]->nnodes; k++)
+			d[i]->node[k].seed += i;
+	}
+	for (unsigned i = 0; i < N; i++)
+		j[i] = job_start(&e, &c, dname(i % 2 ? AF_INET6 : AF_INET,
+		    200 + i));
+	T_EQ_INT(simnet_run(e.sn, RUN_LIMIT_MS), 0);
+	for (unsigned i = 0; i < N; i++) {
+		const struct mda_result *r = mda_result(j[i]->m);
+		struct outcome o = check(d[i], r);
+
+		T_EQ_INT(j[i]->ndone, 1);
+		T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+		T_EQ_INT(o.false_links, 0);
+		T_EQ_INT(o.bad_probes, 0);
+		T_EQ_INT(o.perpacket, 0);
+		incomplete += o.missed > 0;
+		T_EQ_INT(r->probec, d[i]->nprobes);
+		job_free(j[i]);
+	}
+	/* The rule's own failure bound at 99 % (fan4n about 4 % a trace,
+	 * diamond2 under 1 %): a miss now and then is no bug. */
+	fprintf(stderr, "  %u incomplete\n", incomplete);
+	T_CHECK(incomplete <= 3);
+	tenv_free(&e);
+}
+
+/* The window and the probe gap of one measurement. */
+static void
+test_pacing(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct job *j;
+	const struct mda_result *r;
+	const char *dst = dname(AF_INET, 140);
+	long long mingap = -1;
+
+	fprintf(stderr, "probe gap\n");
+	tenv_init(&e);
+	GRAPH(&e, dst, 3, line3);
+	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
+	c.probe_gap_ms = 15;
+	c.confidence = 95;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	for (size_t i = 1; i < simnet_nprobes(e.sn); i++) {
+		const struct timeval *a = &simnet_probe(e.sn, i - 1)->tx;
+		const struct timeval *b = &simnet_probe(e.sn, i)->tx;
+		long long us = (b->tv_sec - a->tv_sec) * 1000000LL +
+		    (b->tv_usec - a->tv_usec);
+
+		if (mingap < 0 || us < mingap)
+			mingap = us;
+	}
+	/* Never closer than the gap (the clock's own jitter aside). */
+	T_CHECK(mingap >= 14000);
+	job_free(j);
+	tenv_free(&e);
+}
+
+int
+main(void)
+{
+	simnet_count_libevent_warnings();
+	test_methods(MDA_RULE_LITE);
+	test_methods(MDA_RULE_FULL);
+	test_flowlabel_fixed();
+	test_topologies();
+	test_confidence();
+	test_silent(MDA_RULE_LITE, AF_INET);
+	test_silent(MDA_RULE_FULL, AF_INET6);
+	test_blackhole();
+	test_loss(MDA_RULE_LITE);
+	test_loss(MDA_RULE_FULL);
+	test_perpacket(MDA_RULE_LITE, AF_INET, SIMNET_PP_ROUND);
+	test_perpacket(MDA_RULE_FULL, AF_INET6, SIMNET_PP_ROUND);
+	test_perpacket(MDA_RULE_LITE, AF_INET6, SIMNET_PP_RANDOM);
+	test_perpacket(MDA_RULE_FULL, AF_INET, SIMNET_PP_RANDOM);
+	test_perpacket_nested();
+	test_ttl_range();
+	test_loop(MDA_RULE_LITE);
+	test_loop(MDA_RULE_FULL);
+	test_budget();
+	test_halt();
+	test_error();
+	test_many();
+	test_pacing();
+	T_EQ_INT(simnet_libevent_warnings(), 0);
+	return T_DONE();
+}
