@@ -186,7 +186,7 @@ cmd_mda(int argc, char **argv)
 	struct run_client client = {
 		mda_job_start, mda_job_halt, mda_job_finish, &mc
 	};
-	unsigned hi;
+	uint16_t lo[2], hi[2];
 	int ch, status;
 
 	memset(&mc, 0, sizeof(mc));
@@ -319,25 +319,11 @@ cmd_mda(int argc, char **argv)
 	    (rc.family != AF_INET && check_conf(c, AF_INET6, &fin) == -1))
 		return 2;
 
-	/* The capture admits TCP and UDP within the ports the flows vary
-	 * (mda.h: flow F adds F to the base of the varied port). */
-	switch (fin.method) {
-	case MDA_UDP_DPORT:
-		rc.port_lo = fin.dport;
-		break;
-	case MDA_UDP_SPORT:
-	case MDA_TCP_SPORT:
-	case MDA_TCP_ACK_SPORT:
-		rc.port_lo = fin.sport;
-		break;
-	default:		/* ICMP: no ports */
-		rc.port_lo = fin.sport;
-		rc.port_hi = fin.sport;
-		break;
-	}
-	if (rc.port_hi == 0) {
-		hi = (unsigned)rc.port_lo + MDA_MAX_FLOWS - 1;
-		rc.port_hi = (uint16_t)(hi > 65535 ? 65535 : hi);
+	/* The capture admits TCP and UDP within the measurement's ports. */
+	rc.nports = mda_port_ranges(&fin, lo, hi);
+	for (size_t i = 0; i < rc.nports; i++) {
+		rc.ports[i].lo = lo[i];
+		rc.ports[i].hi = hi[i];
 	}
 	rc.copies = 1;
 

@@ -268,8 +268,9 @@ cmd_trace(int argc, char **argv)
 	}
 
 	sport_base = c->sport ? c->sport : c->method->default_sport;
-	rc.port_lo = (uint16_t)((sport_base + flo) & 0xffff);
-	rc.port_hi = (uint16_t)(sport_base + fhi > 65535 ? 65535 :
+	rc.nports = 1;
+	rc.ports[0].lo = (uint16_t)((sport_base + flo) & 0xffff);
+	rc.ports[0].hi = (uint16_t)(sport_base + fhi > 65535 ? 65535 :
 	    sport_base + fhi);
 	rc.copies = (uint32_t)(fhi - flo + 1);
 	rc.flow_lo = (uint32_t)flo;

@@ -186,7 +186,7 @@ run_main(const struct run_conf *rc, const struct run_client *client,
 		fatalx("%s", err);
 	if (priv_drop(rc->user, err, sizeof(err)) == -1)
 		fatalx("dropping privileges: %s", err);
-	if (netio_set_ports(nio, rc->port_lo, rc->port_hi, 0, err,
+	if (netio_set_port_ranges(nio, rc->ports, rc->nports, 0, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
 

@@ -13,6 +13,7 @@
 
 #include "util/addr.h"
 #include "probe/engine.h"
+#include "probe/netio.h"
 
 struct run;
 
@@ -44,7 +45,9 @@ struct run_conf {
 	int family;		/* AF_UNSPEC, or AF_INET/AF_INET6 (-4/-6) */
 	const char *user;	/* switch to this user after opening */
 	int verbose;		/* counters on stderr at the end */
-	uint16_t port_lo, port_hi; /* TCP/UDP ports the capture admits */
+	/* TCP/UDP ports the capture admits */
+	struct netio_ports ports[NETIO_MAX_RANGES];
+	size_t nports;
 	uint32_t copies;	/* measurements per destination (>= 1) */
 	uint32_t flow_lo;	/* flowid of a destination's first copy */
 };
