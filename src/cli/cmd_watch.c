@@ -81,7 +81,7 @@ usage(FILE *f)
 	    "  -c, --cycles N       stop after N cycles (0: until interrupted; 10 with -r)\n"
 	    "      --interval SECONDS  from one cycle's start to the next, fractions\n"
 	    "                       allowed (1)\n"
-	    "  -r, --report         one table at the end (mtr -r), nothing redrawn\n"
+	    "  -r, --report         one table at the end (mtr -r; text unless -o json)\n"
 	    "  -F, --flowid A-B     the Paris flows, at most 64 (%s)\n"
 	    "  -I, -U, -T           ICMP (default), UDP or TCP SYN Paris probes\n"
 	    "  -P, --method M       icmp-paris, udp-paris, tcp-paris, tcp-ack-paris\n"
@@ -280,7 +280,7 @@ cmd_watch(int argc, char **argv)
 	char err[256];
 	long long flo, fhi;
 	uint32_t sport_base;
-	int ch, numeric = 0, ptr = 0, cycles_set = 0;
+	int ch, numeric = 0, ptr = 0, cycles_set = 0, output_set = 0;
 
 	cmd_set_name("watch");
 	memset(&wc, 0, sizeof(wc));
@@ -369,6 +369,7 @@ cmd_watch(int argc, char **argv)
 			rc.family = AF_INET6;
 			break;
 		case 'o':
+			output_set = 1;
 			if (strcmp(optarg, "json") == 0)
 				wc.output = OUT_JSON;
 			else if (strcmp(optarg, "text") == 0)
@@ -420,7 +421,10 @@ cmd_watch(int argc, char **argv)
 	if (trace_conf_finish(c, AF_INET, err, sizeof(err)) == -1 ||
 	    trace_conf_finish(c, AF_INET6, err, sizeof(err)) == -1)
 		cmd_usage_error("%s", err);
-	/* A report without a count would never end: mtr's 10. */
+	/* A report is a table (mtr -r), and without a count it would never
+	 * end: mtr's 10. */
+	if (wc.report && !output_set)
+		wc.output = OUT_TEXT;
 	if (wc.report && !cycles_set)
 		wc.conf.cycles = 10;
 	wc.conf.flow_lo = (uint32_t)flo;
