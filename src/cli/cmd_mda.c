@@ -193,7 +193,7 @@ cmd_mda(int argc, char **argv)
 	struct mda_conf *c = &mc.conf, fin;
 	struct run_conf rc;
 	struct run_client client = {
-		mda_job_start, mda_job_halt, mda_job_finish, NULL, NULL, &mc
+		mda_job_start, mda_job_halt, mda_job_finish, NULL, NULL, NULL, &mc
 	};
 	unsigned hi;
 	int ch, status;

@@ -10,11 +10,13 @@
 
 #include "util/addr.h"
 #include "util/arena.h"
+#include "cli/asmap.h"
 #include "cli/cmd.h"
 #include "cli/run.h"
 #include "util/log.h"
 #include "util/names.h"
 #include "util/opt.h"
+#include "util/pfx2as.h"
 #include "output/out.h"
 #include "measure/trace.h"
 
@@ -24,7 +26,7 @@
 enum { OUT_JSON, OUT_TEXT };
 enum {
 	OPT_SPORT = 256, OPT_ALL, OPT_GAP, OPT_SIZE, OPT_PPS, OPT_USER,
-	OPT_TARGETS, OPT_PTR, OPT_NAMES_TIMEOUT,
+	OPT_TARGETS, OPT_PTR, OPT_NAMES_TIMEOUT, OPT_PFX2AS,
 };
 
 /* Hop-by-hop printing of a single trace on a terminal. */
@@ -42,6 +44,8 @@ struct tracecmd {
 	int live_ok;		/* text on a terminal */
 	struct live live;
 	struct names *names;	/* the run's, once it runs */
+	struct asmap *asmap;	/* -A: the file, until read */
+	struct pfx2as *pfx;	/* -A: the table */
 };
 
 static const struct option longopts[] = {
@@ -69,6 +73,8 @@ static const struct option longopts[] = {
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "ptr", no_argument, NULL, OPT_PTR },
 	{ "names-timeout", required_argument, NULL, OPT_NAMES_TIMEOUT },
+	{ "as-path-lookups", no_argument, NULL, 'A' },
+	{ "pfx2as", required_argument, NULL, OPT_PFX2AS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -104,6 +110,10 @@ usage(FILE *f)
 	    "      --ptr            hop names in JSON too (\"name\", as scamper -O ptr)\n"
 	    "      --names-timeout SECONDS  give up on a name after this long (2)\n"
 	    "  -e                   MPLS label stacks (always shown; for traceroute habits)\n"
+	    "  -A                   origin AS per hop in text output, from a pfx2as file\n"
+	    "      --pfx2as FILE    RouteViews pfx2as file, gzip or plain (implies -A);\n"
+	    "                       default $HOPLITE_PFX2AS, else\n"
+	    "                       %s\n"
 	    "      --pps N          packets per second, all traces together (%d)\n"
 	    "  -c, --concurrency N  traces in flight at once (%d)\n"
 	    "      --targets FILE   destinations from FILE, one per line ('-': stdin)\n"
@@ -116,7 +126,7 @@ usage(FILE *f)
 	    "\n"
 	    "Exit status: 0 every destination traced, 1 some could not be, 2 usage error.\n"
 	    "Needs root or CAP_NET_RAW.  See hoplite(1), hoplite-json(5).\n",
-	    DEFAULT_PPS, DEFAULT_CONCURRENCY);
+	    HOPLITE_PFX2AS, DEFAULT_PPS, DEFAULT_CONCURRENCY);
 }
 
 /* -P: hoplite's names, traceroute's words and protocol numbers. */
@@ -150,6 +160,14 @@ name_of(const struct addr_ip *a, void *arg)
 	return NULL;
 }
 
+static const char *
+asn_of(const struct addr_ip *a, void *arg)
+{
+	struct tracecmd *tc = arg;
+
+	return pfx2as_lookup(tc->pfx, a);
+}
+
 static void
 extra_for(struct tracecmd *tc, const struct run_job *j, int text,
     struct out_extra *x)
@@ -159,6 +177,26 @@ extra_for(struct tracecmd *tc, const struct run_job *j, int text,
 	x->dst_name = j->name;
 	if (tc->names != NULL && (text ? tc->names_text : tc->names_json))
 		x->name = name_of;
+	if (tc->pfx != NULL && text)
+		x->asn = asn_of;
+}
+
+/* Privileges are gone: read the pfx2as file opened before. */
+static void
+trace_ready(void *arg)
+{
+	struct tracecmd *tc = arg;
+	unsigned long bad;
+	char err[300];
+
+	if (tc->asmap == NULL)
+		return;
+	if ((tc->pfx = asmap_read(tc->asmap, &bad, err, sizeof(err))) == NULL)
+		cmd_usage_error("-A: %s", err);
+	if (bad > 0)
+		log_warnx("-A: %lu bad lines in the pfx2as file skipped", bad);
+	asmap_close(tc->asmap);
+	tc->asmap = NULL;
 }
 
 /* Ask for the names of hops at TTLs from..to; how many are pending. */
@@ -318,12 +356,13 @@ cmd_trace(int argc, char **argv)
 	struct run_conf rc;
 	struct run_client client = {
 		trace_job_start, trace_job_halt, trace_job_finish,
-		trace_job_names, trace_names_update, &tc
+		trace_job_names, trace_names_update, trace_ready, &tc
 	};
 	char err[256];
 	long long flo = 0, fhi = 0;
 	uint32_t sport_base;
-	int ch, numeric = 0, ptr = 0;
+	int ch, numeric = 0, ptr = 0, as_lookups = 0, status;
+	const char *pfx2as = NULL;
 
 	cmd_set_name("trace");
 	memset(&tc, 0, sizeof(tc));
@@ -338,7 +377,7 @@ cmd_trace(int argc, char **argv)
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv,
-	    ":P:F:q:f:m:w:N:t:c:46o:s:i:p:nIUTevVh", longopts, NULL)) != -1) {
+	    ":P:F:q:f:m:w:N:t:c:46o:s:i:p:nAIUTevVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'P':
 			if ((c->method = method_arg(optarg)) == NULL)
@@ -437,6 +476,13 @@ cmd_trace(int argc, char **argv)
 			break;
 		case 'e':	/* MPLS stacks are always shown */
 			break;
+		case 'A':
+			as_lookups = 1;
+			break;
+		case OPT_PFX2AS:
+			as_lookups = 1;
+			pfx2as = optarg;
+			break;
 		case 'v':
 			rc.verbose++;
 			break;
@@ -475,5 +521,12 @@ cmd_trace(int argc, char **argv)
 	    sport_base + fhi);
 	rc.copies = (uint32_t)(fhi - flo + 1);
 	rc.flow_lo = (uint32_t)flo;
-	return run_main(&rc, &client, argc, argv);
+	/* Opened now (it may be root's), read once privileges are gone. */
+	if (as_lookups && (tc.asmap = asmap_open(asmap_path(pfx2as), err,
+	    sizeof(err))) == NULL)
+		cmd_usage_error("-A: %s (give one with --pfx2as FILE)", err);
+	status = run_main(&rc, &client, argc, argv);
+	asmap_close(tc.asmap);
+	pfx2as_free(tc.pfx);
+	return status;
 }

@@ -275,7 +275,7 @@ cmd_watch(int argc, char **argv)
 	struct run_conf rc;
 	struct run_client client = {
 		watch_job_start, watch_job_halt, watch_job_finish,
-		watch_job_names, NULL, &wc
+		watch_job_names, NULL, NULL, &wc
 	};
 	char err[256];
 	long long flo, fhi;

@@ -380,6 +380,8 @@ run_main(const struct run_conf *rc0, const struct run_client *client,
 	if (netio_set_ports(nio, rc->port_lo, rc->port_hi, 0, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (client->ready != NULL)
+		client->ready(client->arg);
 
 	if (tf != NULL) {
 		if (dest_read(&d, tf, strcmp(rc->targets, "-") == 0 ?

@@ -46,6 +46,9 @@ struct run_client {
 	unsigned (*names)(struct run_job *j, struct names *, void *arg);
 	/* With names on (may be NULL): some lookup ended. */
 	void (*names_update)(void *arg);
+	/* May be NULL: privileges are gone, destinations not yet read; the
+	 * place to read side files opened before.  May exit on bad input. */
+	void (*ready)(void *arg);
 	void *arg;
 };
 

@@ -12,11 +12,13 @@
   FILE with a bad line (the good ones still traced, exit 1).
 - Option letters as traceroute's: -I/-U/-T, -P by protocol number,
   -p port, -w seconds with fractions, -N window, --size, -q, -f, -m, -s
-  source, -i interface, -e, all visible in the JSON.
+  source, -i interface, -e, all visible in the JSON; -A with --pfx2as
+  (or $HOPLITE_PFX2AS): "[ASn]" after each hop, longest prefix first.
 - Live output through a pty: one trace's settled hops are on the
   terminal while the trace still waits on its silent tail; many
   destinations draw "done/total" on a terminal's stderr."""
 
+import gzip
 import os
 import pty
 import select
@@ -270,6 +272,48 @@ def main():
         trs = lab.traces_of(lab.parse_json_lines(out))
         ck.eq([tr.get("src") for tr in trs], [t.src6],
               "-i %s toward IPv6: its IPv6 address" % src_if)
+
+        # --- -A: origin AS per hop from a pfx2as file ----------------
+        path = "/tmp/hoplite-pfx2as-%d.gz" % os.getpid()
+        asn = {"r1": "64501", "r2": "64502", "r3": "64503_64504"}
+        lines = ["# lab prefixes", "198.18.0.0\t15\t64500",
+                 "2001:db8::\t32\t64510", "not a line"]
+        for link in L.links:
+            for node in (link.a, link.b):
+                if node.name in asn:
+                    lines.append("%s\t32\t%s" % (link.addr_of(node, 4),
+                                                 asn[node.name]))
+                    lines.append("%s\t128\t%s" % (link.addr_of(node, 6),
+                                                  asn[node.name]))
+        with gzip.open(path, "wt") as f:
+            f.write("\n".join(lines) + "\n")
+        try:
+            rc, out, err = hop(ck, L, src, ["trace", "-o", "text", "-n", "-w",
+                                            "1", "--pfx2as", path, t.dst4,
+                                            t.dst6])
+            rc_env = None
+            envp = L.run(src, ["env", "HOPLITE_PFX2AS=" + path,
+                               os.environ["HOPLITE"], "trace", "-o", "text",
+                               "-n", "-A", "-w", "1", t.dst4], timeout=60)
+            rc_env = envp.returncode
+        finally:
+            os.unlink(path)
+        ck.eq(rc, 0, "-A: exit 0 " + err[:200])
+        ck.ok("1 bad line" in err, "-A: the bad line is counted", err[:200])
+        for ln in out.splitlines():
+            if not ln[:2].strip().isdigit():
+                continue
+            a = ln.split()[1]
+            node = L.owner(a).name if L.owner(a) else None
+            want = asn.get(node, "64510" if ":" in a else "64500")
+            ck.ok("%s [AS%s]" % (a, want) in ln,
+                  "-A: %s (%s) is AS%s" % (a, node, want), ln)
+        ck.eq(rc_env, 0, "-A with $HOPLITE_PFX2AS: exit 0")
+        ck.ok("[AS64501]" in envp.stdout, "-A with $HOPLITE_PFX2AS: r1's AS",
+              envp.stdout[:300])
+        rc, out, err = hop(ck, L, src, ["trace", "-A", "--pfx2as",
+                                        "/nonexistent.gz", t.dst4])
+        ck.eq(rc, 2, "-A with a missing file: exit 2")
 
         # --- live output on a terminal ----------------------------------
         rc, chunks, _ = pty_run(L, src, ["trace", "-o", "text", "-n", "-q",
