@@ -276,10 +276,17 @@ names_new(struct event_base *base, const struct names_conf *conf,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	/* The system's resolvers, never a made-up default. */
-	if ((n->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	/* The system's resolvers (or the one given), never a made-up
+	 * default. */
+	if ((n->dns = evdns_base_new(base, conf->nameserver != NULL ? 0 :
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_NAMESERVERS_NO_DEFAULT)) == NULL) {
 		snprintf(err, errlen, "cannot set up the resolver");
+		goto fail;
+	}
+	if (conf->nameserver != NULL &&
+	    evdns_base_nameserver_ip_add(n->dns, conf->nameserver) != 0) {
+		snprintf(err, errlen, "bad nameserver '%s'", conf->nameserver);
 		goto fail;
 	}
 	/* One try each, bounded by our own deadline anyway. */

@@ -27,6 +27,8 @@ struct names_conf {
 	unsigned timeout_ms;	/* a lookup's whole life; 0 = 2000 */
 	unsigned max_inflight;	/* questions out at once; 0 = 16 */
 	unsigned cache_max;	/* addresses remembered; 0 = 4096 */
+	const char *nameserver;	/* "ADDR" or "ADDR:PORT" ("[V6]:PORT") to ask
+				   instead of /etc/resolv.conf's; NULL */
 };
 
 enum names_state {
