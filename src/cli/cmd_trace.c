@@ -25,7 +25,7 @@
 
 enum { OUT_JSON, OUT_TEXT };
 enum {
-	OPT_SPORT = 256, OPT_ALL, OPT_GAP, OPT_SIZE, OPT_PPS, OPT_USER,
+	OPT_SPORT = 256, OPT_GAP, OPT_SIZE, OPT_PPS, OPT_USER,
 	OPT_TARGETS, OPT_PTR, OPT_NAMES_TIMEOUT, OPT_PFX2AS,
 };
 
@@ -55,7 +55,7 @@ static const struct option longopts[] = {
 	{ "dport", required_argument, NULL, 'p' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "attempts", required_argument, NULL, 'q' },
-	{ "all-attempts", no_argument, NULL, OPT_ALL },
+	{ "all-attempts", no_argument, NULL, 'Q' },
 	{ "first-ttl", required_argument, NULL, 'f' },
 	{ "max-ttl", required_argument, NULL, 'm' },
 	{ "gap-limit", required_argument, NULL, OPT_GAP },
@@ -95,7 +95,7 @@ usage(FILE *f)
 	    "      --sport N        source port (ICMP: echo id) of flow 0; flow F uses N+F (33000)\n"
 	    "  -F, --flowid N|A-B   Paris flow id, or a range: one trace per flow (0)\n"
 	    "  -q, --attempts N     tries per TTL until one is answered (2)\n"
-	    "      --all-attempts   send every attempt even after an answer\n"
+	    "  -Q, --all-attempts   send every attempt even after an answer (as scamper -Q)\n"
 	    "  -f, --first-ttl N    first TTL to probe (1)\n"
 	    "  -m, --max-ttl N      last TTL to probe (30)\n"
 	    "  -w, --wait SECONDS   wait for each probe's answer, fractions allowed (2)\n"
@@ -377,7 +377,7 @@ cmd_trace(int argc, char **argv)
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv,
-	    ":P:F:q:f:m:w:N:t:c:46o:s:i:p:nAIUTevVh", longopts, NULL)) != -1) {
+	    ":P:F:q:f:m:w:N:t:c:46o:s:i:p:nAIQUTevVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'P':
 			if ((c->method = method_arg(optarg)) == NULL)
@@ -407,7 +407,7 @@ cmd_trace(int argc, char **argv)
 		case 'q':
 			c->attempts = (uint8_t)cmd_num_option("-q", optarg, 1, 10);
 			break;
-		case OPT_ALL:
+		case 'Q':
 			c->all_attempts = 1;
 			break;
 		case 'f':

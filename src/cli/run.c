@@ -51,6 +51,7 @@ run_job_done(struct run_job *j)
 {
 	struct run *r = j->run;
 
+	j->done = 1;
 	j->next_done = NULL;
 	*r->done_tail = j;
 	r->done_tail = &j->next_done;
@@ -199,7 +200,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	r->finished += r->njobs - r->next_job;
 	r->next_job = r->njobs;
 	for (size_t i = 0; i < r->njobs; i++)
-		if (r->jobs[i].m != NULL)
+		if (r->jobs[i].m != NULL && !r->jobs[i].done)
 			r->client->halt(r->jobs[i].m);
 	/* Nothing may have been in flight. */
 	event_active(r->reap_ev, EV_TIMEOUT, 0);

@@ -26,6 +26,7 @@ struct run_job {
 	const char *name;	/* the destination as the user wrote it */
 	uint32_t flowid;	/* which copy for its destination (trace -F) */
 	void *m;		/* the measurement, while it exists */
+	int done;		/* it stopped (it may wait to be written) */
 	struct run_job *next_done;
 };
 
