@@ -12,6 +12,7 @@
 #include "cli/cmd.h"
 #include "cli/run.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "output/out.h"
 #include "measure/mda.h"
 
@@ -28,6 +29,7 @@ struct mdacmd {
 	struct mda_conf conf;
 	int output;
 	unsigned ndot;		/* subgraphs written; the digraph is open */
+	struct names *names;	/* text: hop names (the run's), unless -n */
 };
 
 static const struct option longopts[] = {
@@ -90,7 +92,7 @@ usage(FILE *f)
 	    "  -i, --interface IF   send through interface IF\n"
 	    "      --size BYTES     probe size including the IP header\n"
 	    "  -t, --tos N          IPv4 TOS / IPv6 traffic class (0)\n"
-	    "  -n, --numeric        accepted for traceroute habits (mda shows addresses)\n"
+	    "  -n, --numeric        no names in the text table (looked up by default)\n"
 	    "  -e                   MPLS (accepted for traceroute habits)\n"
 	    "      --pps N          packets per second, all destinations together (%d)\n"
 	    "  -c, --concurrency N  destinations in flight at once (%d)\n"
@@ -108,6 +110,33 @@ usage(FILE *f)
 	    DEFAULT_PPS, DEFAULT_CONCURRENCY);
 }
 
+static const char *
+name_of(const struct addr_ip *a, void *arg)
+{
+	struct mdacmd *mc = arg;
+	const char *name;
+
+	if (names_get(mc->names, a, &name) == NAMES_FOUND)
+		return name;
+	return NULL;
+}
+
+/* The table waits for its vertices' names (each bounded in time). */
+static unsigned
+mda_job_names(struct run_job *j, struct names *n, void *arg)
+{
+	const struct mda_result *r = mda_result(j->m);
+	unsigned pending = 0;
+	const char *name;
+
+	for (size_t i = 0; i < r->nvertices; i++) {
+		names_want(n, &r->vertices[i].addr);
+		if (names_get(n, &r->vertices[i].addr, &name) == NAMES_PENDING)
+			pending++;
+	}
+	return pending;
+}
+
 /* Runs inside engine callbacks: run only queues the job. */
 static void
 mda_done(struct mda *m, void *arg)
@@ -121,6 +150,7 @@ mda_job_start(struct run_job *j, struct engine *eng, void *arg)
 	struct mdacmd *mc = arg;
 	struct mda *m;
 
+	mc->names = run_names(j->run);
 	if ((m = mda_new(eng, &mc->conf, &j->dst, mda_done, j)) == NULL)
 		return NULL;
 	j->m = m;
@@ -142,9 +172,17 @@ mda_job_finish(struct run_job *j, void *arg)
 	int rc = 0, failed = 0;
 
 	switch (mc->output) {
-	case OUT_TEXT:
-		rc = out_tracelb_text(stdout, res);
+	case OUT_TEXT: {
+		struct out_extra x;
+
+		memset(&x, 0, sizeof(x));
+		x.arg = mc;
+		x.dst_name = j->name;
+		if (mc->names != NULL)
+			x.name = name_of;
+		rc = out_tracelb_text_x(stdout, res, &x);
 		break;
+	}
 	case OUT_DOT:
 		if (mc->ndot == 0 && fputs("digraph hoplite {\n"
 		    "  node [shape=box];\n", stdout) == EOF)
@@ -193,10 +231,11 @@ cmd_mda(int argc, char **argv)
 	struct mda_conf *c = &mc.conf, fin;
 	struct run_conf rc;
 	struct run_client client = {
-		mda_job_start, mda_job_halt, mda_job_finish, NULL, NULL, NULL, &mc
+		mda_job_start, mda_job_halt, mda_job_finish, mda_job_names, NULL,
+		NULL, &mc
 	};
 	unsigned hi;
-	int ch, status;
+	int ch, status, numeric = 0;
 
 	cmd_set_name("mda");
 	memset(&mc, 0, sizeof(mc));
@@ -314,7 +353,9 @@ cmd_mda(int argc, char **argv)
 		case OPT_TARGETS:
 			rc.targets = optarg;
 			break;
-		case 'n':	/* the table has addresses only */
+		case 'n':
+			numeric = 1;
+			break;
 		case 'e':	/* MPLS is in the JSON */
 			break;
 		case 'v':
@@ -368,6 +409,7 @@ cmd_mda(int argc, char **argv)
 		rc.port_hi = (uint16_t)(hi > 65535 ? 65535 : hi);
 	}
 	rc.copies = 1;
+	rc.names = mc.output == OUT_TEXT && !numeric;
 
 	status = run_main(&rc, &client, argc, argv);
 	if (mc.ndot > 0 && (fputs("}\n", stdout) == EOF ||

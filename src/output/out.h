@@ -69,8 +69,11 @@ int out_trace_text_tail(FILE *, const struct trace_result *, unsigned from,
 json_t *out_tracelb_json(const struct mda_result *);
 /* One compact JSON line followed by '\n'.  0 or -1. */
 int out_tracelb_json_line(FILE *, const struct mda_result *);
-/* A multipath table: per TTL the addresses, RTTs and links.  0 or -1. */
+/* A multipath table: per TTL the addresses, RTTs and links.  0 or -1.
+ * With x: names beside addresses, the destination as typed. */
 int out_tracelb_text(FILE *, const struct mda_result *);
+int out_tracelb_text_x(FILE *, const struct mda_result *,
+    const struct out_extra *);
 /*
  * A Graphviz subgraph (cluster) of the measurement's vertices and links,
  * its node names prefixed by `id`; the caller writes `digraph ... {` before
