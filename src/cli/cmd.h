@@ -27,6 +27,10 @@ void cmd_getopt_error(int ch, char **argv) __attribute__((noreturn));
 /* A whole number in [min, max], or cmd_bad_option. */
 long long cmd_num_option(const char *opt, const char *arg, long long min,
     long long max);
+/* A Paris trace method: hoplite's names, traceroute's words (icmp, udp,
+ * tcp) and protocol numbers; or cmd_bad_option. */
+struct pkt_method;
+const struct pkt_method *cmd_method_option(const char *opt, const char *arg);
 /* SECONDS, fractions allowed, as milliseconds in [min_ms, max_ms]. */
 unsigned cmd_seconds_option(const char *opt, const char *arg,
     unsigned min_ms, unsigned max_ms);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "probe/pkt.h"
 #include "util/opt.h"
 
 static const char *cmd_name = "";
@@ -103,4 +104,23 @@ cmd_seconds_option(const char *opt, const char *arg, unsigned min_ms,
 		cmd_bad_option(opt, arg, why);
 	}
 	return (unsigned)lround(s * 1000);
+}
+
+const struct pkt_method *
+cmd_method_option(const char *opt, const char *arg)
+{
+	const struct pkt_method *m;
+
+	if ((m = pkt_method_find(arg)) != NULL)
+		return m;
+	/* traceroute's words and protocol numbers */
+	if (strcmp(arg, "icmp") == 0 || strcmp(arg, "1") == 0 ||
+	    strcmp(arg, "58") == 0)
+		return &pkt_icmp_paris;
+	if (strcmp(arg, "udp") == 0 || strcmp(arg, "17") == 0)
+		return &pkt_udp_paris;
+	if (strcmp(arg, "tcp") == 0 || strcmp(arg, "6") == 0)
+		return &pkt_tcp_paris;
+	cmd_bad_option(opt, arg, "unknown method (icmp-paris, udp-paris, "
+	    "tcp-paris, tcp-ack-paris; icmp, udp, tcp; 1, 17, 6)");
 }

@@ -129,23 +129,6 @@ usage(FILE *f)
 	    HOPLITE_PFX2AS, DEFAULT_PPS, DEFAULT_CONCURRENCY);
 }
 
-/* -P: hoplite's names, traceroute's words and protocol numbers. */
-static const struct pkt_method *
-method_arg(const char *s)
-{
-	const struct pkt_method *m;
-
-	if ((m = pkt_method_find(s)) != NULL)
-		return m;
-	if (strcmp(s, "icmp") == 0 || strcmp(s, "1") == 0 ||
-	    strcmp(s, "58") == 0)
-		return &pkt_icmp_paris;
-	if (strcmp(s, "udp") == 0 || strcmp(s, "17") == 0)
-		return &pkt_udp_paris;
-	if (strcmp(s, "tcp") == 0 || strcmp(s, "6") == 0)
-		return &pkt_tcp_paris;
-	return NULL;
-}
 
 /* --- names and live output ------------------------------------------- */
 
@@ -380,9 +363,7 @@ cmd_trace(int argc, char **argv)
 	    ":P:F:q:f:m:w:N:t:c:46o:s:i:p:nAIQUTevVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'P':
-			if ((c->method = method_arg(optarg)) == NULL)
-				cmd_bad_option("-P", optarg, "unknown method (icmp-paris, "
-				    "udp-paris, tcp-paris, tcp-ack-paris)");
+			c->method = cmd_method_option("-P", optarg);
 			break;
 		case 'I':
 			c->method = &pkt_icmp_paris;

@@ -251,21 +251,6 @@ watch_job_names(struct run_job *j, struct names *n, void *arg)
 	return pending;
 }
 
-static const struct pkt_method *
-method_arg(const char *s)
-{
-	const struct pkt_method *m;
-
-	if ((m = pkt_method_find(s)) != NULL)
-		return m;
-	if (strcmp(s, "icmp") == 0 || strcmp(s, "1") == 0)
-		return &pkt_icmp_paris;
-	if (strcmp(s, "udp") == 0 || strcmp(s, "17") == 0)
-		return &pkt_udp_paris;
-	if (strcmp(s, "tcp") == 0 || strcmp(s, "6") == 0)
-		return &pkt_tcp_paris;
-	return NULL;
-}
 
 int
 cmd_watch(int argc, char **argv)
@@ -311,9 +296,7 @@ cmd_watch(int argc, char **argv)
 			wc.report = 1;
 			break;
 		case 'P':
-			if ((c->method = method_arg(optarg)) == NULL)
-				cmd_bad_option("-P", optarg, "unknown method (icmp-paris, "
-				    "udp-paris, tcp-paris, tcp-ack-paris)");
+			c->method = cmd_method_option("-P", optarg);
 			break;
 		case 'I':
 			c->method = &pkt_icmp_paris;
