@@ -16,9 +16,15 @@ object per cycle with cumulative counts.
 Branches: on the fan (ECMP at r1 over r2a..r2c), 16 UDP Paris flows; the
 TTL 2 rows are one per r2x address, their flow sets are disjoint, cover
 every flow, and each flow's row is the branch a trace of that flow takes
-(ground truth from `hoplite trace -F`), so no row mixes branches."""
+(ground truth from `hoplite trace -F`), so no row mixes branches.
+
+On a terminal the table is redrawn in place each cycle (ANSI: cursor up
+over the last table, clear below), through a pty."""
 
 import os
+import pty
+import select
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -119,6 +125,38 @@ table inet hlloss {
                   for ln in lines[2:]),
               "--report: IPv6 rows lose nothing, 12 sent (3 x 4 flows)",
               out[:500])
+
+        # On a terminal: the table redrawn in place each cycle (cursor up
+        # over the last table, clear to the end), then the final one.
+        master, slave = pty.openpty()
+        p = subprocess.Popen(["ip", "netns", "exec", t.src.ns,
+                              os.environ["HOPLITE"], "watch", "-n", "-c",
+                              "3", "--interval", "0.05", "-w", "0.3",
+                              t.dst6], stdout=slave,
+                             stderr=subprocess.PIPE)
+        os.close(slave)
+        text = b""
+        while True:
+            r, _, _ = select.select([master], [], [], 30)
+            if not r:
+                break
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            text += data
+        os.close(master)
+        p.wait(timeout=30)
+        out = text.decode(errors="replace")
+        ck.eq(p.returncode, 0, "terminal: exit 0")
+        ck.eq(out.count("\x1b[6A\x1b[J"), 3,
+              "terminal: redrawn in place after cycles 2 and 3 and at the "
+              "end (6 lines up, clear)")
+        for c in (1, 2, 3):
+            ck.ok("cycle %d\r\n" % c in out, "terminal: cycle %d drawn" % c,
+                  out[:300])
 
     with lab.Lab("wf") as L:
         t = lab.build_fan(L, width=3)
