@@ -47,6 +47,7 @@ usage(FILE *f)
 	    "[-qv] file ...\n"
 	    "       hoplite-convert merge [-f format [-o path]]... "
 	    "[--dsts path] table ...\n"
+	    "       hoplite-convert --version | --help\n"
 	    "formats: %s\n", fmt_names());
 }
 
@@ -151,12 +152,13 @@ parse_args(struct conv *c, int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *early_o = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "f:o:qvh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "f:o:qvVh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'f':
@@ -209,6 +211,9 @@ parse_args(struct conv *c, int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("hoplite-convert %s\n", PACKAGE_VERSION);
 			exit(0);
 		default:
 			return -1;
