@@ -7,7 +7,8 @@
   writes scamper's "name" per hop; -n asks nothing.  A resolver that
   never answers: the same hops and probes without names, and its first
   question comes after the trace's last reply (names never hold a trace).
-- The header shows the name typed and the address chosen.
+- The header shows the name typed and the address chosen (-4, -6, or
+  getaddrinfo's first choice in the namespace).
 - --targets - (stdin, comments and blank lines skipped) and --targets
   FILE with a bad line (the good ones still traced, exit 1).
 - Option letters as traceroute's: -I/-U/-T, -P by protocol number,
@@ -208,6 +209,20 @@ def main():
             ck.ok(first.startswith("traceroute to %s (%s) from " %
                                    (name, want)),
                   "header %s %s: name and address" % (extra, name), first)
+
+        # A dual-stack name without -4/-6: the system's first choice, as
+        # getaddrinfo orders them in the same namespace.
+        p = L.run(src, [sys.executable, "-c",
+                        "import socket; print(socket.getaddrinfo('dst.lab', "
+                        "None, 0, socket.SOCK_DGRAM)[0][4][0])"])
+        first_choice = p.stdout.strip()
+        rc, out, err = hop(ck, L, src, ["trace", "-o", "text", "-n", "-w",
+                                        "1", "dst.lab"])
+        first = out.splitlines()[0] if out else ""
+        ck.ok(first_choice in (t.dst4, t.dst6) and first.startswith(
+            "traceroute to dst.lab (%s) from " % first_choice),
+            "header dst.lab: getaddrinfo's first choice %s" % first_choice,
+            first)
 
         # --- --targets ---------------------------------------------------
         rc, out, err = hop(ck, L, src, ["trace", "-n", "-w", "1", "--targets",
