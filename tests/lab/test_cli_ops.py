@@ -13,7 +13,8 @@
   FILE with a bad line (the good ones still traced, exit 1).
 - Option letters as traceroute's: -I/-U/-T, -P by protocol number,
   -p port, -w seconds with fractions, -N window, --size, -q, -f, -m, -s
-  source, -i interface, -e, all visible in the JSON; -A with --pfx2as
+  source, -i interface (on a fan, every flow leaves by the interface
+  given), -e, all visible in the JSON; -A with --pfx2as
   (or $HOPLITE_PFX2AS): "[ASn]" after each hop, longest prefix first.
 - Live output through a pty: one trace's settled hops are on the
   terminal while the trace still waits on its silent tail; many
@@ -368,6 +369,36 @@ def main():
         ck.eq(len(lab.traces_of(lab.parse_json_lines(
             out.decode() if isinstance(out, bytes) else out))), 3,
             "progress: three traces on stdout, nothing else")
+
+    # -i sends out of that interface: from r1 of a fan (ECMP over r2a and
+    # r2b toward dst), every flow goes through the branch of the interface
+    # given, also the one the kernel would not pick for them, from r1's
+    # address on that link.
+    with lab.Lab("oi") as L:
+        t = lab.build_fan(L, width=2)
+        r1 = L.nodes["r1"]
+
+        def first_hops(args):
+            rc, out, err = hop(ck, L, r1, ["trace", "-U", "-w", "1", "-F",
+                                           "0-15"] + args + [t.dst4])
+            trs = lab.traces_of(lab.parse_json_lines(out))
+            ck.eq(rc, 0, "-i: exit 0 " + err[:200])
+            return trs, {L.owner(a).name for tr in trs
+                         for ttl, a in lab.path_of(tr) if ttl == 1}
+
+        trs, plain = first_hops([])
+        for branch in ("r2a", "r2b"):
+            link = [lk for lk in L.links if r1 in (lk.a, lk.b) and
+                    L.nodes[branch] in (lk.a, lk.b)][0]
+            ifname = link.ifname(r1)
+            trs, hops1 = first_hops(["-i", ifname])
+            ck.eq(hops1, {branch}, "-i %s: every flow through %s (without "
+                  "-i: %s)" % (ifname, branch, sorted(plain)))
+            ck.eq({tr.get("src") for tr in trs}, {link.addr_of(r1, 4)},
+                  "-i %s: the interface's address is the source" % ifname)
+            ck.ok(len(trs) == 16 and
+                  all(tr.get("stop_reason") == "COMPLETED" for tr in trs),
+                  "-i %s: 16 traces, completed" % ifname)
     ck.done()
 
 
