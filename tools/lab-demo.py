@@ -45,6 +45,10 @@ def main():
               topo.dst6]),
             ("TCP SYN Paris, IPv4, one JSON object per line (hoplite-json(5))",
              ["trace", "-o", "json", "-T", topo.dst4]),
+            ("mtr-like report over 20 cycles with 8 UDP flows: one row per "
+             "branch (address and the flows that reach it)",
+             ["watch", "-n", "-r", "-c", "20", "--interval", "0.1", "-U",
+              "-F", "0-7", topo.dst4]),
         ]
         for title, argv in runs:
             show(title, argv, L.run_hoplite(topo.src, argv))
