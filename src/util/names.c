@@ -203,8 +203,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct names *n = arg;
 	struct lookup *lk, *next;
+	struct ent *e;
 	long long now = now_ms();
-	int ended = 0;
+	unsigned before = n->npending;
 
 	for (lk = TAILQ_FIRST(&n->inflight); lk != NULL; lk = next) {
 		struct evdns_request *req = lk->req;
@@ -219,28 +220,22 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		n->npending--;
 		lk->inflight = 0;
 		lk->req = NULL;
-		{
-			struct ent *e = ent_find(n, &lk->a, 0);
-
-			if (e != NULL && e->lk == lk) {
-				e->lk = NULL;
-				e->state = NAMES_NONE;
-			}
+		if ((e = ent_find(n, &lk->a, 0)) != NULL && e->lk == lk) {
+			e->lk = NULL;
+			e->state = NAMES_NONE;
 		}
 		evdns_cancel_request(n->dns, req);
-		ended = 1;
 	}
 	for (lk = TAILQ_FIRST(&n->queued); lk != NULL; lk = next) {
 		next = TAILQ_NEXT(lk, entry);
-		if (lk->deadline <= now) {
+		if (lk->deadline <= now)
 			lookup_end(n, lk, NULL);
-			ended = 1;
-		}
 	}
 	send_queued(n);
 	if (n->npending == 0)
 		evtimer_del(n->tick);
-	if (ended)
+	/* Also lookups that send_queued saw fail at once. */
+	if (n->npending < before)
 		n->update(n->arg);
 }
 
@@ -287,6 +282,10 @@ names_new(struct event_base *base, const struct names_conf *conf,
 	if (conf->nameserver != NULL &&
 	    evdns_base_nameserver_ip_add(n->dns, conf->nameserver) != 0) {
 		snprintf(err, errlen, "bad nameserver '%s'", conf->nameserver);
+		goto fail;
+	}
+	if (evdns_base_count_nameservers(n->dns) == 0) {
+		snprintf(err, errlen, "no nameserver in /etc/resolv.conf");
 		goto fail;
 	}
 	/* One try each, bounded by our own deadline anyway. */

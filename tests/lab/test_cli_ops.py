@@ -181,6 +181,19 @@ def main():
         ck.eq(len(trs), 1, "silent resolver: one trace")
         del t0, t_ask
 
+        # No nameserver at all: no names, said with -v, the trace as ever.
+        with open(os.path.join("/etc/netns", src.ns, "resolv.conf"),
+                  "w") as f:
+            f.write("options timeout:1\n")
+        rc, out, err = hop(ck, L, src, ["trace", "-o", "text", "-v", "-w",
+                                        "1", t.dst4])
+        ck.eq(rc, 0, "no nameserver: exit 0")
+        ck.ok("no names: no nameserver" in err, "no nameserver: -v says so",
+              err[:300])
+        ck.ok(out.rstrip().endswith("stop: COMPLETED") and
+              ".dns.lab" not in out, "no nameserver: traced, no names",
+              out[:300])
+
         # Questions come after the trace's last reply.
         p = dnslab.start(L, src, dns_addr, names, silent=True)
         try:
