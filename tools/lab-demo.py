@@ -38,18 +38,22 @@ def main():
               % (topo.dst4, topo.dst6))
         runs = [
             ("ICMP Paris traceroute, IPv4",
-             ["trace", "-o", "text", topo.dst4]),
+             ["trace", "-o", "text", "-n", topo.dst4]),
             ("UDP Paris, IPv6, flows 0-3: each flow keeps one path, "
              "different flows take different branches",
-             ["trace", "-o", "text", "-P", "udp-paris", "-F", "0-3",
+             ["trace", "-o", "text", "-n", "-U", "-F", "0-3",
               topo.dst6]),
             ("TCP SYN Paris, IPv4, one JSON object per line (hoplite-json(5))",
-             ["trace", "-o", "json", "-P", "tcp-paris", topo.dst4]),
+             ["trace", "-o", "json", "-T", topo.dst4]),
+            ("mtr-like report over 20 cycles with 8 UDP flows: one row per "
+             "branch (address and the flows that reach it)",
+             ["watch", "-n", "-r", "-c", "20", "--interval", "0.1", "-U",
+              "-F", "0-7", topo.dst4]),
         ]
         for title, argv in runs:
             show(title, argv, L.run_hoplite(topo.src, argv))
         L.blackhole(topo.dst)
-        argv = ["trace", "-o", "text", "-q", "2", "-W", "1000", "-g", "3",
+        argv = ["trace", "-o", "text", "-n", "-q", "2", "-w", "1", "--gap-limit", "3",
                 topo.dst4]
         show("The destination now drops everything: the silent tail costs "
              "one round of timeouts (2 x 1 s), not one per silent hop",

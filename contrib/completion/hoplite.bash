@@ -8,25 +8,36 @@
 # subcommand of hoplite also goes in _hoplite_cmds.
 # tests/deploy/test_deploy.sh checks these lists against each --help.
 
-_hoplite_cmds="trace mda submit"
+_hoplite_cmds="trace mda watch submit help"
 _hoplite_methods="icmp-paris udp-paris tcp-paris tcp-ack-paris"
 
 declare -gA _hoplite_flags=(
-	[trace]="-Q --all-attempts -4 -6 -v --verbose -V --version -h --help"
-	[mda]="--full --flowlabel-fixed -4 -6 -v --verbose -V --version -h --help"
+	[trace]="-I -U -T -Q --all-attempts -n --numeric --ptr -e -A -4 -6
+	    -v --verbose -V --version -h --help"
+	[mda]="-I -U -T --full --flowlabel-fixed -n --numeric -e -4 -6
+	    -v --verbose -V --version -h --help"
+	[watch]="-r --report -I -U -T -n --numeric --ptr -4 -6 -v --verbose
+	    -V --version -h --help"
+	[help]=""
 	[submit]="-h --help"
 	[hoplited]="--test-flow -v --verbose -V --version -h --help"
-	[convert]="--strict -q --quiet -v --verbose -h --help"
+	[convert]="--strict -q --quiet -v --verbose -V --version -h --help"
 	[convert-merge]="-q --quiet -v --verbose -h --help"
 )
 declare -gA _hoplite_args=(
-	[trace]="-P --method -F --flowid --sport --dport -q --attempts
-	    -f --first-ttl -m --max-ttl -g --gap-limit -W --wait -w --window
-	    -s --size -t --tos -p --pps -c --concurrency -o --output -U --user"
-	[mda]="-P --method -C --confidence --sport --dport -q --attempts
-	    -f --first-ttl -m --max-ttl -g --gap-limit -W --wait -w --window
-	    --probe-gap -Q --probec-max -s --size -t --tos -p --pps
-	    -c --concurrency -o --output -U --user"
+	[trace]="-P --method -p --port --sport -F --flowid -q --attempts
+	    -f --first-ttl -m --max-ttl -w --wait --gap-limit -N --window
+	    -s --source -i --interface --size -t --tos --names-timeout
+	    --pfx2as --pps -c --concurrency --targets -o --output --user"
+	[mda]="-P --method -C --confidence --sport -p --port -q --attempts
+	    -f --first-ttl -m --max-ttl --gap-limit -w --wait --probe-gap
+	    -N --window -Q --probec-max -s --source -i --interface --size
+	    -t --tos --pps -c --concurrency --targets -o --output --user"
+	[watch]="-c --cycles --interval -F --flowid -P --method -p --port
+	    --sport -f --first-ttl -m --max-ttl -w --wait --gap-limit
+	    -N --window -s --source -i --interface --size -t --tos --pps
+	    -o --output --user"
+	[help]=""
 	[submit]="-S --socket -u --uuid --sport --dport -P --method -t --timeout"
 	[hoplited]="--eventsocket --control --output --local-ip --allow
 	    --cache-window --cache-max --max-inflight --queue --pps --deadline
@@ -46,7 +57,9 @@ declare -gA _hoplite_values=(
 	[mda:-C]="words:95 99" [mda:--confidence]="words:95 99"
 	[mda:-P]="words:icmp-echo udp-dport udp-sport tcp-sport tcp-ack-sport flowlabel"
 	[mda:--method]="words:icmp-echo udp-dport udp-sport tcp-sport tcp-ack-sport flowlabel"
-	[*:-U]="user" [*:--user]="user"
+	[*:--user]="user" [*:--targets]="file" [*:--pfx2as]="file"
+	[*:-i]="interface" [*:--interface]="interface"
+	[watch:-o]="words:text json" [watch:--output]="words:text json"
 	[submit:-S]="file" [submit:--socket]="file"
 	[hoplited:--eventsocket]="file" [hoplited:--control]="file"
 	[hoplited:--output]="dir" [hoplited:--anonymize]="words:none netblock"
@@ -85,6 +98,8 @@ _hoplite_value()
 		COMPREPLY=($(compgen -u -- "$cur")) ;;
 	group)
 		COMPREPLY=($(compgen -g -- "$cur")) ;;
+	interface)
+		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")) ;;
 	dir)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -d -- "$cur")) ;;
@@ -170,6 +185,11 @@ _hoplite()
 			return
 		fi
 		sub=${COMP_WORDS[1]}
+		if [ "$sub" = help ]; then
+			[ "$COMP_CWORD" -eq 2 ] &&
+			    COMPREPLY=($(compgen -W "${_hoplite_cmds% help}" -- "$cur"))
+			return
+		fi
 		case " $_hoplite_cmds " in
 		*" $sub "*)
 			_hoplite_complete_cmd "$sub" 2 ;;

@@ -12,6 +12,7 @@
 #include "cli/cmd.h"
 #include "cli/run.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "output/out.h"
 #include "measure/mda.h"
 
@@ -20,14 +21,15 @@
 
 enum { OUT_JSON, OUT_TEXT, OUT_DOT };
 enum {
-	OPT_SPORT = 256, OPT_DPORT, OPT_FULL, OPT_PROBE_GAP,
-	OPT_FLOWLABEL_FIXED,
+	OPT_SPORT = 256, OPT_FULL, OPT_PROBE_GAP, OPT_FLOWLABEL_FIXED,
+	OPT_GAP, OPT_SIZE, OPT_PPS, OPT_USER, OPT_TARGETS,
 };
 
 struct mdacmd {
 	struct mda_conf conf;
 	int output;
 	unsigned ndot;		/* subgraphs written; the digraph is open */
+	struct names *names;	/* text: hop names (the run's), unless -n */
 };
 
 static const struct option longopts[] = {
@@ -35,22 +37,27 @@ static const struct option longopts[] = {
 	{ "confidence", required_argument, NULL, 'C' },
 	{ "full", no_argument, NULL, OPT_FULL },
 	{ "sport", required_argument, NULL, OPT_SPORT },
-	{ "dport", required_argument, NULL, OPT_DPORT },
+	{ "dport", required_argument, NULL, 'p' },
+	{ "port", required_argument, NULL, 'p' },
 	{ "attempts", required_argument, NULL, 'q' },
 	{ "first-ttl", required_argument, NULL, 'f' },
 	{ "max-ttl", required_argument, NULL, 'm' },
-	{ "gap-limit", required_argument, NULL, 'g' },
-	{ "wait", required_argument, NULL, 'W' },
+	{ "gap-limit", required_argument, NULL, OPT_GAP },
+	{ "wait", required_argument, NULL, 'w' },
 	{ "probe-gap", required_argument, NULL, OPT_PROBE_GAP },
-	{ "window", required_argument, NULL, 'w' },
+	{ "window", required_argument, NULL, 'N' },
 	{ "probec-max", required_argument, NULL, 'Q' },
 	{ "flowlabel-fixed", no_argument, NULL, OPT_FLOWLABEL_FIXED },
-	{ "size", required_argument, NULL, 's' },
+	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "tos", required_argument, NULL, 't' },
-	{ "pps", required_argument, NULL, 'p' },
+	{ "pps", required_argument, NULL, OPT_PPS },
 	{ "concurrency", required_argument, NULL, 'c' },
 	{ "output", required_argument, NULL, 'o' },
-	{ "user", required_argument, NULL, 'U' },
+	{ "source", required_argument, NULL, 's' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "targets", required_argument, NULL, OPT_TARGETS },
+	{ "numeric", no_argument, NULL, 'n' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -62,31 +69,38 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: hoplite mda [options] DEST...\n"
+	    "       hoplite mda [options] --targets FILE|-\n"
 	    "Multipath detection: every load-balanced path to every DEST at once.\n"
 	    "\n"
+	    "  -I, -U, -T           -P icmp-echo, udp-dport (default) or tcp-sport\n"
 	    "  -P, --method M       icmp-echo, udp-dport (default), udp-sport, tcp-sport,\n"
 	    "                       tcp-ack-sport, flowlabel (IPv6: the flow label alone)\n"
 	    "  -C, --confidence N   95 (default) or 99 percent\n"
 	    "      --full           full MDA at every vertex, not MDA-Lite\n"
 	    "      --sport N        source port (ICMP: echo id); base of the *-sport flows\n"
-	    "      --dport N        destination port; base of the udp-dport flows (33435)\n"
+	    "  -p, --port N         destination port; base of the udp-dport flows (33435)\n"
 	    "  -q, --attempts N     tries per flow and TTL (2)\n"
 	    "  -f, --first-ttl N    first TTL to probe (1)\n"
 	    "  -m, --max-ttl N      last TTL to probe (30)\n"
-	    "  -g, --gap-limit N    end a branch after N consecutive silent TTLs (3)\n"
-	    "  -W, --wait MS        wait for each probe's answer, milliseconds (5000)\n"
+	    "      --gap-limit N    end a branch after N consecutive silent TTLs (3)\n"
+	    "  -w, --wait SECONDS   wait for each probe's answer, fractions allowed (5)\n"
 	    "      --probe-gap MS   least time between two probes of one destination (0)\n"
-	    "  -w, --window N       probes in flight per destination (16)\n"
+	    "  -N, --window N       probes in flight per destination (16)\n"
 	    "  -Q, --probec-max N   probe budget per destination (3000)\n"
 	    "      --flowlabel-fixed  IPv6: keep the flow label 0 for every flow\n"
-	    "  -s, --size BYTES     probe size including the IP header\n"
+	    "  -s, --source ADDR    source address (an address of this host)\n"
+	    "  -i, --interface IF   send through interface IF\n"
+	    "      --size BYTES     probe size including the IP header\n"
 	    "  -t, --tos N          IPv4 TOS / IPv6 traffic class (0)\n"
-	    "  -p, --pps N          packets per second, all destinations together (%d)\n"
+	    "  -n, --numeric        no names in the text table (looked up by default)\n"
+	    "  -e                   MPLS (accepted for traceroute habits)\n"
+	    "      --pps N          packets per second, all destinations together (%d)\n"
 	    "  -c, --concurrency N  destinations in flight at once (%d)\n"
+	    "      --targets FILE   destinations from FILE, one per line ('-': stdin)\n"
 	    "  -4, -6               resolve names to IPv4 / IPv6 addresses only\n"
 	    "  -o, --output FMT     json (scamper tracelb; default when stdout is not a\n"
 	    "                       terminal), text, or dot (Graphviz)\n"
-	    "  -U, --user NAME      user to switch to after opening sockets (nobody)\n"
+	    "      --user NAME      user to switch to after opening sockets (nobody)\n"
 	    "  -v, --verbose        report counters on stderr at the end (forged:\n"
 	    "                       replies naming a probe but failing its proof)\n"
 	    "  -V, --version        print the version\n"
@@ -95,6 +109,33 @@ usage(FILE *f)
 	    "Exit status: 0 every destination measured, 1 some could not be, 2 usage error.\n"
 	    "Needs root or CAP_NET_RAW.  See hoplite(1), hoplite-json(5).\n",
 	    DEFAULT_PPS, DEFAULT_CONCURRENCY);
+}
+
+static const char *
+name_of(const struct addr_ip *a, void *arg)
+{
+	struct mdacmd *mc = arg;
+	const char *name;
+
+	if (names_get(mc->names, a, &name) == NAMES_FOUND)
+		return name;
+	return NULL;
+}
+
+/* The table waits for its vertices' names (each bounded in time). */
+static unsigned
+mda_job_names(struct run_job *j, struct names *n, void *arg)
+{
+	const struct mda_result *r = mda_result(j->m);
+	unsigned pending = 0;
+	const char *name;
+
+	for (size_t i = 0; i < r->nvertices; i++) {
+		names_want(n, &r->vertices[i].addr);
+		if (names_get(n, &r->vertices[i].addr, &name) == NAMES_PENDING)
+			pending++;
+	}
+	return pending;
 }
 
 /* Runs inside engine callbacks: run only queues the job. */
@@ -110,6 +151,7 @@ mda_job_start(struct run_job *j, struct engine *eng, void *arg)
 	struct mdacmd *mc = arg;
 	struct mda *m;
 
+	mc->names = run_names(j->run);
 	if ((m = mda_new(eng, &mc->conf, &j->dst, mda_done, j)) == NULL)
 		return NULL;
 	j->m = m;
@@ -131,9 +173,17 @@ mda_job_finish(struct run_job *j, void *arg)
 	int rc = 0, failed = 0;
 
 	switch (mc->output) {
-	case OUT_TEXT:
-		rc = out_tracelb_text(stdout, res);
+	case OUT_TEXT: {
+		struct out_extra x;
+
+		memset(&x, 0, sizeof(x));
+		x.arg = mc;
+		x.dst_name = j->name;
+		if (mc->names != NULL)
+			x.name = name_of;
+		rc = out_tracelb_text_x(stdout, res, &x);
 		break;
+	}
 	case OUT_DOT:
 		if (mc->ndot == 0 && fputs("digraph hoplite {\n"
 		    "  node [shape=box];\n", stdout) == EOF)
@@ -170,10 +220,8 @@ check_conf(const struct mda_conf *c, int family, struct mda_conf *out)
 	char err[256];
 
 	*out = *c;
-	if (mda_conf_finish(out, family, err, sizeof(err)) == -1) {
-		fprintf(stderr, "hoplite: %s\n", err);
-		return -1;
-	}
+	if (mda_conf_finish(out, family, err, sizeof(err)) == -1)
+		cmd_usage_error("%s", err);
 	return 0;
 }
 
@@ -184,11 +232,13 @@ cmd_mda(int argc, char **argv)
 	struct mda_conf *c = &mc.conf, fin;
 	struct run_conf rc;
 	struct run_client client = {
-		mda_job_start, mda_job_halt, mda_job_finish, &mc
+		mda_job_start, mda_job_halt, mda_job_finish, mda_job_names, NULL,
+		NULL, &mc
 	};
 	uint16_t lo[2], hi[2];
-	int ch, status;
+	int ch, status, numeric = 0;
 
+	cmd_set_name("mda");
 	memset(&mc, 0, sizeof(mc));
 	memset(&rc, 0, sizeof(rc));
 	mc.output = isatty(STDOUT_FILENO) ? OUT_TEXT : OUT_JSON;
@@ -196,16 +246,27 @@ cmd_mda(int argc, char **argv)
 	rc.concurrency = DEFAULT_CONCURRENCY;
 	rc.family = AF_UNSPEC;
 	rc.user = "nobody";
+	rc.progress = 1;
 	c->method = MDA_UDP_DPORT;
 
-	while ((ch = getopt_long(argc, argv, "P:C:q:f:m:g:W:w:Q:s:t:p:c:46o:U:vVh",
-	    longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv,
+	    ":P:C:q:f:m:w:N:Q:t:c:46o:s:i:p:nIUTevVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'P':
 			if (mda_method_find(optarg, &c->method) == -1)
 				cmd_bad_option("-P", optarg, "unknown method "
 				    "(icmp-echo, udp-dport, udp-sport, tcp-sport, "
 				    "tcp-ack-sport, flowlabel)");
+			break;
+		case 'I':
+			c->method = MDA_ICMP_ECHO;
+			break;
+		case 'U':
+			c->method = MDA_UDP_DPORT;
+			break;
+		case 'T':
+			c->method = MDA_TCP_SPORT;
 			break;
 		case 'C':
 			c->confidence = (uint8_t)cmd_num_option("-C", optarg,
@@ -219,8 +280,8 @@ cmd_mda(int argc, char **argv)
 		case OPT_SPORT:
 			c->sport = (uint16_t)cmd_num_option("--sport", optarg, 1, 65535);
 			break;
-		case OPT_DPORT:
-			c->dport = (uint16_t)cmd_num_option("--dport", optarg, 1, 65535);
+		case 'p':
+			c->dport = (uint16_t)cmd_num_option("-p", optarg, 1, 65535);
 			break;
 		case 'q':
 			c->attempts = (uint8_t)cmd_num_option("-q", optarg, 1, 10);
@@ -231,18 +292,19 @@ cmd_mda(int argc, char **argv)
 		case 'm':
 			c->max_ttl = (uint8_t)cmd_num_option("-m", optarg, 1, 255);
 			break;
-		case 'g':
-			c->gaplimit = (uint8_t)cmd_num_option("-g", optarg, 1, 255);
+		case OPT_GAP:
+			c->gaplimit = (uint8_t)cmd_num_option("--gap-limit",
+			    optarg, 1, 255);
 			break;
-		case 'W':
-			c->wait_ms = (unsigned)cmd_num_option("-W", optarg, 1, 60000);
+		case 'w':
+			c->wait_ms = cmd_seconds_option("-w", optarg, 1, 60000);
 			break;
 		case OPT_PROBE_GAP:
 			c->probe_gap_ms = (unsigned)cmd_num_option("--probe-gap",
 			    optarg, 0, 60000);
 			break;
-		case 'w':
-			c->window = (uint8_t)cmd_num_option("-w", optarg, 1, 255);
+		case 'N':
+			c->window = (uint8_t)cmd_num_option("-N", optarg, 1, 255);
 			break;
 		case 'Q':
 			c->probec_max = (unsigned)cmd_num_option("-Q", optarg, 1,
@@ -251,14 +313,14 @@ cmd_mda(int argc, char **argv)
 		case OPT_FLOWLABEL_FIXED:
 			c->flowlabel_fixed = 1;
 			break;
-		case 's':
-			c->size = (uint16_t)cmd_num_option("-s", optarg, 1, 1500);
+		case OPT_SIZE:
+			c->size = (uint16_t)cmd_num_option("--size", optarg, 1, 1500);
 			break;
 		case 't':
 			c->tos = (uint8_t)cmd_num_option("-t", optarg, 0, 255);
 			break;
-		case 'p':
-			rc.pps = (unsigned)cmd_num_option("-p", optarg, 1, 100000);
+		case OPT_PPS:
+			rc.pps = (unsigned)cmd_num_option("--pps", optarg, 1, 100000);
 			break;
 		case 'c':
 			rc.concurrency = (size_t)cmd_num_option("-c", optarg, 1, 65536);
@@ -280,8 +342,22 @@ cmd_mda(int argc, char **argv)
 				cmd_bad_option("-o", optarg,
 				    "must be json, text or dot");
 			break;
-		case 'U':
+		case 's':
+			rc.source = optarg;
+			break;
+		case 'i':
+			rc.iface = optarg;
+			break;
+		case OPT_USER:
 			rc.user = optarg;
+			break;
+		case OPT_TARGETS:
+			rc.targets = optarg;
+			break;
+		case 'n':
+			numeric = 1;
+			break;
+		case 'e':	/* MPLS is in the JSON */
 			break;
 		case 'v':
 			rc.verbose++;
@@ -293,24 +369,18 @@ cmd_mda(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			cmd_getopt_error(ch, argv);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0) {
-		fprintf(stderr, "hoplite: no destination given\n");
-		usage(stderr);
-		return 2;
-	}
+	if (argc == 0 && rc.targets == NULL)
+		cmd_usage_error("no destination given");
 	log_init("hoplite", rc.verbose, 0);
 	/* The flow label is IPv6's alone: names resolve to IPv6 then. */
 	if (c->method == MDA_FLOWLABEL) {
-		if (rc.family == AF_INET) {
-			fprintf(stderr, "hoplite: -P flowlabel is IPv6 only\n");
-			return 2;
-		}
+		if (rc.family == AF_INET)
+			cmd_usage_error("-P flowlabel is IPv6 only");
 		rc.family = AF_INET6;
 	}
 	/* Every family that may be used holds, so a bad value fails before
@@ -326,6 +396,7 @@ cmd_mda(int argc, char **argv)
 		rc.ports[i].hi = hi[i];
 	}
 	rc.copies = 1;
+	rc.names = mc.output == OUT_TEXT && !numeric;
 
 	status = run_main(&rc, &client, argc, argv);
 	if (mc.ndot > 0 && (fputs("}\n", stdout) == EOF ||

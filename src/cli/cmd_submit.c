@@ -83,9 +83,11 @@ cmd_submit(int argc, char **argv)
 	char *line = NULL;
 	int ch, rc = 1;
 
+	cmd_set_name("submit");
 	if ((path = getenv("HOPLITE_CONTROL")) == NULL || *path == '\0')
 		path = DEFAULT_CONTROL;
-	while ((ch = getopt_long(argc, argv, "S:u:P:t:h", longopts,
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":S:u:P:t:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'S':
@@ -113,17 +115,13 @@ cmd_submit(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			cmd_getopt_error(ch, argv);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1) {
-		fprintf(stderr, "hoplite: submit takes exactly one IP\n");
-		usage(stderr);
-		return 2;
-	}
+	if (argc != 1)
+		cmd_usage_error("takes exactly one IP");
 	if (addr_pton(argv[0], &ip) == -1)
 		cmd_bad_option("IP", argv[0], "not a numeric IPv4 or IPv6 address");
 	if (uuid == NULL) {

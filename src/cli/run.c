@@ -1,21 +1,26 @@
-/* run: many measurements at once, for hoplite trace and hoplite mda. */
+/* run: many measurements at once, for hoplite trace, mda and watch. */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <netdb.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "util/addr.h"
 #include "util/arena.h"
+#include "cli/cmd.h"
+#include "cli/dest.h"
 #include "cli/run.h"
 #include "probe/engine.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "probe/netio.h"
 #include "util/priv.h"
 
@@ -23,11 +28,17 @@ struct run {
 	const struct run_client *client;
 	struct event_base *base;
 	struct engine *eng;
+	struct engine_io io;		/* netio's, for the source wrapper */
+	struct dest_source src;
+	struct names *names;
 	struct run_job *jobs;
 	size_t njobs, next_job, running, finished;
 	size_t concurrency;
 	struct run_job *done_head, **done_tail;
-	struct event *reap_ev;
+	struct run_job *out_head, **out_tail;	/* done, to be written */
+	struct event *reap_ev, *progress_ev;
+	struct timespec t0;
+	int progress, progress_shown;
 	int failed;
 	int halting;
 };
@@ -40,10 +51,109 @@ run_job_done(struct run_job *j)
 {
 	struct run *r = j->run;
 
+	j->done = 1;
 	j->next_done = NULL;
 	*r->done_tail = j;
 	r->done_tail = &j->next_done;
 	event_active(r->reap_ev, EV_TIMEOUT, 0);
+}
+
+struct event_base *
+run_base(const struct run *r)
+{
+	return r->base;
+}
+
+struct names *
+run_names(const struct run *r)
+{
+	return r->names;
+}
+
+size_t
+run_njobs(const struct run *r)
+{
+	return r->njobs;
+}
+
+static double
+elapsed(const struct run *r)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - r->t0.tv_sec) +
+	    (now.tv_nsec - r->t0.tv_nsec) / 1e9;
+}
+
+static void
+progress_clear(struct run *r)
+{
+	if (r->progress_shown) {
+		fputs("\r\033[K", stderr);
+		r->progress_shown = 0;
+	}
+}
+
+/* "12/300 done, 41.2/s, ETA 7s" on one line of the terminal. */
+static void
+progress_draw(struct run *r)
+{
+	double t = elapsed(r), rate = t > 0 ? r->finished / t : 0;
+
+	if (!r->progress || r->finished == r->njobs)
+		return;
+	fprintf(stderr, "\r\033[K%zu/%zu done, %.1f/s", r->finished,
+	    r->njobs, rate);
+	if (rate > 0)
+		fprintf(stderr, ", ETA %.0fs",
+		    (double)(r->njobs - r->finished) / rate);
+	fflush(stderr);
+	r->progress_shown = 1;
+}
+
+static void
+on_progress(evutil_socket_t fd, short what, void *arg)
+{
+	progress_draw(arg);
+}
+
+/* Write the done jobs in order, each once its names are back or over. */
+static void
+write_ready(struct run *r)
+{
+	struct run_job *j;
+	int wrote = 0;
+
+	while ((j = r->out_head) != NULL) {
+		if (r->names != NULL && r->client->names != NULL &&
+		    r->client->names(j, r->names, r->client->arg) > 0)
+			break;
+		r->out_head = j->next_done;
+		if (r->out_head == NULL)
+			r->out_tail = &r->out_head;
+		if (!wrote)
+			progress_clear(r);
+		wrote = 1;
+		if (r->client->finish(j, r->client->arg) == -1)
+			r->failed = 1;
+		j->m = NULL;
+		r->finished++;
+	}
+	if (wrote)
+		progress_draw(r);
+	if (r->finished == r->njobs)
+		event_base_loopbreak(r->base);
+}
+
+static void
+on_names(void *arg)
+{
+	struct run *r = arg;
+
+	if (r->client->names_update != NULL)
+		r->client->names_update(r->client->arg);
+	write_ready(r);
 }
 
 static void
@@ -56,15 +166,13 @@ reap(evutil_socket_t fd, short what, void *arg)
 		r->done_head = j->next_done;
 		if (r->done_head == NULL)
 			r->done_tail = &r->done_head;
-		if (r->client->finish(j, r->client->arg) == -1)
-			r->failed = 1;
-		j->m = NULL;
+		j->next_done = NULL;
+		*r->out_tail = j;
+		r->out_tail = &j->next_done;
 		r->running--;
-		r->finished++;
 	}
 	run_start_more(r);
-	if (r->finished == r->njobs)
-		event_base_loopbreak(r->base);
+	write_ready(r);
 }
 
 static void
@@ -92,17 +200,45 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	r->finished += r->njobs - r->next_job;
 	r->next_job = r->njobs;
 	for (size_t i = 0; i < r->njobs; i++)
-		if (r->jobs[i].m != NULL)
+		if (r->jobs[i].m != NULL && !r->jobs[i].done)
 			r->client->halt(r->jobs[i].m);
+	/* Nothing may have been in flight. */
+	event_active(r->reap_ev, EV_TIMEOUT, 0);
+}
+
+/* -s and -i pick the source; otherwise the kernel does (netio). */
+static int
+run_source(void *ctx, const struct addr_ip *dst, struct addr_ip *src)
+{
+	struct run *r = ctx;
+	const struct addr_ip *s = dst->family == AF_INET ? &r->src.v4 :
+	    &r->src.v6;
+
+	if (s->family != 0) {
+		*src = *s;
+		return 0;
+	}
+	if (r->src.only)	/* -i: no address of that family there */
+		return -1;
+	return r->io.source(r->io.ctx, dst, src);
+}
+
+static int
+run_send(void *ctx, int family, const uint8_t *pkt, size_t len)
+{
+	struct run *r = ctx;
+
+	return r->io.send(r->io.ctx, family, pkt, len);
 }
 
 /*
  * The raw sockets worth opening: each costs thousands of setsockopt calls
  * in libnet (it grows SO_SNDBUF step by step), so skip a family no
- * destination can use.  Names could be either, unless -4/-6 says.
+ * destination can use.  Names (and a file) could be either, unless -4/-6
+ * says.
  */
 static int
-families_needed(int argc, char **argv, int family)
+families_needed(const struct dest_list *d, int family, int from_file)
 {
 	int f = 0;
 
@@ -110,135 +246,175 @@ families_needed(int argc, char **argv, int family)
 		return NETIO_V4;
 	if (family == AF_INET6)
 		return NETIO_V6;
-	for (int i = 0; i < argc; i++) {
+	if (from_file)
+		return NETIO_V4 | NETIO_V6;
+	for (size_t i = 0; i < d->n; i++) {
 		struct addr_ip a;
 
-		if (addr_pton(argv[i], &a) == -1)
+		if (addr_pton(d->v[i], &a) == -1)
 			return NETIO_V4 | NETIO_V6;
 		f |= a.family == AF_INET ? NETIO_V4 : NETIO_V6;
 	}
 	return f;
 }
 
-/* Resolve one destination; -1 with a message printed. */
-static int
-resolve(const char *name, int family, struct addr_ip *a)
+/* Destinations into jobs; 0 when none could be resolved. */
+static size_t
+make_jobs(struct run *r, const struct run_conf *rc,
+    const struct dest_list *d, int open)
 {
-	struct addrinfo hints, *res, *ai;
-	int rc;
+	uint32_t copies = rc->copies > 0 ? rc->copies : 1;
+	char err[300];
 
-	if (addr_pton(name, a) == 0) {
-		if (family != AF_UNSPEC && a->family != family) {
-			log_warnx("%s: not an IPv%c address", name,
-			    family == AF_INET ? '4' : '6');
-			return -1;
+	if (d->n > 0 && (r->jobs = calloc(d->n * copies,
+	    sizeof(*r->jobs))) == NULL)
+		fatalx("out of memory");
+	for (size_t i = 0; i < d->n; i++) {
+		struct addr_ip a;
+
+		if (dest_resolve(d->v[i], rc->family, open, &a, err,
+		    sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			r->failed = 1;
+			continue;
 		}
-		return 0;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_DGRAM;
-	if ((rc = getaddrinfo(name, NULL, &hints, &res)) != 0) {
-		log_warnx("%s: %s", name, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET) {
-			addr_from_v4(a, &((struct sockaddr_in *)ai->ai_addr)->sin_addr);
-			break;
-		}
-		if (ai->ai_family == AF_INET6) {
-			addr_from_v6(a, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
-			break;
+		for (uint32_t k = 0; k < copies; k++) {
+			struct run_job *j = &r->jobs[r->njobs++];
+
+			j->run = r;
+			j->dst = a;
+			j->name = d->v[i];
+			j->flowid = rc->flow_lo + k;
 		}
 	}
-	freeaddrinfo(res);
-	if (ai == NULL) {
-		log_warnx("%s: no IPv4 or IPv6 address", name);
-		return -1;
+	return r->njobs;
+}
+
+static void
+setup_loop(struct run *r, const struct run_conf *rc, struct netio *nio)
+{
+	struct engine_conf ec;
+	struct engine_io io;
+	char err[256];
+
+	if ((r->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	memset(&ec, 0, sizeof(ec));
+	ec.pps = rc->pps;
+	netio_ops(nio, &r->io);
+	io.send = run_send;
+	io.source = run_source;
+	io.ctx = r;
+	if ((r->eng = engine_new(r->base, &ec, &io)) == NULL)
+		fatalx("cannot start the probe engine");
+	if (netio_attach(nio, r->base, r->eng) == -1)
+		fatalx("cannot watch the capture");
+	if ((r->reap_ev = event_new(r->base, -1, 0, reap, r)) == NULL)
+		fatalx("cannot set up the event loop");
+	if (rc->names) {
+		struct names_conf nc;
+
+		memset(&nc, 0, sizeof(nc));
+		nc.timeout_ms = rc->names_timeout_ms;
+		/* Without a resolver the run goes on, without names. */
+		if ((r->names = names_new(r->base, &nc, on_names, r, err,
+		    sizeof(err))) == NULL)
+			log_info("no names: %s", err);
 	}
-	return 0;
+	r->progress = rc->progress && r->njobs > 1 && isatty(STDERR_FILENO);
+	if (r->progress) {
+		struct timeval tv = { 1, 0 };
+
+		if ((r->progress_ev = event_new(r->base, -1, EV_PERSIST,
+		    on_progress, r)) == NULL)
+			fatalx("cannot set up the event loop");
+		evtimer_add(r->progress_ev, &tv);
+	}
 }
 
 int
-run_main(const struct run_conf *rc, const struct run_client *client,
+run_main(const struct run_conf *rc0, const struct run_client *client,
     int argc, char **argv)
 {
 	struct run r;
-	struct engine_conf ec;
-	struct engine_io io;
+	struct run_conf rcv = *rc0, *rc = &rcv;
+	struct dest_list d;
 	struct netio *nio;
 	struct event *sigint_ev, *sigterm_ev;
-	char err[256];
-	uint32_t copies = rc->copies > 0 ? rc->copies : 1;
+	FILE *tf = NULL;
+	char err[300];
 
 	memset(&r, 0, sizeof(r));
+	memset(&d, 0, sizeof(d));
 	r.client = client;
 	r.concurrency = rc->concurrency;
 	r.done_tail = &r.done_head;
+	r.out_tail = &r.out_head;
+
+	if (dest_add_argv(&d, argc, argv) == -1)
+		fatalx("out of memory");
+	if (dest_source_setup(&r.src, rc->source, rc->iface, &rc->family,
+	    err, sizeof(err)) == -1)
+		cmd_usage_error("%s", err);
+	/* The file opens with the sockets (it may be root's), and is read
+	 * once privileges are gone. */
+	if (rc->targets != NULL) {
+		if (strcmp(rc->targets, "-") == 0)
+			tf = stdin;
+		else if ((tf = fopen(rc->targets, "r")) == NULL)
+			cmd_usage_error("--targets '%s': %s", rc->targets,
+			    strerror(errno));
+	}
 
 	/* Privileged handles first, then give up root for good. */
 	if (!priv_can_raw())
 		fatalx("raw sockets need root or CAP_NET_RAW (e.g. setcap "
 		    "cap_net_raw+ep, or AmbientCapabilities=CAP_NET_RAW)");
-	if ((nio = netio_open(families_needed(argc, argv, rc->family),
+	if ((nio = netio_open(families_needed(&d, rc->family, tf != NULL),
 	    rc->pps, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (rc->iface != NULL && netio_set_device(nio, rc->iface, err,
+	    sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (priv_drop(rc->user, err, sizeof(err)) == -1)
 		fatalx("dropping privileges: %s", err);
 	if (netio_set_port_ranges(nio, rc->ports, rc->nports, 0, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (client->ready != NULL)
+		client->ready(client->arg);
 
-	if ((r.jobs = calloc((size_t)argc * copies, sizeof(*r.jobs))) == NULL)
-		fatalx("out of memory");
-	for (int i = 0; i < argc; i++) {
-		struct addr_ip a;
-
-		if (resolve(argv[i], rc->family, &a) == -1) {
+	if (tf != NULL) {
+		if (dest_read(&d, tf, strcmp(rc->targets, "-") == 0 ?
+		    "stdin" : rc->targets, err, sizeof(err)) == -1) {
+			/* What was read is still traced. */
+			log_warnx("--targets: %s", err);
 			r.failed = 1;
-			continue;
 		}
-		if (!(netio_families(nio) &
-		    (a.family == AF_INET ? NETIO_V4 : NETIO_V6))) {
-			log_warnx("%s: no raw socket for IPv%c", argv[i],
-			    a.family == AF_INET ? '4' : '6');
-			r.failed = 1;
-			continue;
-		}
-		for (uint32_t k = 0; k < copies; k++) {
-			struct run_job *j = &r.jobs[r.njobs++];
-
-			j->run = &r;
-			j->dst = a;
-			j->flowid = rc->flow_lo + k;
-		}
+		if (tf != stdin)
+			fclose(tf);
 	}
-	if (r.njobs == 0) {
+	if (d.n == 0 && !r.failed)
+		cmd_usage_error("no destination given");
+	if (make_jobs(&r, rc, &d, netio_families(nio)) == 0) {
 		netio_close(nio);
 		free(r.jobs);
+		dest_free(&d);
 		return 1;
 	}
 
-	if ((r.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	memset(&ec, 0, sizeof(ec));
-	ec.pps = rc->pps;
-	netio_ops(nio, &io);
-	if ((r.eng = engine_new(r.base, &ec, &io)) == NULL)
-		fatalx("cannot start the probe engine");
-	if (netio_attach(nio, r.base, r.eng) == -1)
-		fatalx("cannot watch the capture");
-	if ((r.reap_ev = event_new(r.base, -1, 0, reap, &r)) == NULL ||
-	    (sigint_ev = evsignal_new(r.base, SIGINT, on_signal, &r)) == NULL ||
+	setup_loop(&r, rc, nio);
+	if ((sigint_ev = evsignal_new(r.base, SIGINT, on_signal, &r)) == NULL ||
 	    (sigterm_ev = evsignal_new(r.base, SIGTERM, on_signal, &r)) == NULL)
 		fatalx("cannot set up the event loop");
 	evsignal_add(sigint_ev, NULL);
 	evsignal_add(sigterm_ev, NULL);
 
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	arena_install();
 	run_start_more(&r);
 	event_base_dispatch(r.base);
+	progress_clear(&r);
 
 	if (rc->verbose) {
 		const struct engine_stats *st = engine_stats(r.eng);
@@ -256,13 +432,17 @@ run_main(const struct run_conf *rc, const struct run_client *client,
 		    (unsigned long long)st->packets_ignored,
 		    (unsigned long long)netio_capture_drops(nio));
 	}
+	names_free(r.names);
 	event_free(sigint_ev);
 	event_free(sigterm_ev);
 	event_free(r.reap_ev);
+	if (r.progress_ev != NULL)
+		event_free(r.progress_ev);
 	engine_free(r.eng);
 	netio_close(nio);
 	event_base_free(r.base);
 	arena_release();
 	free(r.jobs);
+	dest_free(&d);
 	return r.failed ? 1 : 0;
 }

@@ -39,9 +39,12 @@ struct trace {
 	uint8_t limit;		/* no probes above this TTL */
 	uint8_t settled_max;	/* highest settled TTL */
 	uint8_t running;
+	uint8_t reported;	/* highest TTL given to `settled` */
 	size_t hops_cap;
 	trace_done_cb done;
 	void *arg;
+	trace_settled_cb settled;
+	void *settled_arg;
 };
 
 static const char *const stop_names[] = {
@@ -127,6 +130,13 @@ trace_new(struct engine *eng, const struct trace_conf *conf,
 	t->arg = arg;
 	engine_client_init(&t->client, &trace_ops, t);
 	return t;
+}
+
+void
+trace_set_settled_cb(struct trace *t, trace_settled_cb cb, void *arg)
+{
+	t->settled = cb;
+	t->settled_arg = arg;
 }
 
 const struct trace_result *
@@ -332,6 +342,11 @@ trace_assess(struct trace *t)
 		if (ttl == c->max_ttl) {
 			trace_finish(t, TRACE_STOP_HOPLIMIT, 0, (uint8_t)ttl);
 			return 1;
+		}
+		if (ttl > t->reported) {
+			t->reported = (uint8_t)ttl;
+			if (t->settled != NULL)
+				t->settled(t, ttl, t->settled_arg);
 		}
 	}
 	return 0;

@@ -91,6 +91,15 @@ int trace_conf_finish(struct trace_conf *, int family, char *err, size_t errlen)
 struct trace *trace_new(struct engine *, const struct trace_conf *,
     const struct addr_ip *dst, trace_done_cb done, void *arg);
 void trace_start(struct trace *);
+/*
+ * Be told as TTLs settle, in TTL order: every TTL up to `ttl` is final
+ * (a router answered, or every attempt went unanswered), for a display
+ * that prints hop by hop.  The TTLs that end the trace come with `done`
+ * instead.  The callback must not free or stop the trace; it changes
+ * nothing in the result.
+ */
+typedef void (*trace_settled_cb)(struct trace *, unsigned ttl, void *arg);
+void trace_set_settled_cb(struct trace *, trace_settled_cb, void *arg);
 /* Stop now with HALTED (keeping what was measured); runs `done`. */
 void trace_halt(struct trace *);
 const struct trace_result *trace_result(const struct trace *);

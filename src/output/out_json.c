@@ -140,14 +140,19 @@ fail:
 }
 
 static json_t *
-hop_json(const struct trace_hop *h)
+hop_json(const struct trace_hop *h, const struct out_extra *x)
 {
 	json_t *o;
+	const char *name;
 	int err = 0;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
 	err |= out_json_set_addr(o, "addr", &h->addr);
+	/* scamper -O ptr: the name right after the address, when known. */
+	if (x != NULL && x->name != NULL &&
+	    (name = x->name(&h->addr, x->arg)) != NULL)
+		err |= out_json_set_str(o, "name", name);
 	err |= out_json_set_int(o, "probe_ttl", h->probe_ttl);
 	err |= out_json_set_int(o, "probe_id", h->probe_id);
 	err |= out_json_set_int(o, "probe_size", h->probe_size);
@@ -194,6 +199,12 @@ is_icmp_trace(const struct trace_result *r)
 
 json_t *
 out_trace_json(const struct trace_result *r)
+{
+	return out_trace_json_x(r, NULL);
+}
+
+json_t *
+out_trace_json_x(const struct trace_result *r, const struct out_extra *x)
 {
 	const struct pkt_method *m = r->conf.method;
 	const char *stop = trace_stop_name(r->stop_reason);
@@ -242,7 +253,7 @@ out_trace_json(const struct trace_result *r)
 	    json_object_set_new(o, "hops", hops) == -1)
 		goto fail;
 	for (size_t i = 0; i < r->nhops; i++) {
-		if ((h = hop_json(&r->hops[i])) == NULL ||
+		if ((h = hop_json(&r->hops[i], x)) == NULL ||
 		    json_array_append_new(hops, h) == -1)
 			goto fail;
 	}
@@ -283,10 +294,17 @@ done:
 int
 out_trace_json_line(FILE *fp, const struct trace_result *r)
 {
+	return out_trace_json_line_x(fp, r, NULL);
+}
+
+int
+out_trace_json_line_x(FILE *fp, const struct trace_result *r,
+    const struct out_extra *x)
+{
 	json_t *o;
 	int rv = -1;
 
-	if ((o = out_trace_json(r)) == NULL)
+	if ((o = out_trace_json_x(r, x)) == NULL)
 		goto done;
 	rv = out_json_write_line(fp, o);
 done:

@@ -163,10 +163,35 @@ seen_before(const struct trace_result *r, size_t i)
 	return 0;
 }
 
+/* "name (addr) [AS64500]", as traceroute -A writes it; "addr" alone
+ * without a name. */
 static void
-print_ttl(FILE *fp, const struct trace_result *r, unsigned ttl)
+print_addr(FILE *fp, const struct addr_ip *a, const struct out_extra *x,
+    int first)
 {
-	char addr[ADDR_STRLEN], note[64];
+	char addr[ADDR_STRLEN];
+	const char *name = NULL, *as = NULL;
+
+	addr_ntop(a, addr, sizeof(addr));
+	if (x != NULL && x->name != NULL)
+		name = x->name(a, x->arg);
+	if (x != NULL && x->asn != NULL)
+		as = x->asn(a, x->arg);
+	fputs(first ? " " : "  ", fp);
+	if (name != NULL)
+		fprintf(fp, "%s (%s)", name, addr);
+	else
+		fputs(addr, fp);
+	if (x != NULL && x->asn != NULL)
+		fprintf(fp, " [%s%s]", as != NULL ? "AS" : "",
+		    as != NULL ? as : "*");
+}
+
+static void
+print_ttl(FILE *fp, const struct trace_result *r, unsigned ttl,
+    const struct out_extra *x)
+{
+	char note[64];
 	int any = 0;
 
 	fprintf(fp, "%2u ", ttl);
@@ -175,8 +200,7 @@ print_ttl(FILE *fp, const struct trace_result *r, unsigned ttl)
 
 		if (h->probe_ttl != ttl || seen_before(r, i))
 			continue;
-		fprintf(fp, any ? "  %s" : " %s",
-		    addr_ntop(&h->addr, addr, sizeof(addr)));
+		print_addr(fp, &h->addr, x, !any);
 		any = 1;
 		for (size_t k = i; k < r->nhops; k++) {
 			const struct trace_hop *g = &r->hops[k];
@@ -227,21 +251,44 @@ last_ttl(const struct trace_result *r)
 }
 
 int
-out_trace_text(FILE *fp, const struct trace_result *r)
+out_trace_text_head(FILE *fp, const struct trace_result *r,
+    const struct out_extra *x)
 {
 	const struct pkt_method *m = r->conf.method;
-	const char *stop = trace_stop_name(r->stop_reason);
 	char src[ADDR_STRLEN], dst[ADDR_STRLEN];
-	unsigned first = r->conf.first_ttl > 0 ? r->conf.first_ttl : 1;
-	unsigned last = last_ttl(r);
 
-	fprintf(fp, "traceroute to %s from %s, %s, flow %u, max %u hops\n",
-	    addr_ntop(&r->flow.dst, dst, sizeof(dst)),
+	addr_ntop(&r->flow.dst, dst, sizeof(dst));
+	/* The name the user typed, and the address it chose. */
+	if (x != NULL && x->dst_name != NULL && strcmp(x->dst_name, dst) != 0)
+		fprintf(fp, "traceroute to %s (%s)", x->dst_name, dst);
+	else
+		fprintf(fp, "traceroute to %s", dst);
+	fprintf(fp, " from %s, %s, flow %u, max %u hops\n",
 	    addr_ntop(&r->flow.src, src, sizeof(src)),
 	    m != NULL && m->name != NULL ? m->name : "?",
 	    (unsigned)r->conf.flowid, (unsigned)r->conf.max_ttl);
-	for (unsigned ttl = first; ttl <= last; ttl++)
-		print_ttl(fp, r, ttl);
+	return ferror(fp) ? -1 : 0;
+}
+
+int
+out_trace_text_ttl(FILE *fp, const struct trace_result *r, unsigned ttl,
+    const struct out_extra *x)
+{
+	print_ttl(fp, r, ttl, x);
+	if (fflush(fp) == EOF || ferror(fp))
+		return -1;
+	return 0;
+}
+
+int
+out_trace_text_tail(FILE *fp, const struct trace_result *r, unsigned from,
+    const struct out_extra *x)
+{
+	const char *stop = trace_stop_name(r->stop_reason);
+	unsigned last = last_ttl(r);
+
+	for (unsigned ttl = from; ttl <= last; ttl++)
+		print_ttl(fp, r, ttl, x);
 
 	fprintf(fp, "stop: %s", stop != NULL ? stop : "NONE");
 	switch (r->stop_reason) {
@@ -263,4 +310,21 @@ out_trace_text(FILE *fp, const struct trace_result *r)
 	if (fflush(fp) == EOF || ferror(fp))
 		return -1;
 	return 0;
+}
+
+int
+out_trace_text_x(FILE *fp, const struct trace_result *r,
+    const struct out_extra *x)
+{
+	unsigned first = r->conf.first_ttl > 0 ? r->conf.first_ttl : 1;
+
+	if (out_trace_text_head(fp, r, x) == -1)
+		return -1;
+	return out_trace_text_tail(fp, r, first, x);
+}
+
+int
+out_trace_text(FILE *fp, const struct trace_result *r)
+{
+	return out_trace_text_x(fp, r, NULL);
 }

@@ -39,13 +39,31 @@ vertex_rtts(const struct mda_result *r, int32_t u, struct rtts *s)
 	}
 }
 
+/* "name (addr)" when the name is known, else "addr". */
+static const char *
+vertex_label(const struct addr_ip *addr, const struct out_extra *xt,
+    char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+	const char *name = NULL;
+
+	addr_ntop(addr, a, sizeof(a));
+	if (xt != NULL && xt->name != NULL)
+		name = xt->name(addr, xt->arg);
+	if (name != NULL)
+		snprintf(buf, len, "%s (%s)", name, a);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}
+
 static int
 print_vertex(FILE *fp, const struct out_lb_view *v, int32_t u, int first,
-    int width)
+    int width, const struct out_extra *xt)
 {
 	const struct mda_result *r = v->r;
 	const struct mda_vertex *x = &r->vertices[u];
-	char a[ADDR_STRLEN], t[8], rtt[64] = "";
+	char a[ADDR_STRLEN], t[8], rtt[64] = "", label[320];
 	struct rtts s;
 	size_t lfirst, n;
 
@@ -58,8 +76,8 @@ print_vertex(FILE *fp, const struct out_lb_view *v, int32_t u, int first,
 		snprintf(t, sizeof(t), "%3u", x->ttl);
 	else
 		snprintf(t, sizeof(t), "   ");
-	if (fprintf(fp, "%s  %-*s  %-26s", t, width, addr_ntop(&x->addr, a,
-	    sizeof(a)), rtt) < 0)
+	if (fprintf(fp, "%s  %-*s  %-26s", t, width, vertex_label(&x->addr, xt,
+	    label, sizeof(label)), rtt) < 0)
 		return -1;
 	if (x->kind == MDA_V_DEST && fputs("  [destination]", fp) == EOF)
 		return -1;
@@ -91,20 +109,36 @@ print_vertex(FILE *fp, const struct out_lb_view *v, int32_t u, int first,
 int
 out_tracelb_text(FILE *fp, const struct mda_result *r)
 {
+	return out_tracelb_text_x(fp, r, NULL);
+}
+
+int
+out_tracelb_text_x(FILE *fp, const struct mda_result *r,
+    const struct out_extra *xt)
+{
 	const struct mda_conf *c = &r->conf;
 	const char *method = mda_method_name(c->method);
 	const char *stop = mda_stop_name(r->stop_reason);
 	struct out_lb_view v;
-	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], label[320];
 	unsigned maxttl = 0, ttl;
 	double secs;
 	int rv = -1, width = 15;	/* an IPv4 address; wider for IPv6 */
 
 	if (out_lb_view_init(&v, r) == -1)
 		return -1;
+	/* The destination as the user wrote it, and the address chosen. */
+	if (r->flow0.dst.family != 0)
+		addr_ntop(&r->flow0.dst, a, sizeof(a));
+	else
+		snprintf(a, sizeof(a), "?");
+	if (r->flow0.dst.family != 0 && xt != NULL && xt->dst_name != NULL &&
+	    strcmp(xt->dst_name, a) != 0)
+		snprintf(label, sizeof(label), "%s (%s)", xt->dst_name, a);
+	else
+		snprintf(label, sizeof(label), "%s", a);
 	if (fprintf(fp, "mda to %s from %s, %s, %s %u%%, %u attempts, "
-	    "wait %u ms\n",
-	    r->flow0.dst.family ? addr_ntop(&r->flow0.dst, a, sizeof(a)) : "?",
+	    "wait %u ms\n", label,
 	    r->flow0.src.family ? addr_ntop(&r->flow0.src, b, sizeof(b)) : "?",
 	    method != NULL ? method : "?",
 	    c->rule == MDA_RULE_FULL ? "mda" : "mda-lite",
@@ -114,8 +148,8 @@ out_tracelb_text(FILE *fp, const struct mda_result *r)
 		if (r->probes[i].ttl > maxttl)
 			maxttl = r->probes[i].ttl;
 	for (size_t i = 0; i < r->nvertices; i++) {
-		int w = (int)strlen(addr_ntop(&r->vertices[i].addr, a,
-		    sizeof(a)));
+		int w = (int)strlen(vertex_label(&r->vertices[i].addr, xt,
+		    label, sizeof(label)));
 
 		if (r->vertices[i].ttl > maxttl)
 			maxttl = r->vertices[i].ttl;
@@ -131,7 +165,7 @@ out_tracelb_text(FILE *fp, const struct mda_result *r)
 			if (r->vertices[i].ttl != ttl)
 				continue;
 			if (print_vertex(fp, &v, (int32_t)i, first,
-			    width) == -1)
+			    width, xt) == -1)
 				goto done;
 			first = 0;
 		}

@@ -112,6 +112,26 @@ netio_families(const struct netio *n)
 }
 
 int
+netio_set_device(struct netio *n, const char *ifname, char *err,
+    size_t errlen)
+{
+	libnet_t *raw[2] = { n->raw4, n->raw6 };
+
+	/* The kernel then routes every probe out of that interface. */
+	for (int i = 0; i < 2; i++) {
+		if (raw[i] == NULL)
+			continue;
+		if (setsockopt(libnet_getfd(raw[i]), SOL_SOCKET,
+		    SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) == -1) {
+			snprintf(err, errlen, "interface %s: %s", ifname,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
 netio_set_ports(struct netio *n, uint16_t lo, uint16_t hi, int any_rst,
     char *err, size_t errlen)
 {

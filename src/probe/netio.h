@@ -25,6 +25,10 @@ struct netio;
  */
 struct netio *netio_open(int families, unsigned pps, char *err,
     size_t errlen);
+/* Send every probe out of interface `ifname` (SO_BINDTODEVICE); call it
+ * before dropping privileges.  0, or -1 with a message. */
+int netio_set_device(struct netio *, const char *ifname, char *err,
+    size_t errlen);
 /* Capture only TCP/UDP within the probes' port range (plus all ICMP, and
  * with any_rst every TCP reset). */
 int netio_set_ports(struct netio *, uint16_t lo, uint16_t hi, int any_rst,

@@ -93,7 +93,7 @@ def many_argv(tool, a, hop, dests, listfile):
         conc = (["-c", str(len(dests))] if "concurrency" in a.mda_help
                 else [])
         return [hop, "mda", "-P", a.many_method, "-C", str(a.confidence),
-                "-p", str(a.pps)] + conc + ["-o", "json"] + list(dests)
+                "--pps", str(a.pps)] + conc + ["-o", "json"] + list(dests)
     return [a.scamper, "-O", "json", "-p", str(a.pps), "-w", "0", "-c",
             "tracelb -P %s -c %d -W 15" % (a.many_method, a.confidence),
             "-f", listfile]
@@ -222,7 +222,7 @@ def run_perpacket(a, hop, tools, res, tmp):
             for tool in [x for x in tools if x in ("hoplite", "scamper")]:
                 if tool == "hoplite":
                     argv = [hop, "mda", "-P", "icmp-echo", "-C", "99",
-                            "-p", str(a.pps), "-o", "json"] + dests
+                            "--pps", str(a.pps), "-o", "json"] + dests
                 else:
                     argv = [a.scamper, "-O", "json", "-p", str(a.pps), "-w",
                             "0", "-c", "tracelb -P icmp-echo -c 99 -W 15",

@@ -305,8 +305,8 @@ def hoplite_argv(hop, a, dests, matched=True, verbose=False):
     argv = [hop, "trace"] + (["-v"] if verbose else [])
     if matched:
         argv += ["-P", a.method, "-q", str(a.attempts),
-                 "-W", str(a.wait * 1000), "-g", str(a.gap),
-                 "-m", str(a.max_ttl), "-p", str(a.pps),
+                 "-w", str(a.wait), "--gap-limit", str(a.gap),
+                 "-m", str(a.max_ttl), "--pps", str(a.pps),
                  "-c", str(a.concurrency or max(1, len(dests)))]
     return argv + list(dests)
 
@@ -468,7 +468,7 @@ def main():
     ap.add_argument("--family", type=int, choices=(4, 6), default=4)
     ap.add_argument("--attempts", type=int, default=2)
     ap.add_argument("--wait", type=int, default=2,
-                    help="seconds (scamper's unit); hoplite gets -W wait*1000")
+                    help="seconds (scamper's and hoplite's -w)")
     ap.add_argument("--gap", type=int, default=5)
     ap.add_argument("--max-ttl", type=int, default=30)
     ap.add_argument("--concurrency", type=int, default=0,

@@ -67,6 +67,9 @@ def check_bash(root):
         (["hoplite", "tr"], ["trace"]),
         (["hoplite", "su"], ["submit"]),
         (["hoplite", "md"], ["mda"]),
+        (["hoplite", "wa"], ["watch"]),
+        (["hoplite", "help", "w"], ["watch"]),
+        (["hoplite", "watch", "--rep"], ["--report"]),
         (["hoplite", "trace", "-P", "udp"], ["udp-paris"]),
         (["hoplite", "trace", "--method", "=", "tcp-a"], ["tcp-ack-paris"]),
         (["hoplite", "trace", "-o", ""], ["json", "text"]),
@@ -87,6 +90,7 @@ def check_bash(root):
     # Every long option of each --help is offered, and none the program
     # rejects (so the lists follow the programs).
     progs = [("trace", [HOPLITE, "trace"]), ("submit", [HOPLITE, "submit"]),
+             ("watch", [HOPLITE, "watch"]),
              ("hoplited", [HOPLITED]), ("convert", [CONVERT])]
     rc, _ = help_longopts([HOPLITE, "mda", "--help"])
     if rc == 0:
@@ -96,7 +100,8 @@ def check_bash(root):
                 "against --help")
     for key, base in progs:
         lead = {"trace": ["hoplite", "trace"], "submit": ["hoplite", "submit"],
-                "mda": ["hoplite", "mda"], "hoplited": ["hoplited"],
+                "mda": ["hoplite", "mda"], "watch": ["hoplite", "watch"],
+                "hoplited": ["hoplited"],
                 "convert": ["hoplite-convert"]}[key]
         offered = set(bash_complete(f, lead + ["-"]))
         _, helped = help_longopts(base + ["--help"])

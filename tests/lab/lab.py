@@ -712,12 +712,17 @@ def hoplite_args(dests, method="icmp-paris", flowid=None, attempts=None,
                  first=None, maxttl=None, gaplimit=None, wait_ms=None,
                  pps=None, output=None, sport=None, dport=None, extra=()):
     args = ["trace"] + (["-P", method] if method else [])
+    # -w takes seconds (fractions allowed), as traceroute's.
+    wait = None if wait_ms is None else "%g" % (int(wait_ms) / 1000.0)
     for opt, val in (("-F", flowid), ("-q", attempts), ("-f", first),
-                     ("-m", maxttl), ("-g", gaplimit), ("-W", wait_ms),
-                     ("-p", pps), ("-o", output), ("--sport", sport),
-                     ("--dport", dport)):
+                     ("-m", maxttl), ("--gap-limit", gaplimit), ("-w", wait),
+                     ("--pps", pps), ("-o", output), ("--sport", sport),
+                     ("-p", dport)):
         if val is not None:
             args += [opt, str(val)]
+    # Text looks hop names up by default: not in tests about paths.
+    if output == "text":
+        args.append("-n")
     return args + list(extra) + list(dests)
 
 

@@ -466,17 +466,17 @@ def hoplite_mda_argv(method, dests, confidence=95, attempts=None,
     if probe_gap is not None:
         argv += ["--probe-gap", str(probe_gap)]
     if wait_ms is not None:
-        argv += ["-W", str(wait_ms)]
+        argv += ["-w", "%g" % (wait_ms / 1000.0)]
     if gaplimit is not None:
-        argv += ["-g", str(gaplimit)]
+        argv += ["--gap-limit", str(gaplimit)]
     if family:
         argv.append("-%d" % family)
     # fixed flow bases when this hoplite takes them (deterministic flows)
     helptext = hoplite_help() or ""
     if method in SPORT_BASE and "--sport" in helptext:
         argv += ["--sport", str(SPORT_BASE[method])]
-    if method == "udp-dport" and "--dport" in helptext:
-        argv += ["--dport", str(DPORT_BASE)]
+    if method == "udp-dport" and "--port" in helptext:
+        argv += ["--port", str(DPORT_BASE)]
     return argv + list(extra) + ["-o", "json"] + list(dests)
 
 

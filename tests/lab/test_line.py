@@ -5,7 +5,7 @@ Every method completes: hop k is answered by the router k hops away, the
 destination answers last with the method's own reply (echo reply, port
 unreachable, RST), hop_count is the distance (4), and rtt, probe_ttl,
 probe_id and tx are sane.  Then the defaults (icmp-paris, 2 attempts), -Q
-(both attempts answered per TTL), --sport/--dport, -s (probe_size), -o text
+(both attempts answered per TTL), --sport/--dport, --size (probe_size), -o text
 (one line per hop, starting with the TTL, naming the router), -f 2 (starts
 at TTL 2) and -m 2 (HOPLIMIT with two hops)."""
 
@@ -123,16 +123,16 @@ def main():
         # -s: probe size (IP total length, like scamper's probe_size).
         if lab.tracer() == "hoplite":
             r = lab.trace(L, t.src, [t.dst4, t.dst6], method="udp-paris",
-                          wait_ms=WAIT, extra=["-s", "100"])
-            by = lab.check_run(ck, r, [t.dst4, t.dst6], "-s 100")
+                          wait_ms=WAIT, extra=["--size", "100"])
+            by = lab.check_run(ck, r, [t.dst4, t.dst6], "--size 100")
             for d, trs in by.items():
                 for tr in trs:
                     lab.check_trace(ck, L, tr, t.src, d, "udp-paris",
                                     lab.family_of(d), run=r,
-                                    label="-s 100 " + d)
-                    ck.eq(tr.get("probe_size"), 100, "-s 100 %s: probe_size" % d)
+                                    label="--size 100 " + d)
+                    ck.eq(tr.get("probe_size"), 100, "--size 100 %s: probe_size" % d)
                     ck.eq({h.get("probe_size") for h in tr.get("hops", [])},
-                          {100}, "-s 100 %s: every probe 100 bytes" % d)
+                          {100}, "--size 100 %s: every probe 100 bytes" % d)
 
         # Text output.
         for fam, d in fams:

@@ -7,7 +7,7 @@ Topologies (the diamond of test_mda_diamond, src-r0-r1=>{r2a,r2b}=>r3-dst):
              6 observable links: r0>r1, r1>r2b, r2b>r3, r1>*>r3, r3>dst x2
   blackhole  dst drops every packet: r0>r1, r1>r2a, r1>r2b, r2a>r3,
              r2b>r3, and each of r3's two addresses ends in `*` (7)
-Every method, IPv4 and IPv6, 99 % confidence, -W 1000 (1 s per probe
+Every method, IPv4 and IPv6, 99 % confidence, -w 1 (1 s per probe
 timeout, so silence costs seconds, not tens).
 
 hoplite: every observable link (dead ends included), no false link, r2a

@@ -78,7 +78,7 @@ def main():
             L.finalize()
             L.blackhole(hole)
             hole4 = hl.addr_of(hole, 4)
-            slow = ["trace", "-q", "1", "-W", "2000", "-g", "3", hole4]
+            slow = ["trace", "-q", "1", "-w", "2", "--gap-limit", "3", hole4]
 
             hoplite = os.environ["HOPLITE"]
             if not nobody_can_exec(L, t.src, hoplite):
@@ -93,7 +93,7 @@ def main():
                 ck.note("running a copy nobody can execute: " + copy)
 
             # (a) root, dropping to nobody explicitly and by default
-            for extra, label in ((["-U", "nobody"], "root -U nobody"),
+            for extra, label in ((["--user", "nobody"], "root --user nobody"),
                                  ([], "root, default user")):
                 p = L.popen(t.src, [hoplite] + slow[:1] + extra + slow[1:])
                 st = wait_dropped(p, NOBODY.pw_uid)
@@ -116,7 +116,7 @@ def main():
             # (b) nobody with only CAP_NET_RAW
             label = "nobody + CAP_NET_RAW"
             rcmd = AS_NOBODY + WITH_RAW + [hoplite]
-            p = L.run(t.src, rcmd + ["trace", "-W", "1000", t.dst4, t.dst6],
+            p = L.run(t.src, rcmd + ["trace", "-w", "1", t.dst4, t.dst6],
                       timeout=60)
             ck.eq(p.returncode, 0, label + ": exit 0" +
                   ("\n      stderr: " + p.stderr.strip()[:300]

@@ -19,7 +19,7 @@ tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/schema.c tools/convert/schema.h \
 	tools/convert/htab.c tools/convert/htab.h \
 	tools/convert/mem.c tools/convert/mem.h \
-	src/util/arena.c src/util/arena.h \
+	src/util/arena.c src/util/arena.h src/util/pfx2as.c src/util/pfx2as.h \
 	src/util/addr.c src/util/addr.h src/util/log.c src/util/log.h
 tools_convert_hoplite_convert_CPPFLAGS = $(AM_CPPFLAGS) $(LIBARCHIVE_CFLAGS)
 tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) -lm
@@ -31,6 +31,7 @@ CONVERT_FUZZ_SRCS = \
 	tools/convert/agg.c \
 	tools/convert/report.c tools/convert/htab.c tools/convert/mem.c \
 	tools/convert/pfx2as.c tools/convert/in.c src/util/arena.c src/util/addr.c \
+	src/util/pfx2as.c \
 	src/util/log.c
 check_PROGRAMS += tests/fuzz/replay_convert
 tests_fuzz_replay_convert_SOURCES = tests/fuzz/fuzz_convert.c \

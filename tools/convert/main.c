@@ -53,6 +53,7 @@ usage(FILE *f)
 	    "       hoplite-convert --schema sqlite|duckdb|bigquery\n"
 	    "       hoplite-convert merge [-f format [-o path]]... "
 	    "[--dsts path] table ...\n"
+	    "       hoplite-convert --version | --help\n"
 	    "formats: %s\n", fmt_names());
 }
 
@@ -177,12 +178,13 @@ parse_args(struct conv *c, int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *early_o = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "f:o:qvh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "f:o:qvVh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'f':
@@ -247,6 +249,9 @@ parse_args(struct conv *c, int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("hoplite-convert %s\n", PACKAGE_VERSION);
 			exit(0);
 		default:
 			return -1;

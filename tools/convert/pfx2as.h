@@ -1,15 +1,12 @@
 /*
- * pfx2as: origin AS by longest-prefix match, from a RouteViews pfx2as file
- * (CAIDA's format: "prefix<TAB>length<TAB>AS" per line, gzip or plain,
- * IPv4 and IPv6 prefixes mixed).  The AS is kept as text, so multi-origin
- * ("123_456") and AS-set ("123,456") entries stay as they are.
+ * pfx2as: origin AS by longest-prefix match (util/pfx2as.h), loaded from
+ * a RouteViews pfx2as file (CAIDA's format: "prefix<TAB>length<TAB>AS" per
+ * line, gzip or plain, IPv4 and IPv6 prefixes mixed).
  */
 #ifndef HOPLITE_CONVERT_PFX2AS_H
 #define HOPLITE_CONVERT_PFX2AS_H
 
-#include "util/addr.h"
-
-struct pfx2as;
+#include "util/pfx2as.h"
 
 /*
  * Load a file (read through in_run, so compressed files work).  Bad lines
@@ -17,10 +14,5 @@ struct pfx2as;
  * the run must stop.
  */
 struct pfx2as *pfx2as_load(const char *path);
-void pfx2as_free(struct pfx2as *);
-/* The origin AS of the longest prefix holding a, or NULL.  Equal AS
- * strings are the same pointer. */
-const char *pfx2as_lookup(const struct pfx2as *, const struct addr_ip *a);
-size_t pfx2as_count(const struct pfx2as *);
 
 #endif
