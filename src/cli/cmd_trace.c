@@ -68,17 +68,20 @@ usage(FILE *f)
 	    "  -m, --max-ttl N      last TTL to probe (30)\n"
 	    "  -g, --gap-limit N    stop after N consecutive silent TTLs (5)\n"
 	    "  -W, --wait MS        wait for each probe's answer, milliseconds (2000)\n"
-	    "  -w, --window N       TTLs in flight beyond the last settled one (8)\n"
+	    "  -w, --window N       at most N TTLs open beyond the last answered or\n"
+	    "                       settled one, and not more than -g (8)\n"
 	    "  -s, --size BYTES     probe size including the IP header (44 IPv4, 64 IPv6;\n"
 	    "                       TCP 40, 60)\n"
 	    "  -t, --tos N          IPv4 TOS / IPv6 traffic class (0)\n"
 	    "  -p, --pps N          packets per second, all traces together (%d)\n"
-	    "  -c, --concurrency N  traces in flight at once (%d)\n"
+	    "  -c, --concurrency N  at most N traces in flight at once; running traces\n"
+	    "                       get probes before new ones start (%d)\n"
 	    "  -4, -6               resolve names to IPv4 / IPv6 addresses only\n"
 	    "  -o, --output FMT     json (default when stdout is not a terminal) or text\n"
 	    "  -U, --user NAME      user to switch to after opening sockets (nobody)\n"
 	    "  -v, --verbose        report counters on stderr at the end (forged:\n"
-	    "                       replies naming a probe but failing its proof)\n"
+	    "                       replies naming a probe but failing its proof;\n"
+	    "                       late: past their adaptive wait)\n"
 	    "  -V, --version        print the version\n"
 	    "  -h, --help           this help\n"
 	    "\n"
@@ -273,5 +276,10 @@ cmd_trace(int argc, char **argv)
 	    sport_base + fhi);
 	rc.copies = (uint32_t)(fhi - flo + 1);
 	rc.flow_lo = (uint32_t)flo;
+	/* A trace has at most this many TTLs open, each with its attempts
+	 * (all of them with -A), for the capture ring's size. */
+	rc.inflight = (unsigned)(c->window < c->gaplimit ? c->window :
+	    c->gaplimit) * (c->all_attempts ? c->attempts : 1u);
+	rc.wait_ms = c->wait_ms;
 	return run_main(&rc, &client, argc, argv);
 }

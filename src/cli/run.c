@@ -25,6 +25,7 @@ struct run {
 	struct engine *eng;
 	struct run_job *jobs;
 	size_t njobs, next_job, running, finished;
+	size_t running_max;		/* most in flight at once, for -v */
 	size_t concurrency;
 	struct run_job *done_head, **done_tail;
 	struct event *reap_ev;
@@ -32,7 +33,6 @@ struct run {
 	int halting;
 };
 
-static void run_start_more(struct run *);
 
 /* Runs inside engine callbacks: only queue the job; reaping frees it. */
 void
@@ -62,23 +62,33 @@ reap(evutil_socket_t fd, short what, void *arg)
 		r->running--;
 		r->finished++;
 	}
-	run_start_more(r);
 	if (r->finished == r->njobs)
 		event_base_loopbreak(r->base);
+	else
+		engine_kick(r->eng);	/* room for more */
 }
 
-static void
-run_start_more(struct run *r)
+/*
+ * The engine's feeder: one more measurement when a probe token is free
+ * and no running one wants it.  Running measurements are served first
+ * (depth-first), so results come early and few are in flight; -c only
+ * caps them.
+ */
+static int
+run_feed(void *arg)
 {
-	while (!r->halting && r->running < r->concurrency &&
-	    r->next_job < r->njobs) {
-		struct run_job *j = &r->jobs[r->next_job++];
+	struct run *r = arg;
+	struct run_job *j;
 
-		r->running++;
-		if ((j->m = r->client->start(j, r->eng,
-		    r->client->arg)) == NULL)
-			fatalx("out of memory");
-	}
+	if (r->halting || r->running >= r->concurrency ||
+	    r->next_job >= r->njobs)
+		return 0;
+	j = &r->jobs[r->next_job++];
+	if (++r->running > r->running_max)
+		r->running_max = r->running;
+	if ((j->m = r->client->start(j, r->eng, r->client->arg)) == NULL)
+		fatalx("out of memory");
+	return 1;
 }
 
 static void
@@ -97,9 +107,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /*
- * The raw sockets worth opening: each costs thousands of setsockopt calls
- * in libnet (it grows SO_SNDBUF step by step), so skip a family no
- * destination can use.  Names could be either, unless -4/-6 says.
+ * The raw sockets worth opening: skip a family no destination can use.
+ * Names could be either, unless -4/-6 says.
  */
 static int
 families_needed(int argc, char **argv, int family)
@@ -160,6 +169,22 @@ resolve(const char *name, int family, struct addr_ip *a)
 	return 0;
 }
 
+/*
+ * Probes that can be in flight at once, for the capture ring: each
+ * measurement's window times -c, but never more than the rate lets out
+ * within one wait.
+ */
+static size_t
+replies_in_flight(const struct run_conf *rc)
+{
+	size_t per = rc->inflight > 0 ? rc->inflight : 8;
+	size_t by_rate = (size_t)rc->pps * (rc->wait_ms > 0 ? rc->wait_ms :
+	    2000) / 1000;
+	size_t n = rc->concurrency * per;
+
+	return n < by_rate ? n : by_rate;
+}
+
 int
 run_main(const struct run_conf *rc, const struct run_client *client,
     int argc, char **argv)
@@ -171,6 +196,7 @@ run_main(const struct run_conf *rc, const struct run_client *client,
 	struct event *sigint_ev, *sigterm_ev;
 	char err[256];
 	uint32_t copies = rc->copies > 0 ? rc->copies : 1;
+	uint64_t drops;
 
 	memset(&r, 0, sizeof(r));
 	r.client = client;
@@ -181,8 +207,8 @@ run_main(const struct run_conf *rc, const struct run_client *client,
 	if (!priv_can_raw())
 		fatalx("raw sockets need root or CAP_NET_RAW (e.g. setcap "
 		    "cap_net_raw+ep, or AmbientCapabilities=CAP_NET_RAW)");
-	if ((nio = netio_open(families_needed(argc, argv, rc->family),
-	    rc->pps, err, sizeof(err))) == NULL)
+	if ((nio = netio_open_ring(families_needed(argc, argv, rc->family),
+	    rc->pps, replies_in_flight(rc), err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (priv_drop(rc->user, err, sizeof(err)) == -1)
 		fatalx("dropping privileges: %s", err);
@@ -237,30 +263,38 @@ run_main(const struct run_conf *rc, const struct run_client *client,
 	evsignal_add(sigterm_ev, NULL);
 
 	arena_install();
-	run_start_more(&r);
+	engine_set_feeder(r.eng, run_feed, &r);
 	event_base_dispatch(r.base);
 
+	drops = netio_capture_drops(nio);
+	if (drops > 0)
+		log_warnx("the capture dropped %llu packets: replies may have "
+		    "been lost (timeouts, silent hops); lower -p or -c",
+		    (unsigned long long)drops);
 	if (rc->verbose) {
 		const struct engine_stats *st = engine_stats(r.eng);
 
 		log_info("probes sent %llu, send errors %llu, tx seen %llu, "
 		    "replies matched %llu, unmatched %llu, forged %llu, "
-		    "timeouts %llu, ignored %llu, capture drops %llu",
+		    "late %llu, timeouts %llu, ignored %llu, capture drops %llu",
 		    (unsigned long long)st->probes_sent,
 		    (unsigned long long)st->send_errors,
 		    (unsigned long long)st->tx_seen,
 		    (unsigned long long)st->replies_matched,
 		    (unsigned long long)st->replies_unmatched,
 		    (unsigned long long)st->replies_forged,
+		    (unsigned long long)st->late,
 		    (unsigned long long)st->timeouts,
 		    (unsigned long long)st->packets_ignored,
-		    (unsigned long long)netio_capture_drops(nio));
+		    (unsigned long long)drops);
+		log_info("measurements in flight at most %zu (-c %zu)",
+		    r.running_max, r.concurrency);
 	}
 	event_free(sigint_ev);
 	event_free(sigterm_ev);
 	event_free(r.reap_ev);
 	engine_free(r.eng);
-	netio_close(nio);
+	netio_close_at_exit(nio);
 	event_base_free(r.base);
 	arena_release();
 	free(r.jobs);

@@ -47,6 +47,10 @@ struct run_conf {
 	uint16_t port_lo, port_hi; /* TCP/UDP ports the capture admits */
 	uint32_t copies;	/* measurements per destination (>= 1) */
 	uint32_t flow_lo;	/* flowid of a destination's first copy */
+	/* For the capture ring's size (0: 8 probes, 2 s): probes one
+	 * measurement may have in flight, and their longest wait. */
+	unsigned inflight;
+	unsigned wait_ms;
 };
 
 /*
