@@ -170,19 +170,26 @@ resolve(const char *name, int family, struct addr_ip *a)
 }
 
 /*
- * Probes that can be in flight at once, for the capture ring: each
- * measurement's window times -c, but never more than the rate lets out
- * within one wait.
+ * Replies the capture ring must hold: those that can arrive while the loop
+ * is busy elsewhere (RUN_STALL_MS at the probe rate, probes being paced),
+ * and never more than can be in flight (each measurement's window times
+ * -c, or what the rate sends within one wait).  Every byte of the ring is
+ * resident, so it is no bigger.
  */
+#define RUN_STALL_MS	250
+
 static size_t
 replies_in_flight(const struct run_conf *rc)
 {
 	size_t per = rc->inflight > 0 ? rc->inflight : 8;
-	size_t by_rate = (size_t)rc->pps * (rc->wait_ms > 0 ? rc->wait_ms :
-	    2000) / 1000;
+	size_t wait = rc->wait_ms > 0 ? rc->wait_ms : 2000;
 	size_t n = rc->concurrency * per;
 
-	return n < by_rate ? n : by_rate;
+	if (wait > RUN_STALL_MS)
+		wait = RUN_STALL_MS;
+	if (n > (size_t)rc->pps * wait / 1000)
+		n = (size_t)rc->pps * wait / 1000;
+	return n;
 }
 
 int
