@@ -3,16 +3,18 @@
  *
  * Clients (traces, later MDA) hand the engine probes when it asks for them;
  * the engine paces all clients together under one packets-per-second token
- * bucket (round robin between clients), gives each probe an identity drawn
- * from a keyed hash of a per-run secret, builds it with the method, sends it
- * through the I/O layer, and routes every reply to the client owning the
- * probe.  A reply is found by its probe's tag (with ports and addresses an
+ * bucket (round robin between running clients; a feeder, if set, starts
+ * new ones only with tokens no running client wants), gives each probe an
+ * identity drawn from a keyed hash of a per-run secret, builds it with the
+ * method, sends it through the I/O layer, and routes every reply to the
+ * client owning the probe.  A reply is found by its probe's tag (with ports and addresses an
  * off-path sender can guess) and must prove at least 32 bits of that keyed
  * identity, tag included, and 64 or more where the quote is long enough
  * (pkt.h has the table); anything else is counted and dropped.
  *
- * The I/O layer is swappable: netio.c is the real one (libnet raw sockets,
- * libpcap, libdnet); tests plug in a simulated network.
+ * The I/O layer is swappable: netio.c is the real one (raw sockets,
+ * libpcap, libdnet); tests plug in a simulated network.  Probes are built
+ * with libnet.
  */
 #ifndef HOPLITE_ENGINE_H
 #define HOPLITE_ENGINE_H
