@@ -260,6 +260,7 @@ def summarise(m, tool):
                             for h in t.get("hops", [])})
     m["probes"] = m["probes_json"]
     m["capture_drops"] = None
+    m["in_flight_max"] = None
     if tool == "hoplite":
         g = re.search(r"probes sent (\d+)", m["stderr"])
         if g:
@@ -267,6 +268,9 @@ def summarise(m, tool):
         g = re.search(r"capture drops (\d+)", m["stderr"])
         if g:
             m["capture_drops"] = int(g.group(1))
+        g = re.search(r"in flight at most (\d+)", m["stderr"])
+        if g:
+            m["in_flight_max"] = int(g.group(1))
     # When each trace got its last answer, relative to the process start:
     # the first result, and how long a COMPLETED trace lasted from its own
     # start (a silent tail has no last answer to time).
@@ -371,7 +375,8 @@ def run_pair(name, node, mk, a, tools, results, note=""):
                          "wall_s", "cpu_s", "user_s", "sys_s", "rss_kb",
                          "probes", "completed", "traces", "first_result_s",
                          "trace_dur_median_s", "startup_s", "exit_s",
-                         "procs", "other_cpu_s", "capture_drops")}
+                         "procs", "other_cpu_s", "capture_drops",
+                         "in_flight_max")}
                          for t in tools},
                      "argv": {t: runs[t][0]["argv"] for t in tools}}
 
@@ -416,11 +421,11 @@ def print_tables(res, a):
                        a.dests, a.family, a.method, pps, a.attempts, a.wait,
                        a.gap, a.repeat, need))
         row = ("%-8s %7s %7s %6s %8s %7s %6s %7s %9s %6s %7s %6s %6s %7s "
-               "%6s")
+               "%6s %6s")
         out.append(row % (
             "tool", "wall s", "probes", "/need", "bound s", "wall/bd",
             "cpu s", "rss MB", "completed", "1st s", "trace s", "up s",
-            "down s", "other s", "drops"))
+            "down s", "other s", "drops", "infl"))
         for t, m in tp["median"].items():
             bound = m["probes"] / pps if m["probes"] else None
             out.append(row % (
@@ -434,7 +439,8 @@ def print_tables(res, a):
                 fmt(m["trace_dur_median_s"], "%.3f"),
                 fmt(m["startup_s"]), fmt(m["exit_s"]),
                 fmt(m["other_cpu_s"], "%.2f"),
-                fmt(m["capture_drops"], "%d")))
+                fmt(m["capture_drops"], "%d"),
+                fmt(m["in_flight_max"], "%d")))
     if any(k.startswith("throughput") for k in res["scenarios"]):
         out.append("  bound = probes / pps; /need = probes / (4 x "
                    "destinations); 1st s = first trace done, after process "
@@ -442,7 +448,8 @@ def print_tables(res, a):
                    "trace; up s = process start to first probe out; down s "
                    "= last answer\n  to process exit; other s = CPU the "
                    "rest of the machine used meanwhile; drops = capture "
-                   "drops (hoplite -v)")
+                   "drops,\n  infl = most traces in flight at once (both "
+                   "from hoplite -v)")
     single = [k for k in ("blackhole-matched", "blackhole-defaults",
                           "silent-matched", "responsive-matched",
                           "responsive-defaults")
