@@ -248,7 +248,7 @@ run_main(const struct run_conf *rc, const struct run_client *client,
 		}
 	}
 	if (r.njobs == 0) {
-		netio_close(nio);
+		netio_close_at_exit(nio);
 		free(r.jobs);
 		return 1;
 	}

@@ -328,14 +328,14 @@ void
 netio_close_at_exit(struct netio *n)
 {
 	int p[2], fd;
-	pid_t pid;
 
 	if (n == NULL || n->pcap == NULL ||
 	    (fd = pcap_get_selectable_fd(n->pcap)) == -1 || pipe(p) == -1) {
 		netio_close(n);
 		return;
 	}
-	if ((pid = fork()) == 0) {
+	/* If fork fails, the release below is simply ours. */
+	if (fork() == 0) {
 		int lo = fd < p[0] ? fd : p[0], hi = fd < p[0] ? p[0] : fd;
 		char c;
 
@@ -353,5 +353,4 @@ netio_close_at_exit(struct netio *n)
 	close(p[0]);
 	netio_close(n);		/* not the last reference when the child runs */
 	close(p[1]);		/* the child may go */
-	(void)pid;
 }
