@@ -396,6 +396,9 @@ cmd_mda(int argc, char **argv)
 		rc.ports[i].hi = hi[i];
 	}
 	rc.copies = 1;
+	/* For the capture ring: a measurement's window, and its wait. */
+	rc.inflight = fin.window;
+	rc.wait_ms = fin.wait_ms;
 	rc.names = mc.output == OUT_TEXT && !numeric;
 
 	status = run_main(&rc, &client, argc, argv);

@@ -100,7 +100,8 @@ usage(FILE *f)
 	    "  -m, --max-ttl N      last TTL to probe (30)\n"
 	    "  -w, --wait SECONDS   wait for each probe's answer, fractions allowed (2)\n"
 	    "      --gap-limit N    stop after N consecutive silent TTLs (5)\n"
-	    "  -N, --window N       TTLs in flight beyond the last settled one (8)\n"
+	    "  -N, --window N       at most N TTLs open beyond the last answered or\n"
+	    "                       settled one, and not more than --gap-limit (8)\n"
 	    "  -s, --source ADDR    source address (an address of this host)\n"
 	    "  -i, --interface IF   send through interface IF\n"
 	    "      --size BYTES     probe size including the IP header (44 IPv4, 64 IPv6;\n"
@@ -115,13 +116,15 @@ usage(FILE *f)
 	    "                       default $HOPLITE_PFX2AS, else\n"
 	    "                       %s\n"
 	    "      --pps N          packets per second, all traces together (%d)\n"
-	    "  -c, --concurrency N  traces in flight at once (%d)\n"
+	    "  -c, --concurrency N  at most N traces in flight at once; running traces\n"
+	    "                       get probes before new ones start (%d)\n"
 	    "      --targets FILE   destinations from FILE, one per line ('-': stdin)\n"
 	    "  -4, -6               resolve names to IPv4 / IPv6 addresses only\n"
 	    "  -o, --output FMT     json (default when stdout is not a terminal) or text\n"
 	    "      --user NAME      user to switch to after opening sockets (nobody)\n"
 	    "  -v, --verbose        report counters on stderr at the end (forged:\n"
-	    "                       replies naming a probe but failing its proof)\n"
+	    "                       replies naming a probe but failing its proof;\n"
+	    "                       late: past their adaptive wait)\n"
 	    "  -V, --version        print the version\n"
 	    "  -h, --help           this help\n"
 	    "\n"
@@ -504,6 +507,11 @@ cmd_trace(int argc, char **argv)
 	    sport_base + fhi);
 	rc.copies = (uint32_t)(fhi - flo + 1);
 	rc.flow_lo = (uint32_t)flo;
+	/* A trace has at most this many TTLs open, each with its attempts
+	 * (all of them with -Q), for the capture ring's size. */
+	rc.inflight = (unsigned)(c->window < c->gaplimit ? c->window :
+	    c->gaplimit) * (c->all_attempts ? c->attempts : 1u);
+	rc.wait_ms = c->wait_ms;
 	/* Opened now (it may be root's), read once privileges are gone. */
 	if (as_lookups && (tc.asmap = asmap_open(asmap_path(pfx2as), err,
 	    sizeof(err))) == NULL)

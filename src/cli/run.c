@@ -33,6 +33,7 @@ struct run {
 	struct names *names;
 	struct run_job *jobs;
 	size_t njobs, next_job, running, finished;
+	size_t running_max;		/* most in flight at once, for -v */
 	size_t concurrency;
 	struct run_job *done_head, **done_tail;
 	struct run_job *out_head, **out_tail;	/* done, to be written */
@@ -43,7 +44,6 @@ struct run {
 	int halting;
 };
 
-static void run_start_more(struct run *);
 
 /* Runs inside engine callbacks: only queue the job; reaping frees it. */
 void
@@ -171,22 +171,32 @@ reap(evutil_socket_t fd, short what, void *arg)
 		r->out_tail = &j->next_done;
 		r->running--;
 	}
-	run_start_more(r);
 	write_ready(r);
+	if (r->finished < r->njobs)
+		engine_kick(r->eng);	/* room for more */
 }
 
-static void
-run_start_more(struct run *r)
+/*
+ * The engine's feeder: one more measurement when a probe token is free
+ * and no running one wants it.  Running measurements are served first
+ * (depth-first), so results come early and few are in flight; -c only
+ * caps them.
+ */
+static int
+run_feed(void *arg)
 {
-	while (!r->halting && r->running < r->concurrency &&
-	    r->next_job < r->njobs) {
-		struct run_job *j = &r->jobs[r->next_job++];
+	struct run *r = arg;
+	struct run_job *j;
 
-		r->running++;
-		if ((j->m = r->client->start(j, r->eng,
-		    r->client->arg)) == NULL)
-			fatalx("out of memory");
-	}
+	if (r->halting || r->running >= r->concurrency ||
+	    r->next_job >= r->njobs)
+		return 0;
+	j = &r->jobs[r->next_job++];
+	if (++r->running > r->running_max)
+		r->running_max = r->running;
+	if ((j->m = r->client->start(j, r->eng, r->client->arg)) == NULL)
+		fatalx("out of memory");
+	return 1;
 }
 
 static void
@@ -232,10 +242,8 @@ run_send(void *ctx, int family, const uint8_t *pkt, size_t len)
 }
 
 /*
- * The raw sockets worth opening: each costs thousands of setsockopt calls
- * in libnet (it grows SO_SNDBUF step by step), so skip a family no
- * destination can use.  Names (and a file) could be either, unless -4/-6
- * says.
+ * The raw sockets worth opening: skip a family no destination can use.
+ * Names could be either, unless -4/-6 says.
  */
 static int
 families_needed(const struct dest_list *d, int family, int from_file)
@@ -332,6 +340,29 @@ setup_loop(struct run *r, const struct run_conf *rc, struct netio *nio)
 	}
 }
 
+/*
+ * Replies the capture ring must hold: those that can arrive while the loop
+ * is busy elsewhere (RUN_STALL_MS at the probe rate, probes being paced),
+ * and never more than can be in flight (each measurement's window times
+ * -c, or what the rate sends within one wait).  Every byte of the ring is
+ * resident, so it is no bigger.
+ */
+#define RUN_STALL_MS	250
+
+static size_t
+replies_in_flight(const struct run_conf *rc)
+{
+	size_t per = rc->inflight > 0 ? rc->inflight : 8;
+	size_t wait = rc->wait_ms > 0 ? rc->wait_ms : 2000;
+	size_t n = rc->concurrency * per;
+
+	if (wait > RUN_STALL_MS)
+		wait = RUN_STALL_MS;
+	if (n > (size_t)rc->pps * wait / 1000)
+		n = (size_t)rc->pps * wait / 1000;
+	return n;
+}
+
 int
 run_main(const struct run_conf *rc0, const struct run_client *client,
     int argc, char **argv)
@@ -343,6 +374,7 @@ run_main(const struct run_conf *rc0, const struct run_client *client,
 	struct event *sigint_ev, *sigterm_ev;
 	FILE *tf = NULL;
 	char err[300];
+	uint64_t drops;
 
 	memset(&r, 0, sizeof(r));
 	memset(&d, 0, sizeof(d));
@@ -370,8 +402,8 @@ run_main(const struct run_conf *rc0, const struct run_client *client,
 	if (!priv_can_raw())
 		fatalx("raw sockets need root or CAP_NET_RAW (e.g. setcap "
 		    "cap_net_raw+ep, or AmbientCapabilities=CAP_NET_RAW)");
-	if ((nio = netio_open(families_needed(&d, rc->family, tf != NULL),
-	    rc->pps, err, sizeof(err))) == NULL)
+	if ((nio = netio_open_ring(families_needed(&d, rc->family, tf != NULL),
+	    rc->pps, replies_in_flight(rc), err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (rc->iface != NULL && netio_set_device(nio, rc->iface, err,
 	    sizeof(err)) == -1)
@@ -397,7 +429,7 @@ run_main(const struct run_conf *rc0, const struct run_client *client,
 	if (d.n == 0 && !r.failed)
 		cmd_usage_error("no destination given");
 	if (make_jobs(&r, rc, &d, netio_families(nio)) == 0) {
-		netio_close(nio);
+		netio_close_at_exit(nio);
 		free(r.jobs);
 		dest_free(&d);
 		return 1;
@@ -412,25 +444,33 @@ run_main(const struct run_conf *rc0, const struct run_client *client,
 
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	arena_install();
-	run_start_more(&r);
+	engine_set_feeder(r.eng, run_feed, &r);
 	event_base_dispatch(r.base);
 	progress_clear(&r);
 
+	drops = netio_capture_drops(nio);
+	if (drops > 0)
+		log_warnx("the capture dropped %llu packets: replies may have "
+		    "been lost (timeouts, silent hops); lower --pps or -c",
+		    (unsigned long long)drops);
 	if (rc->verbose) {
 		const struct engine_stats *st = engine_stats(r.eng);
 
 		log_info("probes sent %llu, send errors %llu, tx seen %llu, "
 		    "replies matched %llu, unmatched %llu, forged %llu, "
-		    "timeouts %llu, ignored %llu, capture drops %llu",
+		    "late %llu, timeouts %llu, ignored %llu, capture drops %llu",
 		    (unsigned long long)st->probes_sent,
 		    (unsigned long long)st->send_errors,
 		    (unsigned long long)st->tx_seen,
 		    (unsigned long long)st->replies_matched,
 		    (unsigned long long)st->replies_unmatched,
 		    (unsigned long long)st->replies_forged,
+		    (unsigned long long)st->late,
 		    (unsigned long long)st->timeouts,
 		    (unsigned long long)st->packets_ignored,
-		    (unsigned long long)netio_capture_drops(nio));
+		    (unsigned long long)drops);
+		log_info("measurements in flight at most %zu (-c %zu)",
+		    r.running_max, r.concurrency);
 	}
 	names_free(r.names);
 	event_free(sigint_ev);
@@ -439,7 +479,7 @@ run_main(const struct run_conf *rc0, const struct run_client *client,
 	if (r.progress_ev != NULL)
 		event_free(r.progress_ev);
 	engine_free(r.eng);
-	netio_close(nio);
+	netio_close_at_exit(nio);
 	event_base_free(r.base);
 	arena_release();
 	free(r.jobs);

@@ -1,10 +1,16 @@
 /*
- * trace: Paris traceroute with several TTLs in flight.
+ * trace: Paris traceroute, hop by hop while answers come, in parallel
+ * where routers are silent.
  *
- * Probes go out lowest TTL first, up to a horizon `window` TTLs beyond the
- * highest TTL already settled (answered, or silent after every attempt).
- * Stop conditions are then judged in TTL order over the settled prefix, so
- * the outcome does not depend on the order replies arrive in.
+ * A new TTL opens when the highest open one answered or its probes are
+ * late (past an adaptive wait drawn from the RTTs seen), never more than
+ * min(window, gaplimit) TTLs beyond the highest answer and never beyond a
+ * TTL that ended the path: no probe the trace cannot use.  Once a TTL
+ * above answered, a late TTL is retried, or given up after its last
+ * attempt, without waiting for -W; its probes stay in flight, so a late
+ * answer is still recorded while the trace is open.  Stop conditions are
+ * judged in TTL order over the settled prefix, so the outcome does not
+ * depend on the order replies arrive in.
  */
 #include <sys/types.h>
 #include <errno.h>
@@ -22,28 +28,44 @@ enum slot_answer {
 	ANS_ICMP,		/* another ICMP error */
 };
 
+/*
+ * A probe past its adaptive wait is "late": the trace moves on (opens the
+ * next TTL; retries or gives up on the TTL once a TTL above answered) but
+ * the probe stays in flight until -W, so a late reply still counts.  The
+ * adaptive wait is a multiple of the largest RTT the trace has seen, with
+ * a floor for jitter and slow ICMP generation (a quarter of -W when that
+ * is less), capped by -W.
+ */
+#define TRACE_LATE_RTT_MULT	4
+#define TRACE_LATE_FLOOR_MS	100
+
+/* Per TTL: six bytes, the replies themselves are in res.hops. */
 struct slot {
 	uint8_t sent;		/* attempts sent */
 	uint8_t inflight;
+	uint8_t late;		/* of those in flight, past the adaptive wait */
 	uint8_t answer;		/* enum slot_answer of the first reply */
 	uint8_t code;		/* its ICMP type or code, for stop_data */
-	uint8_t silent;		/* every attempt timed out */
-	struct addr_ip addr;	/* first replying address */
+	uint8_t pad;
 };
 
 struct trace {
 	struct engine *eng;
 	struct engine_client client;
 	struct trace_result res;
-	struct slot *slot;	/* indexed by TTL, 0..max_ttl */
-	uint8_t limit;		/* no probes above this TTL */
-	uint8_t settled_max;	/* highest settled TTL */
-	uint8_t running;
-	uint8_t reported;	/* highest TTL given to `settled` */
-	size_t hops_cap;
+	struct slot *slot;	/* indexed by TTL, 0..open at least */
 	trace_done_cb done;
 	void *arg;
-	trace_settled_cb settled;
+	uint32_t max_rtt_us;	/* largest RTT seen */
+	uint8_t limit;		/* no probes above this TTL */
+	uint8_t open;		/* highest TTL opened for probing */
+	uint8_t top;		/* highest TTL answered; 0 none */
+	uint8_t judged;		/* TTLs up to this are judged (no stop there) */
+	uint8_t gap;		/* silent TTLs ending the judged prefix */
+	uint8_t running;
+	uint32_t hops_cap;
+	uint8_t slots_cap;	/* slot[] has slots_cap + 1 entries */
+	trace_settled_cb settled;	/* told as `judged` advances */
 	void *settled_arg;
 };
 
@@ -103,10 +125,33 @@ static void trace_on_reply(void *, const struct engine_sent *,
     const struct pkt_reply *, const struct timeval *);
 static void trace_on_timeout(void *, const struct engine_sent *);
 static void trace_on_error(void *, const struct engine_sent *, int);
+static void trace_on_late(void *, const struct engine_sent *);
 
 static const struct engine_client_ops trace_ops = {
 	trace_next_probe, trace_on_reply, trace_on_timeout, trace_on_error,
 };
+
+/* Slots up to ttl, grown as TTLs open: most paths are short. */
+static int
+slots_reserve(struct trace *t, unsigned ttl)
+{
+	unsigned cap = t->slot == NULL ? 0 : t->slots_cap + 1u, n;
+	struct slot *s;
+
+	if (ttl < cap)
+		return 0;
+	n = cap < 8 ? 8 : cap * 2;
+	if (n < ttl + 1)
+		n = ttl + 1;
+	if (n > (unsigned)t->res.conf.max_ttl + 1)
+		n = (unsigned)t->res.conf.max_ttl + 1;
+	if ((s = realloc(t->slot, n * sizeof(*s))) == NULL)
+		return -1;
+	memset(s + cap, 0, (n - cap) * sizeof(*s));
+	t->slot = s;
+	t->slots_cap = (uint8_t)(n - 1);
+	return 0;
+}
 
 struct trace *
 trace_new(struct engine *eng, const struct trace_conf *conf,
@@ -120,8 +165,7 @@ trace_new(struct engine *eng, const struct trace_conf *conf,
 	t->eng = eng;
 	t->res.conf = *conf;
 	if (trace_conf_finish(&t->res.conf, dst->family, err, sizeof(err)) == -1 ||
-	    (t->slot = calloc((size_t)t->res.conf.max_ttl + 1,
-	    sizeof(*t->slot))) == NULL) {
+	    slots_reserve(t, t->res.conf.first_ttl) == -1) {
 		free(t);
 		return NULL;
 	}
@@ -129,6 +173,7 @@ trace_new(struct engine *eng, const struct trace_conf *conf,
 	t->done = done;
 	t->arg = arg;
 	engine_client_init(&t->client, &trace_ops, t);
+	engine_client_set_late(&t->client, trace_on_late);
 	return t;
 }
 
@@ -226,28 +271,91 @@ trace_start(struct trace *t)
 		return;
 	}
 	t->limit = c->max_ttl;
-	t->settled_max = c->first_ttl - 1;
+	t->open = c->first_ttl - 1;
+	t->judged = c->first_ttl - 1;
 	engine_wake(t->eng, &t->client);
 }
 
 void
 trace_halt(struct trace *t)
 {
-	trace_finish(t, TRACE_STOP_HALTED, 0, t->settled_max);
+	trace_finish(t, TRACE_STOP_HALTED, 0,
+	    t->top > t->judged ? t->top : t->judged);
 }
 
 /* --- probing ----------------------------------------------------------- */
 
+/* Every probe of the TTL still in flight is late, and a TTL above it
+ * answered: its silence is no longer just slowness. */
 static int
-slot_wants_probe(const struct trace *t, const struct slot *s)
+slot_given_up(const struct trace *t, unsigned ttl)
+{
+	const struct slot *s = &t->slot[ttl];
+
+	return s->inflight == s->late && t->top > ttl;
+}
+
+/* No answer, every attempt sent, none still expected. */
+static int
+slot_silent(const struct trace *t, unsigned ttl)
+{
+	const struct slot *s = &t->slot[ttl];
+
+	return s->answer == ANS_NONE && s->sent >= t->res.conf.attempts &&
+	    (s->inflight == 0 || slot_given_up(t, ttl));
+}
+
+static int
+slot_wants_probe(const struct trace *t, unsigned ttl)
 {
 	const struct trace_conf *c = &t->res.conf;
+	const struct slot *s = &t->slot[ttl];
 
 	if (s->sent >= c->attempts)
 		return 0;
 	if (c->all_attempts)
 		return 1;
-	return s->answer == ANS_NONE && s->inflight == 0;
+	return s->answer == ANS_NONE &&
+	    (s->inflight == 0 || slot_given_up(t, ttl));
+}
+
+/*
+ * The next TTL opens when the highest open one no longer holds it up: it
+ * answered, or all its probes are late.  So a responsive path is probed
+ * hop by hop (no probe beyond the destination), and a silent hop costs an
+ * adaptive wait, not -W.
+ */
+static int
+may_open(const struct trace *t)
+{
+	const struct trace_conf *c = &t->res.conf;
+	const struct slot *s = &t->slot[t->open];
+	unsigned next = (unsigned)t->open + 1, base, gap_end;
+
+	/* Nothing beyond window TTLs past what is answered or judged, nor
+	 * beyond where gaplimit silent TTLs would end the trace. */
+	base = t->top > t->judged ? t->top : t->judged;
+	gap_end = t->top > t->judged ? (unsigned)t->top + c->gaplimit :
+	    (unsigned)t->judged + c->gaplimit - t->gap;
+	if (next > t->limit || next > base + c->window || next > gap_end)
+		return 0;
+	if (next == c->first_ttl)
+		return 1;
+	return s->answer != ANS_NONE ||
+	    (s->sent > 0 && s->inflight == s->late);
+}
+
+static unsigned
+late_ms(const struct trace *t)
+{
+	unsigned w = t->res.conf.wait_ms;
+	unsigned floor = TRACE_LATE_FLOOR_MS < w / 4 ? TRACE_LATE_FLOOR_MS : w / 4;
+	unsigned long long ms = (unsigned long long)t->max_rtt_us *
+	    TRACE_LATE_RTT_MULT / 1000 + 1;
+
+	if (ms < floor)
+		ms = floor;
+	return ms >= w ? 0 : (unsigned)ms;
 }
 
 static int
@@ -255,62 +363,68 @@ trace_next_probe(void *owner, struct engine_probe_req *req)
 {
 	struct trace *t = owner;
 	const struct trace_conf *c = &t->res.conf;
-	unsigned horizon = (unsigned)t->settled_max + c->window;
 	unsigned ttl;
+	struct slot *s;
 
 	if (!t->running)
 		return 0;
-	if (horizon > t->limit)
-		horizon = t->limit;
-	for (ttl = c->first_ttl; ttl <= horizon; ttl++) {
-		struct slot *s = &t->slot[ttl];
-
-		if (!slot_wants_probe(t, s))
-			continue;
-		s->sent++;
-		s->inflight++;
-		t->res.probe_count++;
-		req->method = c->method;
-		req->flow = &t->res.flow;
-		req->ttl = (uint8_t)ttl;
-		req->attempt = s->sent;
-		req->wait_ms = c->wait_ms;
-		req->cookie = ttl;
-		return 1;
+	/* Retries first, lowest TTL first; then one new TTL. */
+	for (ttl = (unsigned)t->judged + 1; ttl <= t->open; ttl++)
+		if (slot_wants_probe(t, ttl))
+			break;
+	if (ttl > t->open) {
+		/* Its slot was reserved by trace_wake. */
+		if (!may_open(t) || t->open >= t->slots_cap)
+			return 0;
+		ttl = ++t->open;
 	}
-	return 0;
+	s = &t->slot[ttl];
+	s->sent++;
+	s->inflight++;
+	t->res.probe_count++;
+	req->method = c->method;
+	req->flow = &t->res.flow;
+	req->ttl = (uint8_t)ttl;
+	req->attempt = s->sent;
+	req->wait_ms = c->wait_ms;
+	req->late_ms = late_ms(t);
+	req->cookie = ttl;
+	return 1;
 }
 
-/* Whether a TTL above `ttl` answered: a silent stretch is then not the end. */
-static int
-answered_above(const struct trace *t, unsigned ttl)
+/* The first reply's address at ttl (replies are in arrival order). */
+static const struct addr_ip *
+first_addr(const struct trace *t, unsigned ttl)
 {
-	for (ttl++; ttl <= t->res.conf.max_ttl; ttl++)
-		if (t->slot[ttl].answer != ANS_NONE)
-			return 1;
-	return 0;
+	for (size_t i = 0; i < t->res.nhops; i++)
+		if (t->res.hops[i].probe_ttl == ttl)
+			return &t->res.hops[i].addr;
+	return NULL;
 }
 
 /*
- * Judge the settled prefix in TTL order; stops the trace when it can.
- * Returns 1 when it did: `done` may have freed t.
+ * Judge the settled prefix in TTL order, from where the last call left
+ * off; stops the trace when it can.  Returns 1 when it did: `done` may
+ * have freed t.
  */
 static int
 trace_assess(struct trace *t)
 {
 	const struct trace_conf *c = &t->res.conf;
-	unsigned ttl, gap = 0;
+	unsigned ttl;
 
-	for (ttl = c->first_ttl; ttl <= c->max_ttl; ttl++) {
+	for (ttl = (unsigned)t->judged + 1; ttl <= t->open; ttl++) {
 		struct slot *s = &t->slot[ttl];
 
 		if (s->answer != ANS_NONE) {
+			const struct addr_ip *a;
+
 			/* Every attempt asked for is sent and answered (or
 			 * timed out) before the TTL counts. */
 			if (c->all_attempts &&
 			    (s->sent < c->attempts || s->inflight > 0))
 				return 0;
-			gap = 0;
+			t->gap = 0;
 			switch (s->answer) {
 			case ANS_DEST:
 				trace_finish(t, TRACE_STOP_COMPLETED, 0, (uint8_t)ttl);
@@ -324,42 +438,36 @@ trace_assess(struct trace *t)
 			}
 			/* A forwarding loop: the same router two or more TTLs
 			 * apart on one Paris flow. */
-			for (unsigned k = c->first_ttl; k + 1 < ttl; k++) {
+			a = first_addr(t, ttl);
+			for (unsigned k = c->first_ttl; a != NULL && k + 1 < ttl; k++) {
+				const struct addr_ip *b;
+
 				if (t->slot[k].answer == ANS_HOP &&
-				    addr_eq(&t->slot[k].addr, &s->addr)) {
+				    (b = first_addr(t, k)) != NULL && addr_eq(a, b)) {
 					trace_finish(t, TRACE_STOP_LOOP, 0, (uint8_t)ttl);
 					return 1;
 				}
 			}
-		} else if (s->silent) {
-			gap++;
-			if (gap >= c->gaplimit && !answered_above(t, ttl)) {
+		} else if (slot_silent(t, ttl)) {
+			t->gap++;
+			if (t->gap >= c->gaplimit && t->top <= ttl) {
 				trace_finish(t, TRACE_STOP_GAPLIMIT, 0, (uint8_t)ttl);
 				return 1;
 			}
 		} else
 			return 0;	/* not settled yet */
+		t->judged = (uint8_t)ttl;
 		if (ttl == c->max_ttl) {
 			trace_finish(t, TRACE_STOP_HOPLIMIT, 0, (uint8_t)ttl);
 			return 1;
 		}
-		if (ttl > t->reported) {
-			t->reported = (uint8_t)ttl;
-			if (t->settled != NULL)
-				t->settled(t, ttl, t->settled_arg);
-		}
+		if (t->settled != NULL)
+			t->settled(t, ttl, t->settled_arg);
 	}
 	return 0;
 }
 
 /* --- answers ------------------------------------------------------------ */
-
-static void
-slot_settled(struct trace *t, unsigned ttl)
-{
-	if (ttl > t->settled_max)
-		t->settled_max = (uint8_t)ttl;
-}
 
 static int
 hop_add(struct trace *t, const struct engine_sent *sent,
@@ -369,8 +477,9 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 	struct trace_hop *h;
 	long long rtt;
 
+	/* Grown as replies come: most traces have a handful. */
 	if (res->nhops == t->hops_cap) {
-		size_t cap = t->hops_cap ? t->hops_cap * 2 : 16;
+		uint32_t cap = t->hops_cap ? t->hops_cap * 2 : 4;
 		struct trace_hop *n = realloc(res->hops, cap * sizeof(*n));
 
 		if (n == NULL)
@@ -412,6 +521,8 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 		memcpy(h->ext, r->ext, r->next * sizeof(*h->ext));
 		h->next = r->next;
 	}
+	if (h->rtt_us > t->max_rtt_us)
+		t->max_rtt_us = h->rtt_us;
 	return 0;
 }
 
@@ -447,6 +558,28 @@ classify(const struct trace *t, const struct pkt_reply *r, uint8_t *code)
 	}
 }
 
+/* A probe of `s` left flight (answered or timed out). */
+static void
+slot_landed(struct slot *s, const struct engine_sent *sent)
+{
+	if (s->inflight > 0)
+		s->inflight--;
+	if (sent->late && s->late > 0)
+		s->late--;
+}
+
+/* More may be sent: reserve the slot of the TTL that may open (here, not
+ * inside the engine's next_probe, where the trace must not finish). */
+static void
+trace_wake(struct trace *t)
+{
+	if (may_open(t) && slots_reserve(t, (unsigned)t->open + 1) == -1) {
+		trace_finish(t, TRACE_STOP_ERROR, ENOMEM, t->judged);
+		return;
+	}
+	engine_wake(t->eng, &t->client);
+}
+
 static void
 trace_on_reply(void *owner, const struct engine_sent *sent,
     const struct pkt_reply *r, const struct timeval *rx)
@@ -456,42 +589,54 @@ trace_on_reply(void *owner, const struct engine_sent *sent,
 	enum slot_answer a;
 	uint8_t code;
 
-	if (s->inflight > 0)
-		s->inflight--;
+	slot_landed(s, sent);
 	if ((a = classify(t, r, &code)) == ANS_NONE)
 		return;
 	if (hop_add(t, sent, r, rx) == -1) {
-		trace_finish(t, TRACE_STOP_ERROR, ENOMEM, t->settled_max);
+		trace_finish(t, TRACE_STOP_ERROR, ENOMEM, t->judged);
 		return;
 	}
 	if (s->answer == ANS_NONE) {
 		s->answer = (uint8_t)a;
 		s->code = code;
-		s->addr = r->src;
 	}
-	slot_settled(t, sent->ttl);
+	if (sent->ttl > t->top)
+		t->top = sent->ttl;
 	/* Nothing above a TTL that ended the path is worth probing. */
 	if (a != ANS_HOP && sent->ttl < t->limit)
 		t->limit = sent->ttl;
+	/* A late answer to a TTL judged silent that ends the path: it ends
+	 * here (a router's late answer just joins the hops). */
+	if (sent->ttl <= t->judged && a != ANS_HOP) {
+		trace_finish(t, a == ANS_DEST ? TRACE_STOP_COMPLETED :
+		    a == ANS_UNREACH ? TRACE_STOP_UNREACH : TRACE_STOP_ICMP,
+		    a == ANS_DEST ? 0 : code, sent->ttl);
+		return;
+	}
 	if (trace_assess(t) == 0)
-		engine_wake(t->eng, &t->client);
+		trace_wake(t);
+}
+
+static void
+trace_on_late(void *owner, const struct engine_sent *sent)
+{
+	struct trace *t = owner;
+	struct slot *s = &t->slot[sent->ttl];
+
+	if (s->inflight > s->late)
+		s->late++;
+	if (trace_assess(t) == 0)
+		trace_wake(t);
 }
 
 static void
 trace_on_timeout(void *owner, const struct engine_sent *sent)
 {
 	struct trace *t = owner;
-	struct slot *s = &t->slot[sent->ttl];
 
-	if (s->inflight > 0)
-		s->inflight--;
-	if (s->answer == ANS_NONE && s->inflight == 0 &&
-	    s->sent >= t->res.conf.attempts) {
-		s->silent = 1;
-		slot_settled(t, sent->ttl);
-	}
+	slot_landed(&t->slot[sent->ttl], sent);
 	if (trace_assess(t) == 0)
-		engine_wake(t->eng, &t->client);
+		trace_wake(t);
 }
 
 static void

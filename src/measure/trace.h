@@ -1,8 +1,10 @@
 /*
  * trace: the Paris traceroute algorithm on top of the engine.
  *
- * Several TTLs are in flight at once (a window), so a trace costs about one
- * round trip plus timeouts, and a silent tail about one timeout.  Stop
+ * TTLs are probed hop by hop while they answer; past a silent TTL the next
+ * ones open after an adaptive wait (a multiple of the RTTs seen), so a
+ * silent hop costs round trips, not -W, and a silent tail about two
+ * timeouts.  Stop
  * conditions are judged in TTL order, so the result does not depend on the
  * order in which replies arrive.
  */
@@ -39,7 +41,8 @@ struct trace_conf {
 	uint8_t max_ttl;	/* default 30 */
 	uint8_t attempts;	/* tries per TTL until a reply; default 2 */
 	uint8_t gaplimit;	/* default 5 */
-	uint8_t window;		/* TTLs in flight beyond the last answer; default 8 */
+	uint8_t window;		/* at most TTLs open beyond the highest answer
+				   (and never more than gaplimit); default 8 */
 	uint8_t all_attempts;	/* send every attempt even after a reply */
 	unsigned wait_ms;	/* per probe; default 2000 */
 };

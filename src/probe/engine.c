@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <event2/event_struct.h>
 
 #include "probe/engine.h"
 #include "probe/siphash.h"
@@ -17,15 +16,22 @@
 #define ENGINE_MAX_PROBE	2048
 #define ENGINE_TAG_TRIES	32
 
+/*
+ * A probe in flight.  No libevent timer each (128 bytes): the engine keeps
+ * them in one list by deadline, and one timer for the earliest.  Waits are
+ * mostly equal, so a new deadline goes at (or near) the tail.
+ */
 struct engine_pending {
-	struct engine *eng;
 	struct engine_client *client;
 	struct engine_pending *hnext;		/* hash chain */
 	struct engine_pending *cnext, *cprev;	/* client's list */
+	struct engine_pending *tnext, *tprev;	/* by deadline */
+	uint64_t deadline_us;			/* monotonic */
 	struct pkt_key key;
 	struct engine_sent sent;
 	uint8_t has_mac;			/* its payload carries a MAC */
-	struct event timer;
+	uint8_t timed;				/* in the deadline list */
+	unsigned late_left_ms;			/* after on_late, until the timeout */
 };
 
 TAILQ_HEAD(engine_readyq, engine_client);
@@ -43,16 +49,22 @@ struct engine {
 	struct engine_readyq ready;
 	struct event *pump_ev;		/* runs the bucket */
 	uint8_t pump_armed;
+	int (*feed)(void *);		/* starts new clients (depth-first) */
+	void *feed_arg;
+	uint8_t feed_more;		/* feed has not said it is done */
 
-	/* probes in flight, by key */
+	/* probes in flight, by key, and by deadline */
 	struct engine_pending **table;
 	size_t nbuckets, count;
+	struct engine_pending *thead, *ttail;
+	struct event *timer_ev;
+	uint64_t timer_at;		/* when timer_ev fires; 0 not armed */
 
 	struct engine_stats stats;
 };
 
 static void engine_pump(evutil_socket_t, short, void *);
-static void engine_probe_timeout(evutil_socket_t, short, void *);
+static void engine_timer(evutil_socket_t, short, void *);
 
 static double
 mono_now(struct timespec *ts)
@@ -85,7 +97,8 @@ engine_new(struct event_base *base, const struct engine_conf *conf,
 		goto fail;
 	if ((e->lb = libnet_init(LIBNET_NONE, NULL, errbuf)) == NULL)
 		goto fail;
-	if ((e->pump_ev = event_new(base, -1, 0, engine_pump, e)) == NULL)
+	if ((e->pump_ev = event_new(base, -1, 0, engine_pump, e)) == NULL ||
+	    (e->timer_ev = evtimer_new(base, engine_timer, e)) == NULL)
 		goto fail;
 	if (getrandom(k, sizeof(k), 0) != sizeof(k))
 		goto fail;
@@ -106,13 +119,14 @@ engine_free(struct engine *e)
 		struct engine_pending *p, *n;
 		for (p = e->table[i]; p != NULL; p = n) {
 			n = p->hnext;
-			event_del(&p->timer);
 			free(p);
 		}
 	}
 	free(e->table);
 	if (e->pump_ev != NULL)
 		event_free(e->pump_ev);
+	if (e->timer_ev != NULL)
+		event_free(e->timer_ev);
 	if (e->lb != NULL)
 		libnet_destroy(e->lb);
 	free(e);
@@ -217,6 +231,73 @@ table_insert(struct engine *e, struct engine_pending *p)
 	p->client->inflight++;
 }
 
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+timer_arm(struct engine *e, uint64_t now)
+{
+	struct timeval tv;
+	uint64_t d;
+
+	if (e->thead == NULL || (e->timer_at != 0 &&
+	    e->timer_at <= e->thead->deadline_us))
+		return;
+	d = e->thead->deadline_us > now ? e->thead->deadline_us - now : 0;
+	tv.tv_sec = (time_t)(d / 1000000);
+	tv.tv_usec = (suseconds_t)(d % 1000000);
+	e->timer_at = e->thead->deadline_us;
+	evtimer_add(e->timer_ev, &tv);
+}
+
+static void
+timer_insert(struct engine *e, struct engine_pending *p, unsigned ms)
+{
+	uint64_t now = mono_us();
+	struct engine_pending *q;
+
+	p->deadline_us = now + (uint64_t)ms * 1000;
+	/* From the tail: equal waits make this O(1). */
+	for (q = e->ttail; q != NULL && q->deadline_us > p->deadline_us;
+	    q = q->tprev)
+		;
+	p->tprev = q;
+	p->tnext = q != NULL ? q->tnext : e->thead;
+	if (p->tnext != NULL)
+		p->tnext->tprev = p;
+	else
+		e->ttail = p;
+	if (q != NULL)
+		q->tnext = p;
+	else
+		e->thead = p;
+	p->timed = 1;
+	timer_arm(e, now);
+}
+
+/* An earlier armed timer that finds nothing due just re-arms. */
+static void
+timer_unlink(struct engine *e, struct engine_pending *p)
+{
+	if (!p->timed)
+		return;
+	if (p->tprev != NULL)
+		p->tprev->tnext = p->tnext;
+	else
+		e->thead = p->tnext;
+	if (p->tnext != NULL)
+		p->tnext->tprev = p->tprev;
+	else
+		e->ttail = p->tprev;
+	p->timed = 0;
+}
+
 /* Unlink from the table, the client and the timer; the caller frees. */
 static void
 table_remove(struct engine *e, struct engine_pending *p)
@@ -238,7 +319,7 @@ table_remove(struct engine *e, struct engine_pending *p)
 	if (p->cnext != NULL)
 		p->cnext->cprev = p->cprev;
 	p->client->inflight--;
-	event_del(&p->timer);
+	timer_unlink(e, p);
 }
 
 /* --- clients and pacing ----------------------------------------------- */
@@ -250,6 +331,12 @@ engine_client_init(struct engine_client *c, const struct engine_client_ops *ops,
 	memset(c, 0, sizeof(*c));
 	c->ops = ops;
 	c->owner = owner;
+}
+
+void
+engine_client_set_late(struct engine_client *c, engine_late_cb cb)
+{
+	c->on_late = cb;
 }
 
 static void
@@ -276,6 +363,23 @@ engine_wake(struct engine *e, struct engine_client *c)
 		c->queued = 1;
 		TAILQ_INSERT_TAIL(&e->ready, c, ready_entry);
 	}
+	pump_arm(e, 0);
+}
+
+void
+engine_set_feeder(struct engine *e, int (*feed)(void *), void *arg)
+{
+	e->feed = feed;
+	e->feed_arg = arg;
+	engine_kick(e);
+}
+
+void
+engine_kick(struct engine *e)
+{
+	if (e->feed == NULL)
+		return;
+	e->feed_more = 1;
 	pump_arm(e, 0);
 }
 
@@ -362,7 +466,7 @@ engine_send_one(struct engine *e, struct engine_client *c)
 	struct engine_probe_req req;
 	struct engine_pending *p;
 	uint8_t buf[ENGINE_MAX_PROBE];
-	struct timeval tv;
+	unsigned wait;
 	int len, err;
 
 	memset(&req, 0, sizeof(req));
@@ -372,10 +476,7 @@ engine_send_one(struct engine *e, struct engine_client *c)
 		err = ENOMEM;
 		goto fail_nop;
 	}
-	p->eng = e;
 	p->client = c;
-	/* Assigned now: table_remove deletes it, also after a failed send. */
-	evtimer_assign(&p->timer, e->base, engine_probe_timeout, p);
 	p->sent.cookie = req.cookie;
 	p->sent.ttl = req.ttl;
 	p->sent.attempt = req.attempt;
@@ -399,9 +500,13 @@ engine_send_one(struct engine *e, struct engine_client *c)
 		goto fail;
 	}
 	e->stats.probes_sent++;
-	tv.tv_sec = req.wait_ms / 1000;
-	tv.tv_usec = (suseconds_t)(req.wait_ms % 1000) * 1000;
-	evtimer_add(&p->timer, &tv);
+	wait = req.wait_ms;
+	if (req.late_ms > 0 && req.late_ms < wait &&
+	    c->on_late != NULL) {
+		p->late_left_ms = wait - req.late_ms;
+		wait = req.late_ms;
+	}
+	timer_insert(e, p, wait);
 	return 0;
 
 fail:
@@ -440,8 +545,20 @@ engine_pump(evutil_socket_t fd, short what, void *arg)
 	if (e->tokens > e->burst)
 		e->tokens = e->burst;
 
-	while (e->tokens >= 1 && !TAILQ_EMPTY(&e->ready)) {
-		struct engine_client *c = TAILQ_FIRST(&e->ready);
+	while (e->tokens >= 1) {
+		struct engine_client *c;
+
+		if (TAILQ_EMPTY(&e->ready)) {
+			/* Running clients first; only a spare token starts
+			 * a new one.  Each call starts one or says done, so
+			 * this ends. */
+			if (e->feed == NULL || !e->feed_more)
+				break;
+			if (e->feed(e->feed_arg) == 0)
+				e->feed_more = 0;
+			continue;
+		}
+		c = TAILQ_FIRST(&e->ready);
 
 		/* Round robin: to the tail first, so that a client cancelled
 		 * (or freed after engine_cancel) from a callback is simply
@@ -458,24 +575,51 @@ engine_pump(evutil_socket_t fd, short what, void *arg)
 		 * failing client cannot spin the loop. */
 		e->tokens -= 1;
 	}
-	if (!TAILQ_EMPTY(&e->ready))
+	if (!TAILQ_EMPTY(&e->ready) || (e->feed != NULL && e->feed_more))
 		pump_arm(e, (1 - e->tokens) / e->rate);
 }
 
 /* --- replies ------------------------------------------------------------ */
 
+/* Probe p's deadline passed: late (still in flight) or timed out. */
 static void
-engine_probe_timeout(evutil_socket_t fd, short what, void *arg)
+probe_due(struct engine *e, struct engine_pending *p)
 {
-	struct engine_pending *p = arg;
-	struct engine *e = p->eng;
 	struct engine_client *c = p->client;
-	struct engine_sent s = p->sent;
+	struct engine_sent s;
 
+	if (p->late_left_ms > 0) {
+		/* Late, not lost: the client may move on, a reply still
+		 * counts until the full wait. */
+		unsigned left = p->late_left_ms;
+
+		timer_unlink(e, p);
+		p->late_left_ms = 0;
+		p->sent.late = 1;
+		timer_insert(e, p, left);
+		s = p->sent;
+		e->stats.late++;
+		c->on_late(c->owner, &s);	/* may cancel c: p gone */
+		return;
+	}
+	s = p->sent;
 	table_remove(e, p);
 	free(p);
 	e->stats.timeouts++;
 	c->ops->on_timeout(c->owner, &s);
+}
+
+static void
+engine_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine *e = arg;
+	uint64_t now = mono_us();
+
+	e->timer_at = 0;
+	/* Callbacks may cancel any probe: take the head afresh each time. */
+	while (e->thead != NULL && e->thead->deadline_us <= now)
+		probe_due(e, e->thead);
+	timer_arm(e, now);
 }
 
 /*

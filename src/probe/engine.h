@@ -3,16 +3,18 @@
  *
  * Clients (traces, later MDA) hand the engine probes when it asks for them;
  * the engine paces all clients together under one packets-per-second token
- * bucket (round robin between clients), gives each probe an identity drawn
- * from a keyed hash of a per-run secret, builds it with the method, sends it
- * through the I/O layer, and routes every reply to the client owning the
- * probe.  A reply is found by its probe's tag (with ports and addresses an
+ * bucket (round robin between running clients; a feeder, if set, starts
+ * new ones only with tokens no running client wants), gives each probe an
+ * identity drawn from a keyed hash of a per-run secret, builds it with the
+ * method, sends it through the I/O layer, and routes every reply to the
+ * client owning the probe.  A reply is found by its probe's tag (with ports and addresses an
  * off-path sender can guess) and must prove at least 32 bits of that keyed
  * identity, tag included, and 64 or more where the quote is long enough
  * (pkt.h has the table); anything else is counted and dropped.
  *
- * The I/O layer is swappable: netio.c is the real one (libnet raw sockets,
- * libpcap, libdnet); tests plug in a simulated network.
+ * The I/O layer is swappable: netio.c is the real one (raw sockets,
+ * libpcap, libdnet); tests plug in a simulated network.  Probes are built
+ * with libnet.
  */
 #ifndef HOPLITE_ENGINE_H
 #define HOPLITE_ENGINE_H
@@ -47,6 +49,9 @@ struct engine_probe_req {
 	uint8_t ttl;
 	uint8_t attempt;		/* 1-based */
 	unsigned wait_ms;		/* timeout after the probe leaves */
+	/* 0, or a shorter wait after which ops->on_late runs: the probe
+	 * stays in flight (a reply still counts) until wait_ms. */
+	unsigned late_ms;
 	uint32_t cookie;		/* the client's own reference */
 };
 
@@ -57,6 +62,7 @@ struct engine_sent {
 	uint16_t size;
 	struct timeval tx;	/* when it left: pcap timestamp when seen, else clock */
 	uint8_t tx_pcap;	/* tx is the capture timestamp */
+	uint8_t late;		/* on_late ran for it */
 	struct pkt_ident ident;
 };
 
@@ -72,9 +78,13 @@ struct engine_client_ops {
 	void (*on_error)(void *owner, const struct engine_sent *s, int err);
 };
 
+/* Probe `s` has been out for its late_ms; it is still in flight. */
+typedef void (*engine_late_cb)(void *owner, const struct engine_sent *s);
+
 /* Embedded in each client; opaque to it. */
 struct engine_client {
 	const struct engine_client_ops *ops;
+	engine_late_cb on_late;		/* NULL: late_ms is ignored */
 	void *owner;
 	TAILQ_ENTRY(engine_client) ready_entry;
 	uint8_t queued;
@@ -93,6 +103,7 @@ struct engine_stats {
 	uint64_t packets_ignored;	/* not a probe or an answer to one */
 	uint64_t tx_seen;		/* our probes seen leaving by the capture */
 	uint64_t timeouts;
+	uint64_t late;		/* probes past their late_ms (still in flight then) */
 };
 
 struct engine *engine_new(struct event_base *, const struct engine_conf *,
@@ -106,10 +117,22 @@ int engine_source(struct engine *, const struct addr_ip *dst, struct addr_ip *sr
 
 void engine_client_init(struct engine_client *, const struct engine_client_ops *,
     void *owner);
+/* Opt in to late_ms (after engine_client_init). */
+void engine_client_set_late(struct engine_client *, engine_late_cb);
 /* The client has probes to send: queue it for the next free tokens. */
 void engine_wake(struct engine *, struct engine_client *);
 /* Forget the client: dequeue it and drop its probes in flight (no callbacks). */
 void engine_cancel(struct engine *, struct engine_client *);
+
+/*
+ * Depth-first: when a token is free and no client has a probe ready, the
+ * engine calls feed(arg), which may start one more client (waking it);
+ * it returns 1 if it started one, 0 when it has nothing more to start
+ * for now.  After a 0, engine_kick asks again (when more may start).
+ * Running clients are thus always served before new ones begin.
+ */
+void engine_set_feeder(struct engine *, int (*feed)(void *), void *arg);
+void engine_kick(struct engine *);
 
 /*
  * Feed one captured IP packet.  `outgoing` marks packets seen leaving this

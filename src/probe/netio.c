@@ -1,17 +1,20 @@
 /*
- * netio: raw sockets (libnet), capture (libpcap on "any"), source address
+ * netio: raw sockets, capture (libpcap on "any"), source address
  * selection (netroute: the kernel, confirmed by libdnet).
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
-#include <libnet.h>
 #include <pcap/pcap.h>
 #include <pcap/sll.h>
 
@@ -19,12 +22,18 @@
 #include "probe/netroute.h"
 
 #define NETIO_SNAPLEN	1024	/* headers, a quote and its extensions */
-/* Capture buffer: about 64 bytes per probe per second, within these bounds
- * (libpcap's ring comes out about twice the size asked). */
+/*
+ * Capture buffer: room for every reply that can be in flight (and the
+ * probe seen leaving), about 256 bytes each in the ring with its headers,
+ * at least 64 bytes per probe per second, within these bounds.  Every
+ * byte of the ring is resident: not more than the replies need.
+ */
 #define NETIO_BUF_PER_PPS	64
+#define NETIO_BUF_PER_PROBE	(2 * 256)
 #define NETIO_BUF_MIN	(256 * 1024)
-#define NETIO_BUF_MAX	(8 * 1024 * 1024)
+#define NETIO_BUF_MAX	(16 * 1024 * 1024)
 #define NETIO_BATCH	256	/* packets per wakeup, so one flood cannot starve timers */
+#define NETIO_SNDBUF	(1024 * 1024)	/* bursts of probes without ENOBUFS */
 
 #define NETIO_ANY_RST	" or (ip and tcp and tcp[13] & 4 != 0)" \
 			" or (ip6 and ip6[6] == 6 and ip6[53] & 4 != 0)"
@@ -34,7 +43,7 @@
 #endif
 
 struct netio {
-	libnet_t *raw4, *raw6;
+	int raw4, raw6;		/* -1 when not open */
 	pcap_t *pcap;
 	int dlt;
 	struct netroute *route;
@@ -42,11 +51,44 @@ struct netio {
 	struct engine *eng;
 };
 
+/*
+ * A raw socket that takes whole IP packets.  Opened here rather than by
+ * libnet, which grows SO_SNDBUF 128 bytes at a time (thousands of system
+ * calls per socket); libnet still builds the probes.  IPPROTO_RAW implies
+ * the header is ours, for IPv4 and IPv6 alike.
+ */
+static int
+raw_open(int family, char *err, size_t errlen)
+{
+	int fd, one = 1, sz = NETIO_SNDBUF;
+
+	if ((fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW)) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (family == AF_INET &&
+	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) == -1) {
+		snprintf(err, errlen, "IP_HDRINCL: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Best effort: the default still works, with ENOBUFS sooner. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	return fd;
+}
+
 struct netio *
 netio_open(int families, unsigned pps, char *err, size_t errlen)
 {
+	return netio_open_ring(families, pps, 0, err, errlen);
+}
+
+struct netio *
+netio_open_ring(int families, unsigned pps, size_t inflight, char *err,
+    size_t errlen)
+{
 	struct netio *n;
-	char lerr[LIBNET_ERRBUF_SIZE], perr[PCAP_ERRBUF_SIZE];
+	char lerr[128], perr[PCAP_ERRBUF_SIZE];
 	int both = (families & (NETIO_V4 | NETIO_V6)) == (NETIO_V4 | NETIO_V6);
 	size_t bufsize;
 
@@ -54,16 +96,17 @@ netio_open(int families, unsigned pps, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	n->raw4 = n->raw6 = -1;
 	if (families & NETIO_V4) {
-		n->raw4 = libnet_init(LIBNET_RAW4, NULL, lerr);
-		if (n->raw4 == NULL && !both) {
+		n->raw4 = raw_open(AF_INET, lerr, sizeof(lerr));
+		if (n->raw4 == -1 && !both) {
 			snprintf(err, errlen, "IPv4 raw socket: %s", lerr);
 			goto fail;
 		}
 	}
 	if (families & NETIO_V6) {
-		n->raw6 = libnet_init(LIBNET_RAW6, NULL, lerr);
-		if (n->raw6 == NULL && (!both || n->raw4 == NULL)) {
+		n->raw6 = raw_open(AF_INET6, lerr, sizeof(lerr));
+		if (n->raw6 == -1 && (!both || n->raw4 == -1)) {
 			snprintf(err, errlen, "IPv6 raw socket: %s", lerr);
 			goto fail;
 		}
@@ -76,6 +119,11 @@ netio_open(int families, unsigned pps, char *err, size_t errlen)
 	pcap_set_promisc(n->pcap, 0);
 	pcap_set_immediate_mode(n->pcap, 1);
 	bufsize = (size_t)pps * NETIO_BUF_PER_PPS;
+	if (inflight > 0 && inflight < NETIO_BUF_MAX / NETIO_BUF_PER_PROBE &&
+	    inflight * NETIO_BUF_PER_PROBE > bufsize)
+		bufsize = inflight * NETIO_BUF_PER_PROBE;
+	else if (inflight >= NETIO_BUF_MAX / NETIO_BUF_PER_PROBE)
+		bufsize = NETIO_BUF_MAX;
 	if (bufsize < NETIO_BUF_MIN)
 		bufsize = NETIO_BUF_MIN;
 	if (bufsize > NETIO_BUF_MAX)
@@ -108,20 +156,20 @@ fail:
 int
 netio_families(const struct netio *n)
 {
-	return (n->raw4 != NULL ? NETIO_V4 : 0) | (n->raw6 != NULL ? NETIO_V6 : 0);
+	return (n->raw4 != -1 ? NETIO_V4 : 0) | (n->raw6 != -1 ? NETIO_V6 : 0);
 }
 
 int
 netio_set_device(struct netio *n, const char *ifname, char *err,
     size_t errlen)
 {
-	libnet_t *raw[2] = { n->raw4, n->raw6 };
+	int raw[2] = { n->raw4, n->raw6 };
 
 	/* The kernel then routes every probe out of that interface. */
 	for (int i = 0; i < 2; i++) {
-		if (raw[i] == NULL)
+		if (raw[i] == -1)
 			continue;
-		if (setsockopt(libnet_getfd(raw[i]), SOL_SOCKET,
+		if (setsockopt(raw[i], SOL_SOCKET,
 		    SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) == -1) {
 			snprintf(err, errlen, "interface %s: %s", ifname,
 			    strerror(errno));
@@ -185,18 +233,36 @@ static int
 netio_send(void *ctx, int family, const uint8_t *pkt, size_t len)
 {
 	struct netio *n = ctx;
-	int r;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	ssize_t r;
+	int fd;
 
-	if (family == AF_INET && n->raw4 != NULL)
-		r = libnet_write_raw_ipv4(n->raw4, pkt, (uint32_t)len);
-	else if (family == AF_INET6 && n->raw6 != NULL)
-		r = libnet_write_raw_ipv6(n->raw6, pkt, (uint32_t)len);
-	else {
+	/* The destination is the packet's own: sendto only routes it. */
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET && n->raw4 != -1 && len >= 20) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, pkt + 16, 4);
+		sl = sizeof(*sin);
+		fd = n->raw4;
+	} else if (family == AF_INET6 && n->raw6 != -1 && len >= 40) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, pkt + 24, 16);
+		sl = sizeof(*sin6);
+		fd = n->raw6;
+	} else {
+		/* No socket for that family (or a packet too short to be
+		 * one of its packets). */
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
+	r = sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl);
 	if (r < 0 || (size_t)r != len) {
-		if (errno == 0)
+		if (r >= 0)
 			errno = EIO;
 		return -1;
 	}
@@ -290,10 +356,48 @@ netio_close(struct netio *n)
 		event_free(n->ev);
 	if (n->pcap != NULL)
 		pcap_close(n->pcap);
-	if (n->raw4 != NULL)
-		libnet_destroy(n->raw4);
-	if (n->raw6 != NULL)
-		libnet_destroy(n->raw6);
+	if (n->raw4 != -1)
+		close(n->raw4);
+	if (n->raw6 != -1)
+		close(n->raw6);
 	netroute_close(n->route);
 	free(n);
+}
+
+/*
+ * Releasing an AF_PACKET socket waits for the kernel (RCU grace periods:
+ * 10-30 ms), which a short run would spend just to exit.  A child keeps a
+ * reference to the capture and drops it once this process is gone (the
+ * pipe closes), so the wait is its own.  It holds nothing else: a pipeline
+ * reading our output sees its end at once.
+ */
+void
+netio_close_at_exit(struct netio *n)
+{
+	int p[2], fd;
+
+	if (n == NULL || n->pcap == NULL ||
+	    (fd = pcap_get_selectable_fd(n->pcap)) == -1 || pipe(p) == -1) {
+		netio_close(n);
+		return;
+	}
+	/* If fork fails, the release below is simply ours. */
+	if (fork() == 0) {
+		int lo = fd < p[0] ? fd : p[0], hi = fd < p[0] ? p[0] : fd;
+		char c;
+
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (lo > 0)
+			close_range(0, (unsigned)lo - 1, 0);
+		if (hi > lo + 1)
+			close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+		close_range((unsigned)hi + 1, ~0U, 0);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	netio_close(n);		/* not the last reference when the child runs */
+	close(p[1]);		/* the child may go */
 }

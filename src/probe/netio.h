@@ -1,5 +1,5 @@
 /*
- * netio: the real send/receive layer.  libnet raw sockets send probes
+ * netio: the real send/receive layer.  Raw sockets send probes
  * (IPv4 and IPv6, header included), libpcap on the "any" device sees replies
  * and our own probes leaving (for timestamps), libdnet picks the source
  * address for a destination.  Open it before dropping privileges.
@@ -25,6 +25,9 @@ struct netio;
  */
 struct netio *netio_open(int families, unsigned pps, char *err,
     size_t errlen);
+/* The same with the ring sized also for `inflight` replies at once. */
+struct netio *netio_open_ring(int families, unsigned pps, size_t inflight,
+    char *err, size_t errlen);
 /* Send every probe out of interface `ifname` (SO_BINDTODEVICE); call it
  * before dropping privileges.  0, or -1 with a message. */
 int netio_set_device(struct netio *, const char *ifname, char *err,
@@ -49,5 +52,8 @@ int netio_attach(struct netio *, struct event_base *, struct engine *);
 /* Packets the kernel dropped from the capture buffer. */
 uint64_t netio_capture_drops(struct netio *);
 void netio_close(struct netio *);
+/* The same, for a process about to exit: a short-lived child takes the
+ * kernel's slow release of the capture socket off the exit path. */
+void netio_close_at_exit(struct netio *);
 
 #endif

@@ -11,13 +11,19 @@ namespaces: every address traced is one the lab assigned.
 
 Scenarios, each tool --repeat times (alternating), medians reported:
 
-  throughput   all --dests destinations in one process at --pps, same
-               method, attempts, wait and gap limit for both tools; wall
-               time, probes sent, wall time against the pacing bound
-               (probes / pps), CPU (user+sys), peak RSS, traces COMPLETED.
+  throughput   all --dests destinations in one process at --pps (each
+               rate of --pps-list in turn), same method, attempts, wait and
+               gap limit for both tools; wall time, probes sent (and
+               against the probes a hop-by-hop tracer needs: 4 a
+               destination), wall time against the pacing bound (probes /
+               pps), CPU (user+sys), peak RSS, traces COMPLETED, hoplite's
+               capture drops.  scamper is left out above 10,000 pps.
   blackhole    one trace to dst while dst drops every packet it receives
                (nft), with the matched settings and with each tool's
                defaults.
+  silent       one trace to dst while r2 (TTL 2) never sends time
+               exceeded, matched settings: wall time and the TTLs each
+               tool reports.
   responsive   one trace to a responsive dst, matched settings and
                defaults.
 
@@ -250,11 +256,21 @@ def summarise(m, tool):
                          if t.get("stop_reason") == "COMPLETED")
     m["stop_reasons"] = sorted({t.get("stop_reason") for t in traces})
     m["probes_json"] = sum(t.get("probe_count", 0) for t in traces)
+    m["hop_ttls"] = sorted({h.get("probe_ttl") for t in traces
+                            for h in t.get("hops", [])})
     m["probes"] = m["probes_json"]
+    m["capture_drops"] = None
+    m["in_flight_max"] = None
     if tool == "hoplite":
         g = re.search(r"probes sent (\d+)", m["stderr"])
         if g:
             m["probes"] = int(g.group(1))
+        g = re.search(r"capture drops (\d+)", m["stderr"])
+        if g:
+            m["capture_drops"] = int(g.group(1))
+        g = re.search(r"in flight at most (\d+)", m["stderr"])
+        if g:
+            m["in_flight_max"] = int(g.group(1))
     # When each trace got its last answer, relative to the process start:
     # the first result, and how long a COMPLETED trace lasted from its own
     # start (a silent tail has no last answer to time).
@@ -302,12 +318,13 @@ def med(runs, key):
 # command lines
 
 def hoplite_argv(hop, a, dests, matched=True, verbose=False):
-    argv = [hop, "trace"] + (["-v"] if verbose else [])
+    # Long options: they outlive changes of the letters.
+    argv = [hop, "trace"] + (["--verbose"] if verbose else [])
     if matched:
-        argv += ["-P", a.method, "-q", str(a.attempts),
-                 "-w", str(a.wait), "--gap-limit", str(a.gap),
-                 "-m", str(a.max_ttl), "--pps", str(a.pps),
-                 "-c", str(a.concurrency or max(1, len(dests)))]
+        argv += ["--method", a.method, "--attempts", str(a.attempts),
+                 "--wait", str(a.wait), "--gap-limit", str(a.gap),
+                 "--max-ttl", str(a.max_ttl), "--pps", str(a.pps),
+                 "--concurrency", str(a.concurrency or max(1, len(dests)))]
     return argv + list(dests)
 
 
@@ -358,7 +375,8 @@ def run_pair(name, node, mk, a, tools, results, note=""):
                          "wall_s", "cpu_s", "user_s", "sys_s", "rss_kb",
                          "probes", "completed", "traces", "first_result_s",
                          "trace_dur_median_s", "startup_s", "exit_s",
-                         "procs", "other_cpu_s")}
+                         "procs", "other_cpu_s", "capture_drops",
+                         "in_flight_max")}
                          for t in tools},
                      "argv": {t: runs[t][0]["argv"] for t in tools}}
 
@@ -391,35 +409,50 @@ def fmt(v, f="%.3f"):
 
 def print_tables(res, a):
     out = []
-    tp = res["scenarios"].get("throughput")
-    if tp:
+    for name in sorted((k for k in res["scenarios"]
+                        if k.startswith("throughput")),
+                       key=lambda k: res["scenarios"][k]["pps"]):
+        tp = res["scenarios"][name]
+        pps = tp["pps"]
+        need = 4 * a.dests
         out.append("throughput: %d destinations (IPv%d, 4 hops), %s, %d pps, "
-                   "-q %d, wait %d s, gap %d, median of %d" % (
-                       a.dests, a.family, a.method, a.pps, a.attempts, a.wait,
-                       a.gap, a.repeat))
-        row = "%-8s %7s %7s %8s %7s %6s %7s %9s %6s %7s %6s %6s %7s"
+                   "-q %d, wait %d s, gap %d, median of %d; hop-by-hop need "
+                   "%d probes" % (
+                       a.dests, a.family, a.method, pps, a.attempts, a.wait,
+                       a.gap, a.repeat, need))
+        row = ("%-8s %7s %7s %6s %8s %7s %6s %7s %9s %6s %7s %6s %6s %7s "
+               "%6s %6s")
         out.append(row % (
-            "tool", "wall s", "probes", "bound s", "wall/bd", "cpu s",
-            "rss MB", "completed", "1st s", "trace s", "up s", "down s",
-            "other s"))
+            "tool", "wall s", "probes", "/need", "bound s", "wall/bd",
+            "cpu s", "rss MB", "completed", "1st s", "trace s", "up s",
+            "down s", "other s", "drops", "infl"))
         for t, m in tp["median"].items():
-            bound = m["probes"] / a.pps if m["probes"] else None
+            bound = m["probes"] / pps if m["probes"] else None
             out.append(row % (
-                t, fmt(m["wall_s"]), fmt(m["probes"], "%d"), fmt(bound),
+                t, fmt(m["wall_s"]), fmt(m["probes"], "%d"),
+                fmt(m["probes"] / need if m["probes"] else None, "%.3f"),
+                fmt(bound),
                 fmt(m["wall_s"] / bound if bound else None),
                 fmt(m["cpu_s"]), fmt(m["rss_kb"] / 1024.0, "%.1f"),
                 "%s/%d" % (fmt(m["completed"], "%d"), a.dests),
-                fmt(m["first_result_s"], "%.2f"),
+                fmt(m["first_result_s"], "%.3f"),
                 fmt(m["trace_dur_median_s"], "%.3f"),
                 fmt(m["startup_s"]), fmt(m["exit_s"]),
-                fmt(m["other_cpu_s"], "%.2f")))
-        out.append("  bound = probes / pps; 1st s = first trace done, after "
-                   "process start; trace s = median start-to-last-answer of "
-                   "a trace;\n  up s = process start to first probe out; "
-                   "down s = last answer to process exit; other s = CPU the "
-                   "rest of the machine used meanwhile")
+                fmt(m["other_cpu_s"], "%.2f"),
+                fmt(m["capture_drops"], "%d"),
+                fmt(m["in_flight_max"], "%d")))
+    if any(k.startswith("throughput") for k in res["scenarios"]):
+        out.append("  bound = probes / pps; /need = probes / (4 x "
+                   "destinations); 1st s = first trace done, after process "
+                   "start;\n  trace s = median start-to-last-answer of a "
+                   "trace; up s = process start to first probe out; down s "
+                   "= last answer\n  to process exit; other s = CPU the "
+                   "rest of the machine used meanwhile; drops = capture "
+                   "drops,\n  infl = most traces in flight at once (both "
+                   "from hoplite -v)")
     single = [k for k in ("blackhole-matched", "blackhole-defaults",
-                          "responsive-matched", "responsive-defaults")
+                          "silent-matched", "responsive-matched",
+                          "responsive-defaults")
               if k in res["scenarios"]]
     if single:
         out.append("")
@@ -428,9 +461,9 @@ def print_tables(res, a):
                    "%d pps; defaults: each tool's own" % (
                        a.family, a.repeat, a.method, a.attempts, a.wait,
                        a.gap, a.max_ttl, a.pps))
-        out.append("%-20s %-8s %8s %8s %7s %-10s %s" % (
+        out.append("%-20s %-8s %8s %8s %7s %-10s %-16s %s" % (
             "scenario", "tool", "wall s", "trace ms", "probes", "stop",
-            "scamper/hoplite"))
+            "TTLs answered", "scamper/hoplite"))
         for k in single:
             m = res["scenarios"][k]["median"]
             ratio = None
@@ -439,13 +472,14 @@ def print_tables(res, a):
             for i, t in enumerate(x for x in ("hoplite", "scamper")
                                   if x in m):
                 r = res["scenarios"][k]["runs"][t][0]
-                out.append("%-20s %-8s %8s %8s %7s %-10s %s" % (
+                out.append("%-20s %-8s %8s %8s %7s %-10s %-16s %s" % (
                     k if i == 0 else "", t, fmt(m[t]["wall_s"]),
                     fmt(m[t]["trace_dur_median_s"] * 1e3
                         if m[t]["trace_dur_median_s"] is not None else None,
                         "%.1f"),
                     fmt(m[t]["probes"], "%d"),
                     ",".join(map(str, r["stop_reasons"])),
+                    ",".join(map(str, r["hop_ttls"])),
                     fmt(ratio, "%.1fx") if i == 0 else ""))
         out.append("  wall s = process start to exit; trace ms = trace start "
                    "to its last answer (COMPLETED only)")
@@ -461,8 +495,11 @@ def main():
     ap.add_argument("--scamper", default=shutil.which("scamper"),
                     help="scamper binary (default: from PATH)")
     ap.add_argument("--dests", type=int, default=1024,
-                    help="destinations in the throughput run (1-2000)")
+                    help="destinations in the throughput run (1-16384)")
     ap.add_argument("--pps", type=int, default=1000)
+    ap.add_argument("--pps-list", default="",
+                    help="comma-separated rates: one throughput run each "
+                    "(default: --pps)")
     ap.add_argument("--method", choices=sorted(SCAMPER_CMD),
                     default="icmp-paris")
     ap.add_argument("--family", type=int, choices=(4, 6), default=4)
@@ -477,7 +514,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=300,
                     help="seconds before one run is killed")
     ap.add_argument("--only", action="append",
-                    choices=("throughput", "blackhole", "responsive"),
+                    choices=("throughput", "blackhole", "responsive",
+                             "silent"),
                     help="run only these scenarios (repeatable)")
     ap.add_argument("--no-defaults", action="store_true",
                     help="skip the single-trace runs with default settings")
@@ -485,9 +523,13 @@ def main():
                     help="comma-separated subset of hoplite,scamper")
     ap.add_argument("--json", metavar="FILE", help="write every run here")
     a = ap.parse_args()
-    if not 1 <= a.dests <= 2000:
-        ap.error("--dests must be 1-2000")
-    if not 1 <= a.pps <= 100000:
+    if not 1 <= a.dests <= 16384:
+        ap.error("--dests must be 1-16384")
+    try:
+        rates = [int(x) for x in a.pps_list.split(",") if x] or [a.pps]
+    except ValueError:
+        ap.error("--pps-list takes numbers separated by commas")
+    if not all(1 <= x <= 100000 for x in rates + [a.pps]):
         ap.error("--pps must be 1-100000")
     if not 1 <= a.wait <= 20:
         ap.error("--wait must be 1-20 s")
@@ -498,7 +540,8 @@ def main():
     tools = [t for t in a.tools.split(",") if t]
     if not tools or any(t not in ("hoplite", "scamper") for t in tools):
         ap.error("--tools takes hoplite and/or scamper")
-    only = set(a.only or ("throughput", "blackhole", "responsive"))
+    only = set(a.only or ("throughput", "blackhole", "responsive",
+                          "silent"))
 
     lab.require_lab()
     hop = find_hoplite(a.hoplite)
@@ -553,14 +596,30 @@ def main():
                 f.write("\n".join(dests) + "\n")
             os.chmod(listfile, 0o644)
 
-            if "throughput" in only:
-                log("throughput: %d destinations at %d pps" % (a.dests,
-                                                              a.pps))
-                run_pair("throughput", t.src, lambda tool: (
-                    hoplite_argv(hop, a, dests, verbose=True)
+            for pps in (rates if "throughput" in only else []):
+                # scamper 20211212 takes at most 10,000 pps.
+                ptools = [x for x in tools
+                          if x == "hoplite" or pps <= 10000]
+                name = "throughput" if len(rates) == 1 else \
+                    "throughput@%d" % pps
+                log("%s: %d destinations at %d pps" % (name, a.dests, pps))
+                ap_ = argparse.Namespace(**vars(a))
+                ap_.pps = pps
+                run_pair(name, t.src, lambda tool, ap_=ap_: (
+                    hoplite_argv(hop, ap_, dests, verbose=True)
                     if tool == "hoplite" else
-                    scamper_argv(a.scamper, a, listfile=listfile)),
+                    scamper_argv(a.scamper, ap_, listfile=listfile)),
+                    a, ptools, res["scenarios"])
+                res["scenarios"][name]["pps"] = pps
+            if "silent" in only:
+                L.silence(t.branches[0])
+                log("silent: one trace to %s through a silent r2" % single)
+                run_pair("silent-matched", t.src, lambda tool: (
+                    hoplite_argv(hop, a, [single], verbose=True)
+                    if tool == "hoplite" else
+                    scamper_argv(a.scamper, a, dest=single)),
                     a, tools, res["scenarios"])
+                L.unsilence(t.branches[0])
             if "responsive" in only:
                 log("responsive: one trace to %s" % single)
                 run_pair("responsive-matched", t.src, lambda tool: (

@@ -33,7 +33,12 @@ def main():
             ctl = d.control()
             cases = [("tf4", t.dst4, 40000, 443), ("tf6", t.dst6, 40001, 443),
                      ("plain4", t.dst4, None, None)]
-            for uuid, client, cport, sport in cases:
+            for i, (uuid, client, cport, sport) in enumerate(cases):
+                # A client still being traced joins that trace: the same
+                # address again waits for its first trace's file.
+                for u2, c2, _, _ in cases[:i]:
+                    if c2 == client:
+                        d.wait_file(u2, FILE_WAIT)
                 req = {"uuid": uuid, "ip": client}
                 if cport is not None:
                     req.update(sport=cport, dport=sport)

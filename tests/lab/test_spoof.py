@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """test_spoof: a forger beyond a silent hop cannot put itself in a trace.
 
-Topology: src - r1 - dst; r1 never sends time-exceeded (nft), so TTL 1 of
-every trace is a probe that waits its whole timeout for an answer.  While it
-waits, tests/lab/spoof (a C helper built by make check) runs in dst's
+Topology: src - r1 - dst; r1 never sends time-exceeded (nft).  With
+`-w 1` TTL 2 opens only once TTL 1 is settled, so TTL 1 of every trace is a
+probe that waits its whole timeout for an answer (nothing above it has
+answered, so no adaptive wait gives it up).  While it waits, tests/lab/spoof (a C helper built by make check) runs in dst's
 namespace, on the destination's side of the silent hop, and sends ICMP and
 ICMPv6 time-exceeded messages from a fake router address (198.19.66.66,
 2001:db8:66::66) quoting a probe to dst with the right echo id or ports and
@@ -18,9 +19,11 @@ IPv6 in one run of `hoplite trace -v -q 1`:
   - the forged counter in -v is > 0: forgeries that found the TTL 1 probe
     by its tag and failed the proof (one per pass and family when the whole
     flood reaches hoplite; -p sizes the capture buffer for it).
-Then hoplited (udp-paris) under the same flood: its metric
+Then hoplited (udp-paris) under the same flood, with dst black-holed too
+(hoplited has no window option; this way no TTL answers and every probe
+waits its whole timeout): its metric
 hoplite_engine_total{counter="replies_forged"} is > 0 and its files carry no
-forged hop.  At least one million forgeries are sent in all.
+forged hop (GAPLIMIT, TTL 1 empty).  At least one million forgeries are sent in all.
 
 What a forgery must guess (hoplite(1)): an 8-byte IPv4 quote of an ICMP or
 UDP probe and an IPv6 TCP quote prove 32 bits, so such a pass over the tags
@@ -42,7 +45,7 @@ import daemon  # noqa: E402
 PASSES = 4               # over the 16-bit tag space, per family and method
 WAIT = 10000             # ms: TTL 1's probe waits this long, under the flood
 FAKE4, FAKE6 = "198.19.66.66", "2001:db8:66::66"
-FLOOD_PPS = 100000       # -p: also sizes the capture buffer for the flood
+FLOOD_PPS = 100000       # --pps: also sizes the capture buffer for the flood
 COUNTERS = re.compile(r"replies matched (\d+), unmatched (\d+), forged (\d+),"
                       r".* capture drops (\d+)")
 
@@ -91,7 +94,8 @@ def trace_phase(ck, L, env, method):
     src, dst = env["src"], env["dst"]
     dests = [dst.addr(4), dst.addr(6)]
     argv = [os.environ["HOPLITE"], "trace", "-v", "-P", method, "-q", "1",
-            "-W", str(WAIT), "-p", str(FLOOD_PPS), "-o", "json"] + dests
+            "-N", "1", "-w", "%g" % (WAIT / 1000), "--pps", str(FLOOD_PPS),
+            "-o", "json"] + dests
     t0 = time.time()
     p = L.popen(src, argv)
     # The probes leave at once; forgeries before that are merely unmatched.
@@ -162,8 +166,8 @@ def daemon_phase(ck, L, env):
         ck.eq(sorted(files), ["spoof4", "spoof6"], "daemon: both files")
         for u, path in files.items():
             tr = daemon.trace_of(path)
-            ck.eq(tr.get("stop_reason"), "COMPLETED",
-                  "daemon %s: completed" % u)
+            ck.eq(tr.get("stop_reason"), "GAPLIMIT",
+                  "daemon %s: gap limit (dst black-holed)" % u)
             check_no_forged_hop(ck, L, tr, "daemon " + u)
         ck.eq(d.stop(), 0, "daemon: clean exit")
     finally:
@@ -192,6 +196,7 @@ def main():
         total = 0
         for m in lab.METHODS:
             total += trace_phase(ck, L, env, m)
+        L.blackhole(dst)
         total += daemon_phase(ck, L, env)
         ck.note("forgeries sent in all: %d" % total)
         ck.ok(total >= 1000000, "at least one million forgeries",

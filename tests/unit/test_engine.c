@@ -19,7 +19,7 @@
 
 #define MAX_EVENTS	256
 
-enum { CB_REPLY = 1, CB_TIMEOUT, CB_ERROR };
+enum { CB_REPLY = 1, CB_TIMEOUT, CB_ERROR, CB_LATE };
 
 struct tev {
 	int kind;
@@ -34,9 +34,10 @@ struct tclient {
 	struct env *env;
 	struct pkt_flow flow;
 	const struct pkt_method *m;
-	unsigned to_send, next_ttl, wait_ms;
+	unsigned to_send, next_ttl, wait_ms, late_ms;
+	unsigned rounds;	/* probes still to send, one after each reply */
 	struct tev ev[MAX_EVENTS];
-	unsigned nev, nreply, ntimeout, nerror;
+	unsigned nev, nreply, ntimeout, nerror, nlate;
 	/* engine_cancel and free the client in its first callback */
 	int free_in_cb;
 	int *freed;
@@ -110,6 +111,7 @@ tc_next(void *owner, struct engine_probe_req *req)
 	req->ttl = (uint8_t)c->next_ttl++;
 	req->attempt = 1;
 	req->wait_ms = c->wait_ms;
+	req->late_ms = c->late_ms;
 	req->cookie = 1000 + req->ttl;
 	return 1;
 }
@@ -121,7 +123,21 @@ tc_reply(void *owner, const struct engine_sent *s, const struct pkt_reply *r,
 	struct tclient *c = owner;
 
 	c->nreply++;
+	if (c->rounds > 0) {
+		c->rounds--;
+		c->to_send = 1;
+		engine_wake(c->env->eng, &c->c);
+	}
 	client_record(c, CB_REPLY, s, r, 0);
+}
+
+static void
+tc_late(void *owner, const struct engine_sent *s)
+{
+	struct tclient *c = owner;
+
+	c->nlate++;
+	client_record(c, CB_LATE, s, NULL, 0);
 }
 
 static void
@@ -346,6 +362,123 @@ test_timeout(int capture)
 	T_CHECK(waited < 0.120 + 0.5);
 done:
 	client_free(&e, c);
+	env_free(&e);
+}
+
+/*
+ * late_ms: on_late runs once the probe has been out that long, and the
+ * probe stays in flight: a reply then still reaches the client (marked
+ * late), and without one the timeout follows at wait_ms.  A client that
+ * did not opt in never hears of late_ms.
+ */
+static void
+test_late(void)
+{
+	struct env e;
+	struct tclient *c, *d;
+	const struct simnet_probe *p;
+
+	env_init(&e, 1000, 0);
+	simnet_set_auto(e.sn, 0);
+	c = client_new(&e, &pkt_udp_paris, "192.0.2.10", 0, 2, 300);
+	c->late_ms = 20;
+	engine_client_set_late(&c->c, tc_late);
+	d = client_new(&e, &pkt_udp_paris, "192.0.2.11", 0, 1, 150);
+	d->late_ms = 20;
+	e.pending = 2;		/* c's two lates */
+	engine_wake(e.eng, &c->c);
+	engine_wake(e.eng, &d->c);
+	T_EQ_INT(simnet_run(e.sn, 5000), 0);
+	T_EQ_INT(c->nlate, 2);
+	T_EQ_INT(c->ntimeout, 0);
+	T_EQ_INT(d->nlate + d->ntimeout, 0);
+	/* Both of c's probes are late and still in flight: answer one. */
+	p = probe_of(&e, &c->flow, 1);
+	T_CHECK(p != NULL);
+	if (p != NULL)
+		feed(&e, p, SIMNET_TIMXCEED, NULL, 0);
+	T_EQ_INT(c->nreply, 1);
+	T_EQ_INT(c->nev >= 3 ? c->ev[2].kind : 0, CB_REPLY);
+	T_EQ_INT(c->nev >= 3 ? c->ev[2].s.late : 0, 1);
+	e.pending = 2;		/* c's other probe and d time out */		/* c's other probe and d's time out */
+	T_EQ_INT(simnet_run(e.sn, 5000), 0);
+	T_EQ_INT(c->ntimeout, 1);
+	T_EQ_INT(c->nev >= 4 ? c->ev[3].s.late : 0, 1);
+	T_EQ_INT(d->ntimeout, 1);
+	T_EQ_INT(d->nlate, 0);
+	T_EQ_INT(engine_stats(e.eng)->late, 2);
+	T_EQ_INT(engine_stats(e.eng)->timeouts, 2);
+	client_free(&e, c);
+	client_free(&e, d);
+	env_free(&e);
+}
+
+/* --- the feeder: depth-first ---------------------------------------------- */
+
+struct fenv {
+	struct env *e;
+	struct tclient *c[8];
+	unsigned n, max, calls, busy_calls;
+};
+
+static int
+test_feed(void *arg)
+{
+	struct fenv *f = arg;
+	struct tclient *c;
+	char dst[32];
+
+	f->calls++;
+	/* Called only when no started client has a probe to send. */
+	for (unsigned i = 0; i < f->n; i++)
+		if (f->c[i]->to_send > 0)
+			f->busy_calls++;
+	if (f->n == f->max)
+		return 0;
+	snprintf(dst, sizeof(dst), "192.0.2.%u", 20 + f->n);
+	c = client_new(f->e, &pkt_icmp_paris, dst, 0, 1, 500);
+	c->rounds = 3;
+	f->c[f->n++] = c;
+	engine_wake(f->e->eng, &c->c);
+	return 1;
+}
+
+static void
+test_feeder(void)
+{
+	struct env e;
+	struct fenv f;
+
+	env_init(&e, 2000, 1);
+	memset(&f, 0, sizeof(f));
+	f.e = &e;
+	f.max = 5;
+	for (unsigned i = 0; i < 8; i++) {
+		char dst[32];
+
+		snprintf(dst, sizeof(dst), "192.0.2.%u", 20 + i);
+		simnet_dest_add(e.sn, dst, 10);
+	}
+	e.pending = 5 * 4;	/* four replies each */
+	engine_set_feeder(e.eng, test_feed, &f);
+	T_EQ_INT(simnet_run(e.sn, 5000), 0);
+	T_EQ_INT(f.n, 5);
+	T_EQ_INT(f.busy_calls, 0);
+	for (unsigned i = 0; i < f.n; i++)
+		T_EQ_INT(f.c[i]->nreply, 4);
+	T_EQ_INT(simnet_nprobes(e.sn), 20);
+	/* Done: no more calls until kicked, then one that starts nothing. */
+	{
+		unsigned calls = f.calls;
+
+		simnet_run_for(e.sn, 20);
+		T_EQ_INT(f.calls, calls);
+		engine_kick(e.eng);
+		simnet_run_for(e.sn, 20);
+		T_EQ_INT(f.calls, calls + 1);
+	}
+	for (unsigned i = 0; i < f.n; i++)
+		client_free(&e, f.c[i]);
 	env_free(&e);
 }
 
@@ -962,6 +1095,8 @@ main(void)
 	test_burst();
 	test_timeout(1);
 	test_timeout(0);
+	test_late();
+	test_feeder();
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		test_matching(methods[i], AF_INET);
 		test_matching(methods[i], AF_INET6);

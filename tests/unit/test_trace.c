@@ -448,8 +448,9 @@ test_gaplimit(const struct mcase *mc)
 	/* One round of timeouts for the whole tail, not gaplimit of them. */
 	T_CHECK(elapsed >= 0.95 * wait);
 	T_CHECK(elapsed < 2 * wait + 0.1);
-	/* No hops beyond the last router. */
+	/* No hops beyond the last router, no probe beyond the gap limit. */
 	T_CHECK(check_path(r, d, 1, 4, NULL, 1));
+	T_EQ_INT(probes_above(&e, 0, simnet_nprobes(e.sn), 7), 0);
 	T_EQ_INT(r->probe_count, d->nprobes);
 	T_CHECK(check_probes(&e, r, 0, simnet_nprobes(e.sn)));
 	/* Every silent TTL judged got all its attempts. */
@@ -722,7 +723,10 @@ test_halt(const struct mcase *mc)
 	simnet_run_for(e.sn, 120);
 	T_EQ_INT(j->ndone, 1);
 	T_EQ_INT(r->nhops, 2);
-	T_CHECK(engine_stats(e.eng)->replies_unmatched >= 4);
+	/* Hop by hop: only TTL 3 was out (its adaptive wait is longer than
+	 * 40 ms), and its late reply found nothing. */
+	T_EQ_INT(r->probe_count, 3);
+	T_EQ_INT(engine_stats(e.eng)->replies_unmatched, 1);
 	/* Halting again is harmless. */
 	trace_halt(j->t);
 	T_EQ_INT(j->ndone, 1);
@@ -782,41 +786,135 @@ test_window(const struct mcase *mc)
 	static const uint8_t windows[] = { 1, 2, 3, 5, 8 };
 	struct tenv e;
 	struct trace_conf c;
-	struct simnet_dest *d;
+	struct simnet_dest *d, *h;
+	const char *dst = dst_name(mc->family, 11);
+	const char *dst2 = dst_name(mc->family, 12);
 
 	header("window", mc);
 	tenv_init(&e, 100000);
-	d = simnet_dest_add(e.sn, dst_name(mc->family, 11), 5);
-	for (unsigned h = 0; h <= SIMNET_MAX_TTL; h++)
-		d->delay_ms[h] = 5;
+	d = simnet_dest_add(e.sn, dst, 5);
+	for (unsigned k = 0; k <= SIMNET_MAX_TTL; k++)
+		d->delay_ms[k] = 5;
+	/* Silent 3-6, answers again at 7, destination 8. */
+	h = simnet_dest_add(e.sn, dst2, 8);
+	for (unsigned k = 3; k <= 6; k++)
+		h->silent[k] = 1;
 	conf_init(&c, mc);
+	c.wait_ms = 200;
+	c.gaplimit = 8;
 	for (size_t w = 0; w < sizeof(windows); w++) {
-		size_t lo = simnet_nprobes(e.sn), hi, first = 0;
+		size_t lo = simnet_nprobes(e.sn), hi;
 		const struct trace_result *r;
 		struct job *j;
+		unsigned open_max = 0;
 
+		/* A responsive path goes hop by hop whatever the window: each
+		 * probe leaves after the answer to the one before, none goes
+		 * past the destination. */
 		c.window = windows[w];
-		j = run_one(&e, &c, dst_name(mc->family, 11));
+		j = run_one(&e, &c, dst);
 		r = trace_result(j->t);
 		hi = simnet_nprobes(e.sn);
 		T_EQ_STR(trace_stop_name(r->stop_reason), "COMPLETED");
 		T_EQ_INT(r->hop_count, 5);
 		T_CHECK(check_path(r, d, 1, 5, NULL, 1));
 		T_CHECK(check_probes(&e, r, lo, hi));
-		/* Past the destination: at most the window. */
-		T_CHECK(probes_above(&e, lo, hi, 5) <= c.window);
-		/* Before any answer came, exactly TTLs 1..window left. */
+		T_EQ_INT(probes_above(&e, lo, hi, 5), 0);
+		T_EQ_INT(hi - lo, 5);
+		for (size_t i = lo; i < hi; i++)
+			T_EQ_INT(simnet_probe(e.sn, i)->replies_before -
+			    simnet_probe(e.sn, lo)->replies_before, i - lo);
+		job_free(j);
+
+		/* Through a silent stretch, TTLs open one per adaptive
+		 * wait, never more than the window past the last answered
+		 * or settled TTL. */
+		lo = simnet_nprobes(e.sn);
+		j = run_one(&e, &c, dst2);
+		r = trace_result(j->t);
+		hi = simnet_nprobes(e.sn);
+		T_EQ_STR(trace_stop_name(r->stop_reason), "COMPLETED");
+		T_EQ_INT(r->hop_count, 8);
+		T_CHECK(check_path(r, h, 1, 8, h->silent, 1));
+		/* What a hop-by-hop tracer sends: one probe per answering
+		 * TTL, every attempt for the silent ones. */
+		T_EQ_INT(hi - lo, 2 + 4 * r->conf.attempts + 2);
 		for (size_t i = lo; i < hi; i++) {
 			const struct simnet_probe *p = simnet_probe(e.sn, i);
 
-			if (p->replies_before == simnet_probe(e.sn, lo)->replies_before) {
-				first++;
-				T_EQ_INT(p->ttl, first);
-			}
+			if (p->ttl > open_max)
+				open_max = p->ttl;
+			/* Before TTL 7 answered, a TTL beyond 2 + window
+			 * needs the one `window` below settled silent (all
+			 * its attempts sent). */
+			if (p->ttl <= 7 && p->ttl > 2u + windows[w])
+				T_EQ_INT(probes_at(&e, lo, i, p->ttl - windows[w]),
+				    r->conf.attempts);
 		}
-		T_EQ_INT(first, windows[w]);
+		T_EQ_INT(open_max, 8);
 		job_free(j);
 	}
+	tenv_free(&e);
+}
+
+/*
+ * A silent router costs adaptive waits, not -W: once the TTL above
+ * answered, the silent one is retried and given up without any probe
+ * reaching its -W timeout.  A slow answer that comes after its adaptive
+ * wait but while the trace is open is still recorded.
+ */
+static void
+test_adaptive(const struct mcase *mc)
+{
+	struct tenv e;
+	struct trace_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct trace_result *r;
+	const char *dst = dst_name(mc->family, 13);
+	const char *dst2 = dst_name(mc->family, 14);
+	size_t lo, hi, i;
+	int seen3 = 0;
+
+	header("adaptive wait", mc);
+	tenv_init(&e, 100000);
+	d = simnet_dest_add(e.sn, dst, 6);
+	d->silent[3] = 1;
+	conf_init(&c, mc);
+	c.wait_ms = 4000;	/* far longer than the whole run */
+	c.attempts = 2;
+	j = run_one(&e, &c, dst);
+	r = trace_result(j->t);
+	T_EQ_STR(trace_stop_name(r->stop_reason), "COMPLETED");
+	T_EQ_INT(r->hop_count, 6);
+	T_CHECK(check_path(r, d, 1, 6, d->silent, 1));
+	T_EQ_INT(probes_to(&e, d, 3), 2);
+	T_EQ_INT(r->probe_count, 7);
+	/* No probe waited out -W; TTL 3's two went late. */
+	T_EQ_INT(engine_stats(e.eng)->timeouts, 0);
+	T_EQ_INT(engine_stats(e.eng)->late, 2);
+	job_free(j);
+
+	/* TTL 3 answers after 150 ms: past the adaptive wait (100 ms), so
+	 * TTL 4 opens and TTL 3 is retried, but the first answer still
+	 * comes before the retry is given up, and counts. */
+	d = simnet_dest_add(e.sn, dst2, 5);
+	d->delay_ms[3] = 150;
+	lo = simnet_nprobes(e.sn);
+	j = run_one(&e, &c, dst2);
+	r = trace_result(j->t);
+	hi = simnet_nprobes(e.sn);
+	T_EQ_STR(trace_stop_name(r->stop_reason), "COMPLETED");
+	T_EQ_INT(r->hop_count, 5);
+	T_CHECK(check_path(r, d, 1, 5, NULL, 1));
+	for (i = 0; i < r->nhops; i++)
+		if (r->hops[i].probe_ttl == 3 && r->hops[i].probe_id == 1)
+			seen3 = 1;
+	T_CHECK(seen3);
+	T_EQ_INT(probes_at(&e, lo, hi, 3), 2);
+	T_EQ_INT(probes_above(&e, lo, hi, 5), 0);
+	T_EQ_INT(engine_stats(e.eng)->timeouts, 0);
+	job_free(j);
 	tenv_free(&e);
 }
 
@@ -1089,6 +1187,7 @@ main(void)
 		test_halt(mc);
 		test_all_attempts(mc);
 		test_window(mc);
+		test_adaptive(mc);
 		test_paris(mc);
 		test_hostile(mc);
 		test_free_in_done(mc);
