@@ -315,7 +315,7 @@ more_flows(struct mda *m, unsigned t, unsigned want)
 static void
 hop_rule(struct mda *m, unsigned t, const struct tstat *st)
 {
-	unsigned need;
+	unsigned need, want;
 
 	if (st->disc_pending > 0 || st->nv == 0)
 		return;
@@ -325,7 +325,15 @@ hop_rule(struct mda *m, unsigned t, const struct tstat *st)
 	need = mda_nk(st->nv, m->res.conf.confidence);
 	if (st->answered + st->pending >= need || st->probed >= 2 * need)
 		return;
-	more_flows(m, t, need - st->answered - st->pending);
+	want = need - st->answered - st->pending;
+	/* Where flows go unanswered (a silent branch, losses), ask as many
+	 * more as the answer rate says, in one round. */
+	if (st->silent > 0)
+		want = (want * (st->answered + st->silent) + st->answered - 1) /
+		    st->answered;
+	if (want > 2 * need - st->probed)
+		want = 2 * need - st->probed;
+	more_flows(m, t, want);
 }
 
 /* --- reconnecting vertices ---------------------------------------------- */
@@ -382,16 +390,32 @@ adjacent(const struct mda *m, unsigned f, unsigned t, int dir, unsigned *u)
 	return mda_can_probe(m, f, (unsigned)w) ? ADJ_CAND : ADJ_NONE;
 }
 
+/* Ask flow f at u and, above a TTL where nothing answered yet, at the
+ * TTLs after it up to the gap limit too: a silent tail then costs one
+ * round of timeouts, not one per TTL. */
+static void
+ask_ahead(struct mda *m, unsigned f, unsigned u, int dir)
+{
+	ask(m, f, u);
+	if (dir < 0 || m->nvc[u] != 0)
+		return;
+	for (unsigned g = 1; g < m->res.conf.gaplimit; g++)
+		if (!probed(mda_cell(m, f, u + g)) &&
+		    mda_can_probe(m, f, u + g))
+			ask(m, f, u + g);
+}
+
 /*
  * One side of vertex v at t: a flow of v answered (or in flight) at the
- * next TTL that way, else one such probe asked.  A flow silent there (a
- * lost answer, or a silent router) counts only when no flow of v can be
- * probed there: then a flow seen across the silence will do.
+ * next TTL that way, else one such probe asked.  Silence there may be a
+ * lost answer: where other vertices answered at that TTL a second flow is
+ * tried; then (or at once where nothing answered) a flow seen across the
+ * silence will do.
  */
 static void
 reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 {
-	unsigned cf = 0, cu = 0, wf = 0, wu = 0, u = 0;
+	unsigned cf = 0, cu = 0, wf = 0, wu = 0, u = 0, ns = 0, limit;
 	int direct = 0, across = 0;
 
 	for (unsigned f = 0; f < m->nflows; f++) {
@@ -407,6 +431,7 @@ reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 				cf = f, cu = u, direct = 1;
 			break;
 		case ADJ_SILENT:
+			ns++;
 			if (!across) {
 				if (walk(m, f, t, dir, &u))
 					across = 2;
@@ -416,10 +441,11 @@ reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 			break;
 		}
 	}
-	if (direct)
-		ask(m, cf, cu);
+	limit = m->nvc[(int)t + dir] != 0 ? 2 : 1;
+	if (direct && ns < limit)
+		ask_ahead(m, cf, cu, dir);
 	else if (across == 1)
-		ask(m, wf, wu);
+		ask_ahead(m, wf, wu, dir);
 }
 
 static void
