@@ -18,7 +18,9 @@
  *     several predecessors (successors) or the degrees differ;
  *   - node control (MDA, everywhere under MDA_RULE_FULL): a vertex with d
  *     successors needs mda_nk(d) of its flows answered at t + 1; new flows
- *     at t are drawn until enough land on it.
+ *     at t are drawn until enough land on it.  Below a per-packet vertex
+ *     (taint) flows land at random, so neither this nor the meshing test
+ *     applies there.
  * A hop stops asking for flows after 2 x the rule's number were sent
  * (losses), and the probe budget bounds everything.
  */
@@ -647,7 +649,9 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 		int32_t v = st->v[i], succ[SUCC_MAX];
 		unsigned a = 0, p = 0, s = 0, d = 0, nfv = 0, need, want;
 
-		if (!is_router(m, v) || m->res.vertices[v].perpacket)
+		/* A per-packet vertex stays: each probe through it is a
+		 * fresh draw of its next hop, as good a sample as a flow. */
+		if (!is_router(m, v))
 			continue;
 		for (unsigned f = 0; f < m->nflows; f++) {
 			const struct mda_cell *n;

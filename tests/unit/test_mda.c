@@ -656,6 +656,42 @@ test_loop(enum mda_rule rule)
 	tenv_free(&e);
 }
 
+/* A width-4 per-packet balancer: every next hop found under both rules
+ * (node control samples a per-packet vertex packet by packet). */
+static void
+test_perpacket_wide(enum mda_rule rule)
+{
+	static const int pp4[][2] = {
+		{ 0, 1 }, { 1, 2 }, { 1, 3 }, { 1, 4 }, { 1, 5 },
+		{ 2, 6 }, { 3, 6 }, { 4, 6 }, { 5, 6 }, { 6, -1 },
+	};
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	const char *dst = dname(AF_INET6, 102);
+
+	fprintf(stderr, "width-4 per-packet balancer, %s\n",
+	    rule == MDA_RULE_LITE ? "lite" : "full");
+	tenv_init(&e);
+	simnet_seed(e.sn, 4242);
+	d = GRAPH(&e, dst, 7, pp4);
+	d->node[1].perpacket = SIMNET_PP_ROUND;
+	conf_init(&c, MDA_TCP_ACK_SPORT, rule);
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	T_EQ_INT(o.missed, 0);
+	T_EQ_INT(o.false_links, 0);
+	T_EQ_INT(o.perpacket, 1);
+	T_EQ_INT(r->nvertices, 8);
+	job_free(j);
+	tenv_free(&e);
+}
+
 /* --- budget, halt, many at once, pacing --------------------------------- */
 
 static void
@@ -852,6 +888,8 @@ main(void)
 	test_perpacket(MDA_RULE_LITE, AF_INET6, SIMNET_PP_RANDOM);
 	test_perpacket(MDA_RULE_FULL, AF_INET, SIMNET_PP_RANDOM);
 	test_perpacket_nested();
+	test_perpacket_wide(MDA_RULE_LITE);
+	test_perpacket_wide(MDA_RULE_FULL);
 	test_ttl_range();
 	test_loop(MDA_RULE_LITE);
 	test_loop(MDA_RULE_FULL);
