@@ -75,7 +75,9 @@ struct mda_conf {
 	uint8_t attempts;	/* tries per (flow, TTL); default 2 */
 	uint8_t gaplimit;	/* consecutive silent hops per branch; default 3 */
 	uint8_t window;		/* probes in flight per measurement; default 16 */
-	unsigned wait_ms;	/* per probe; default 5000 */
+	unsigned wait_ms;	/* per probe; default 5000 (the next attempt
+				   leaves after min(wait, 1 s); a late answer
+				   still counts) */
 	unsigned probe_gap_ms;	/* least time between two probes of this
 				   measurement (scamper's wait_probe); 0 */
 	unsigned probec_max;	/* probe budget; default 3000 */
@@ -178,7 +180,8 @@ uint32_t mda_flowid_value(const struct mda_result *, unsigned flow);
 unsigned mda_port_ranges(const struct mda_conf *, uint16_t lo[2],
     uint16_t hi[2]);
 
-/* Fill unset (zero) fields with defaults; -1 with a message if invalid. */
+/* Fill unset (zero) fields with defaults (sport and dport: the method's
+ * bases, so the result's conf names them); -1 with a message if invalid. */
 int mda_conf_finish(struct mda_conf *, int family, char *err, size_t errlen);
 
 /*
