@@ -16,12 +16,21 @@ mda_vertex_find(struct mda *m, const struct addr_ip *a, int has_q,
 
 	for (size_t i = 0; i < r->nvertices; i++) {
 		v = &r->vertices[i];
-		if (v->has_q_ttl == has_q && (!has_q || v->q_ttl == q_ttl) &&
-		    addr_eq(&v->addr, a)) {
-			if (ttl < v->ttl)
-				v->ttl = ttl;
-			return (int)i;
-		}
+		if (!addr_eq(&v->addr, a))
+			continue;
+		/* The destination is one vertex: probes sent past it quote
+		 * what TTL they had left, not a different node. */
+		if (kind == MDA_V_DEST && v->kind == MDA_V_DEST) {
+			if (has_q && (!v->has_q_ttl || q_ttl < v->q_ttl)) {
+				v->has_q_ttl = 1;
+				v->q_ttl = q_ttl;
+			}
+		} else if (v->has_q_ttl != has_q ||
+		    (has_q && v->q_ttl != q_ttl))
+			continue;
+		if (ttl < v->ttl)
+			v->ttl = ttl;
+		return (int)i;
 	}
 	if (r->nvertices == m->vert_cap) {
 		size_t cap = m->vert_cap ? m->vert_cap * 2 : 32;
