@@ -125,7 +125,7 @@ mda_request(struct mda *m, unsigned flow, unsigned ttl, int test)
 	r = &m->q[m->nq++];
 	r->flow = (uint16_t)flow;
 	r->ttl = (uint8_t)ttl;
-	r->test = (uint8_t)(test != 0);
+	r->test = (uint8_t)test;
 	r->seq = m->qseq++;
 	if (!test)
 		c->flags |= CELL_QUEUED;
@@ -233,7 +233,8 @@ mda_new(struct engine *eng, const struct mda_conf *conf,
 	if ((m->full = calloc(nttl, 1)) == NULL ||
 	    (m->nvc = calloc(nttl, 1)) == NULL ||
 	    (m->ppc = calloc(nttl, 1)) == NULL ||
-	    (m->taint = calloc(nttl, 1)) == NULL)
+	    (m->taint = calloc(nttl, 1)) == NULL ||
+	    (m->ppout = calloc(nttl, sizeof(*m->ppout))) == NULL)
 		goto fail;
 	if ((m->gap_ev = evtimer_new(engine_base(eng), gap_fire, m)) == NULL ||
 	    (m->retry_ev = evtimer_new(engine_base(eng), retry_fire,
@@ -251,6 +252,7 @@ fail:
 	free(m->nvc);
 	free(m->ppc);
 	free(m->taint);
+	free(m->ppout);
 	free(m);
 	return NULL;
 }
@@ -280,7 +282,7 @@ mda_free(struct mda *m)
 	for (size_t i = 0; i < MDA_MAX_FLOWS / MDA_FBLK; i++)
 		free(m->blk[i]);
 	free(m->q);
-	free(m->vflags);
+	free(m->vx);
 	free(m->sv);
 	free(m->sc);
 	free(m->sv2);
@@ -289,6 +291,7 @@ mda_free(struct mda *m)
 	free(m->nvc);
 	free(m->ppc);
 	free(m->taint);
+	free(m->ppout);
 	free(m);
 }
 
@@ -636,19 +639,94 @@ looped(const struct mda *m, unsigned f, unsigned t, int32_t v)
 	return 0;
 }
 
-/* The vertex a flow last answered from below `ttl`, or -1. */
+/* The vertex a flow last answered from below `ttl` (and its TTL), or -1
+ * if none, across silent TTLs only. */
 static int32_t
-vertex_before(const struct mda *m, unsigned flow, unsigned ttl)
+vertex_before(const struct mda *m, unsigned flow, unsigned ttl,
+    unsigned *at)
 {
 	for (unsigned t = ttl; t-- > m->res.conf.first_ttl;) {
 		const struct mda_cell *c = mda_cell(m, flow, t);
 
-		if (c->vertex >= 0)
+		if (c->vertex >= 0) {
+			*at = t;
 			return c->vertex;
+		}
 		if (!(c->flags & CELL_SILENT))
 			return -1;
 	}
 	return -1;
+}
+
+/* Vertex u (at TTL t) forwards per packet, unless it is itself reached
+ * through such a balancer (then the spreading is that one's). */
+static void
+pp_flag(struct mda *m, int32_t u, unsigned t)
+{
+	if (u < 0 || m->res.vertices[u].perpacket || m->taint[t])
+		return;
+	m->res.vertices[u].perpacket = 1;
+	dirty_all(m);
+}
+
+/*
+ * A per-packet test probe (flow f re-sent at t + 1 behind vertex u at t)
+ * got another answer than the flow's first.  When something is upstream
+ * of u, the same flow is first re-sent at t: if u's own answer moves as
+ * well, the spreading happens before u.
+ */
+static void
+pp_test_moved(struct mda *m, unsigned f, unsigned ttl)
+{
+	struct mda_vx *x;
+	unsigned t = 0, t0 = 0;
+	int32_t u = vertex_before(m, f, ttl, &t);
+
+	if (u < 0)
+		return;
+	x = &m->vx[u];
+	if (x->flags & (VX_PPCONF | VX_PPDONE))
+		return;
+	if (vertex_before(m, f, t, &t0) < 0) {
+		pp_flag(m, u, t);
+		return;
+	}
+	x->flags |= VX_PPCONF;
+	x->conf_flow = (uint16_t)f;
+	x->conf_ttl = (uint8_t)t;
+	x->conf_out = 0;
+	for (unsigned k = 1; k < m->n1; k++)
+		if (mda_request(m, f, t, PPT_CONFIRM) == 0) {
+			x->conf_out++;
+			m->ppout[t]++;
+		}
+}
+
+/* A confirmation probe is back: v its answer's vertex, -1 if none. */
+static void
+pp_confirm_back(struct mda *m, const struct mda_probe *p, int32_t v)
+{
+	for (size_t w = 0; w < m->res.nvertices; w++) {
+		struct mda_vx *x = &m->vx[w];
+		unsigned t0 = 0;
+
+		if (!(x->flags & VX_PPCONF) || x->conf_flow != p->flow ||
+		    x->conf_ttl != p->ttl)
+			continue;
+		if (v >= 0 && v != mda_cell(m, p->flow, p->ttl)->vertex) {
+			/* w's own answer moves: blame what is before w. */
+			x->flags = (uint8_t)((x->flags & ~VX_PPCONF) |
+			    VX_PPDONE);
+			pp_flag(m, vertex_before(m, p->flow, p->ttl, &t0), t0);
+			return;
+		}
+		if (x->conf_out > 0 && --x->conf_out == 0) {
+			x->flags = (uint8_t)((x->flags & ~VX_PPCONF) |
+			    VX_PPDONE);
+			pp_flag(m, (int32_t)w, p->ttl);
+		}
+		return;
+	}
 }
 
 static void
@@ -669,9 +747,14 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 		cl->inflight--;
 	if (m->inflight > 0)
 		m->inflight--;
+	if (p->pptest && m->ppout[p->ttl] > 0)
+		m->ppout[p->ttl]--;
 	p->tx = s->tx;
-	if (classify(m, r, &kind) == -1)
+	if (classify(m, r, &kind) == -1) {
+		if (p->pptest == PPT_CONFIRM)
+			pp_confirm_back(m, p, -1);
 		goto out;
+	}
 	if (probe_fill(p, s, r, rx) == -1 ||
 	    (v = mda_vertex_find(m, &r->src, r->has_quote, r->q_ttl, kind,
 	    p->ttl)) < 0) {
@@ -699,14 +782,18 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 			m->hi = p->ttl;
 			dirty_all(m);
 		}
-	} else if (cl->vertex != v) {
+	} else if (p->pptest == PPT_CONFIRM)
+		pp_confirm_back(m, p, v);
+	else if (cl->vertex != v) {
 		/* One flow, one TTL, two answers: the packets of the flow
-		 * are spread by the hop before. */
-		int32_t u = vertex_before(m, p->flow, p->ttl);
+		 * are spread somewhere before. */
+		if (p->pptest == PPT_TEST)
+			pp_test_moved(m, p->flow, p->ttl);
+		else {
+			unsigned t = 0;
+			int32_t u = vertex_before(m, p->flow, p->ttl, &t);
 
-		if (u >= 0 && !res->vertices[u].perpacket) {
-			res->vertices[u].perpacket = 1;
-			dirty_all(m);
+			pp_flag(m, u, t);
 		}
 	}
 out:
@@ -731,6 +818,10 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 		cl->inflight--;
 	if (m->inflight > 0)
 		m->inflight--;
+	if (p->pptest && m->ppout[p->ttl] > 0)
+		m->ppout[p->ttl]--;
+	if (p->pptest == PPT_CONFIRM)
+		pp_confirm_back(m, p, -1);
 	if (!p->pptest && cl->vertex < 0) {
 		if (cl->sent < c->attempts) {
 			if (mda_request(m, p->flow, p->ttl, 0) == -1) {

@@ -104,8 +104,9 @@ struct mda_probe {
 	uint16_t q_ipl;
 	uint8_t next;
 	struct pkt_ext *ext;	/* RFC 4884 objects or NULL; owned here */
-	uint8_t pptest;		/* a repeat of an answered (flow, TTL): the
-				   per-packet test */
+	uint8_t pptest;		/* a repeat of an answered (flow, TTL): 1 the
+				   per-packet test of the vertex before, 2
+				   its confirmation at the vertex's own TTL */
 };
 
 enum mda_vkind {

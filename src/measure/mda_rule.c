@@ -463,19 +463,38 @@ reconnect(struct mda *m, unsigned t, const struct tstat *st)
 	}
 }
 
+static unsigned
+ttl_pending(const struct mda *m, unsigned t)
+{
+	unsigned n = 0;
+
+	for (unsigned f = 0; f < m->nflows; f++) {
+		const struct mda_cell *c = cell_in(m, f, t);
+
+		n += c != NULL && pending(c);
+	}
+	return n;
+}
+
 /* --- per-packet test ---------------------------------------------------- */
 
 static void
 pp_test(struct mda *m, unsigned t, const struct tstat *st)
 {
-	if (t >= m->res.conf.max_ttl)
+	if (t >= m->res.conf.max_ttl || m->taint[t])
 		return;
+	/* Lowest TTL first: a per-packet balancer makes every vertex after
+	 * it look like one too, so a vertex is tested once the TTLs before
+	 * it are settled and their tests done. */
+	for (unsigned u = m->res.conf.first_ttl; u <= t; u++)
+		if (m->ppout[u + 1] > 0 || (u < t && ttl_pending(m, u) > 0))
+			return;
 	for (unsigned i = 0; i < st->nv; i++) {
 		int32_t v = st->v[i], s0 = -1;
 		unsigned f0 = 0;
 		int two = 0;
 
-		if (!is_router(m, v) || (m->vflags[v] & VX_PPTEST) ||
+		if (!is_router(m, v) || (m->vx[v].flags & VX_PPTEST) ||
 		    m->res.vertices[v].perpacket)
 			continue;
 		for (unsigned f = 0; f < m->nflows && !two; f++) {
@@ -492,9 +511,10 @@ pp_test(struct mda *m, unsigned t, const struct tstat *st)
 		}
 		if (!two)
 			continue;
-		m->vflags[v] |= VX_PPTEST;
+		m->vx[v].flags |= VX_PPTEST;
 		for (unsigned k = 1; k < m->n1; k++)
-			mda_request(m, f0, t + 1, 1);
+			if (mda_request(m, f0, t + 1, PPT_TEST) == 0)
+				m->ppout[t + 1]++;
 	}
 }
 
@@ -623,18 +643,6 @@ through(const struct mda *m, unsigned f, unsigned t, int32_t v, int one)
 	return c != NULL && (c->vertex == v || (one && !probed(c)));
 }
 
-static unsigned
-ttl_pending(const struct mda *m, unsigned t)
-{
-	unsigned n = 0;
-
-	for (unsigned f = 0; f < m->nflows; f++) {
-		const struct mda_cell *c = cell_in(m, f, t);
-
-		n += c != NULL && pending(c);
-	}
-	return n;
-}
 
 static void
 node_control(struct mda *m, unsigned t, const struct tstat *st)
