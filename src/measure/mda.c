@@ -639,96 +639,6 @@ looped(const struct mda *m, unsigned f, unsigned t, int32_t v)
 	return 0;
 }
 
-/* The vertex a flow last answered from below `ttl` (and its TTL), or -1
- * if none, across silent TTLs only. */
-static int32_t
-vertex_before(const struct mda *m, unsigned flow, unsigned ttl,
-    unsigned *at)
-{
-	for (unsigned t = ttl; t-- > m->res.conf.first_ttl;) {
-		const struct mda_cell *c = mda_cell(m, flow, t);
-
-		if (c->vertex >= 0) {
-			*at = t;
-			return c->vertex;
-		}
-		if (!(c->flags & CELL_SILENT))
-			return -1;
-	}
-	return -1;
-}
-
-/* Vertex u (at TTL t) forwards per packet, unless it is itself reached
- * through such a balancer (then the spreading is that one's). */
-static void
-pp_flag(struct mda *m, int32_t u, unsigned t)
-{
-	if (u < 0 || m->res.vertices[u].perpacket || m->taint[t])
-		return;
-	m->res.vertices[u].perpacket = 1;
-	dirty_all(m);
-}
-
-/*
- * A per-packet test probe (flow f re-sent at t + 1 behind vertex u at t)
- * got another answer than the flow's first.  When something is upstream
- * of u, the same flow is first re-sent at t: if u's own answer moves as
- * well, the spreading happens before u.
- */
-static void
-pp_test_moved(struct mda *m, unsigned f, unsigned ttl)
-{
-	struct mda_vx *x;
-	unsigned t = 0, t0 = 0;
-	int32_t u = vertex_before(m, f, ttl, &t);
-
-	if (u < 0)
-		return;
-	x = &m->vx[u];
-	if (x->flags & (VX_PPCONF | VX_PPDONE))
-		return;
-	if (vertex_before(m, f, t, &t0) < 0) {
-		pp_flag(m, u, t);
-		return;
-	}
-	x->flags |= VX_PPCONF;
-	x->conf_flow = (uint16_t)f;
-	x->conf_ttl = (uint8_t)t;
-	x->conf_out = 0;
-	for (unsigned k = 1; k < m->n1; k++)
-		if (mda_request(m, f, t, PPT_CONFIRM) == 0) {
-			x->conf_out++;
-			m->ppout[t]++;
-		}
-}
-
-/* A confirmation probe is back: v its answer's vertex, -1 if none. */
-static void
-pp_confirm_back(struct mda *m, const struct mda_probe *p, int32_t v)
-{
-	for (size_t w = 0; w < m->res.nvertices; w++) {
-		struct mda_vx *x = &m->vx[w];
-		unsigned t0 = 0;
-
-		if (!(x->flags & VX_PPCONF) || x->conf_flow != p->flow ||
-		    x->conf_ttl != p->ttl)
-			continue;
-		if (v >= 0 && v != mda_cell(m, p->flow, p->ttl)->vertex) {
-			/* w's own answer moves: blame what is before w. */
-			x->flags = (uint8_t)((x->flags & ~VX_PPCONF) |
-			    VX_PPDONE);
-			pp_flag(m, vertex_before(m, p->flow, p->ttl, &t0), t0);
-			return;
-		}
-		if (x->conf_out > 0 && --x->conf_out == 0) {
-			x->flags = (uint8_t)((x->flags & ~VX_PPCONF) |
-			    VX_PPDONE);
-			pp_flag(m, (int32_t)w, p->ttl);
-		}
-		return;
-	}
-}
-
 static void
 mda_on_reply(void *owner, const struct engine_sent *s,
     const struct pkt_reply *r, const struct timeval *rx)
@@ -752,7 +662,7 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 	p->tx = s->tx;
 	if (classify(m, r, &kind) == -1) {
 		if (p->pptest == PPT_CONFIRM)
-			pp_confirm_back(m, p, -1);
+			mda_pp_confirm_back(m, p, -1);
 		goto out;
 	}
 	if (probe_fill(p, s, r, rx) == -1 ||
@@ -783,17 +693,17 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 			dirty_all(m);
 		}
 	} else if (p->pptest == PPT_CONFIRM)
-		pp_confirm_back(m, p, v);
+		mda_pp_confirm_back(m, p, v);
 	else if (cl->vertex != v) {
 		/* One flow, one TTL, two answers: the packets of the flow
 		 * are spread somewhere before. */
 		if (p->pptest == PPT_TEST)
-			pp_test_moved(m, p->flow, p->ttl);
+			mda_pp_moved(m, p->flow, p->ttl);
 		else {
 			unsigned t = 0;
-			int32_t u = vertex_before(m, p->flow, p->ttl, &t);
+			int32_t u = mda_vertex_before(m, p->flow, p->ttl, &t);
 
-			pp_flag(m, u, t);
+			mda_pp_flag(m, u, t);
 		}
 	}
 out:
@@ -821,7 +731,7 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 	if (p->pptest && m->ppout[p->ttl] > 0)
 		m->ppout[p->ttl]--;
 	if (p->pptest == PPT_CONFIRM)
-		pp_confirm_back(m, p, -1);
+		mda_pp_confirm_back(m, p, -1);
 	if (!p->pptest && cl->vertex < 0) {
 		if (cl->sent < c->attempts) {
 			if (mda_request(m, p->flow, p->ttl, 0) == -1) {

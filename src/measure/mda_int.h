@@ -41,7 +41,7 @@ struct mda_req {
 
 /* Per vertex, besides the result's struct mda_vertex. */
 #define VX_PPTEST	0x01	/* per-packet test asked */
-#define VX_PPCONF	0x02	/* its test saw two answers: confirming that
+#define VX_PPCONF	0x02	/* its test saw two answers: confirming
 				   they do not come from upstream */
 #define VX_PPDONE	0x04	/* confirmation over */
 
@@ -122,6 +122,14 @@ void mda_dirty(struct mda *, int lo, int hi);
 
 /* The TTL beyond which only flows known to go on are probed. */
 unsigned mda_end_ttl(const struct mda *);
+
+/* mda_pp.c */
+int32_t mda_vertex_before(const struct mda *, unsigned flow, unsigned ttl,
+    unsigned *at);
+void mda_pp_flag(struct mda *, int32_t vertex, unsigned ttl);
+void mda_pp_moved(struct mda *, unsigned flow, unsigned ttl);
+void mda_pp_confirm_back(struct mda *, const struct mda_probe *,
+    int32_t vertex);
 
 /* mda_rule.c */
 unsigned mda_horizon(const struct mda *);
