@@ -84,7 +84,8 @@ mda_pp_confirm_back(struct mda *m, const struct mda_probe *p, int32_t v)
 			/* w's own answer moves: blame what is before w. */
 			x->flags = (uint8_t)((x->flags & ~VX_PPCONF) |
 			    VX_PPDONE);
-			mda_pp_flag(m, mda_vertex_before(m, p->flow, p->ttl, &t0), t0);
+			mda_pp_flag(m, mda_vertex_before(m, p->flow, p->ttl,
+			    &t0), t0);
 			return;
 		}
 		if (x->conf_out > 0 && --x->conf_out == 0) {
