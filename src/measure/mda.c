@@ -20,19 +20,6 @@
 
 /* --- flows and cells -------------------------------------------------- */
 
-struct mda_cell *
-mda_cell(const struct mda *m, unsigned flow, unsigned ttl)
-{
-	return &m->blk[flow / MDA_FBLK]->cell[(flow % MDA_FBLK) * m->span +
-	    ttl];
-}
-
-unsigned
-mda_flow_end(const struct mda *m, unsigned flow)
-{
-	return m->blk[flow / MDA_FBLK]->end[flow % MDA_FBLK];
-}
-
 static void
 flow_set_end(struct mda *m, unsigned flow, unsigned ttl)
 {
@@ -94,6 +81,22 @@ static void
 dirty_all(struct mda *m)
 {
 	mda_dirty(m, m->res.conf.first_ttl, m->res.conf.max_ttl);
+}
+
+/* The rules an answer (or a silence) at (flow, ttl) may change: those of
+ * the TTLs next to it, and across the flow's silent TTLs, of the TTLs a
+ * gap away. */
+static void
+dirty_around(struct mda *m, unsigned flow, unsigned ttl)
+{
+	const struct mda_conf *c = &m->res.conf;
+	int wide = (mda_cell(m, flow, ttl)->flags & CELL_SILENT) ||
+	    (ttl > c->first_ttl &&
+	    (mda_cell(m, flow, ttl - 1)->flags & CELL_SILENT)) ||
+	    (mda_cell(m, flow, ttl + 1)->flags & CELL_SILENT);
+	int g = wide ? c->gaplimit : 0;
+
+	mda_dirty(m, (int)ttl - 1 - g, (int)ttl + 1 + g);
 }
 
 unsigned
@@ -707,8 +710,7 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 		}
 	}
 out:
-	mda_dirty(m, p->ttl - 1 - res->conf.gaplimit,
-	    p->ttl + 1 + res->conf.gaplimit);
+	dirty_around(m, p->flow, p->ttl);
 	mda_assess(m);
 }
 
@@ -741,7 +743,7 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 		} else if (cl->inflight == 0)
 			cl->flags |= CELL_SILENT;
 	}
-	mda_dirty(m, p->ttl - 1 - c->gaplimit, p->ttl + 1 + c->gaplimit);
+	dirty_around(m, p->flow, p->ttl);
 	mda_assess(m);
 }
 

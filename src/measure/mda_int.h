@@ -113,9 +113,21 @@ int mda_vertex_find(struct mda *, const struct addr_ip *, int has_q,
 int mda_links_build(struct mda *);
 int mda_vertices_order(struct mda *);
 
+/* What flow `flow` got at `ttl` (the rules read it all the time). */
+static inline struct mda_cell *
+mda_cell(const struct mda *m, unsigned flow, unsigned ttl)
+{
+	return &m->blk[flow / MDA_FBLK]->cell[(flow % MDA_FBLK) * m->span +
+	    ttl];
+}
+
+static inline unsigned
+mda_flow_end(const struct mda *m, unsigned flow)
+{
+	return m->blk[flow / MDA_FBLK]->end[flow % MDA_FBLK];
+}
+
 /* mda.c */
-struct mda_cell *mda_cell(const struct mda *, unsigned flow, unsigned ttl);
-unsigned mda_flow_end(const struct mda *, unsigned flow);
 int mda_flow_new(struct mda *);
 int mda_request(struct mda *, unsigned flow, unsigned ttl, int test);
 void mda_dirty(struct mda *, int lo, int hi);

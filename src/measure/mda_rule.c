@@ -478,17 +478,32 @@ ttl_pending(const struct mda *m, unsigned t)
 
 /* --- per-packet test ---------------------------------------------------- */
 
-static void
-pp_test(struct mda *m, unsigned t, const struct tstat *st)
+/*
+ * Lowest TTL first: a per-packet balancer makes every vertex after it look
+ * like one too, so a vertex at t is tested once the TTLs before it are
+ * settled and their tests are done.  The highest TTL whose vertices may be
+ * tested now.
+ */
+static unsigned
+pp_gate(const struct mda *m)
 {
-	if (t >= m->res.conf.max_ttl || m->taint[t])
+	const struct mda_conf *c = &m->res.conf;
+	unsigned g = c->max_ttl;
+
+	for (unsigned u = c->first_ttl; u < g; u++) {
+		if (m->ppout[u + 1] > 0)
+			return u > c->first_ttl ? u - 1 : 0;
+		if (ttl_pending(m, u) > 0)
+			g = u;
+	}
+	return g;
+}
+
+static void
+pp_test(struct mda *m, unsigned t, const struct tstat *st, unsigned gate)
+{
+	if (t >= m->res.conf.max_ttl || m->taint[t] || t > gate)
 		return;
-	/* Lowest TTL first: a per-packet balancer makes every vertex after
-	 * it look like one too, so a vertex is tested once the TTLs before
-	 * it are settled and their tests done. */
-	for (unsigned u = m->res.conf.first_ttl; u <= t; u++)
-		if (m->ppout[u + 1] > 0 || (u < t && ttl_pending(m, u) > 0))
-			return;
 	for (unsigned i = 0; i < st->nv; i++) {
 		int32_t v = st->v[i], s0 = -1;
 		unsigned f0 = 0;
@@ -752,7 +767,7 @@ mda_plan(struct mda *m)
 {
 	const struct mda_conf *c = &m->res.conf;
 	int lite = c->rule == MDA_RULE_LITE;
-	unsigned lo = m->dirty_lo, hi = m->dirty_hi, h = mda_horizon(m);
+	unsigned lo = m->dirty_lo, hi = m->dirty_hi, h = mda_horizon(m), gate;
 	struct tstat st;
 
 	if (lo == 0)
@@ -768,10 +783,11 @@ mda_plan(struct mda *m)
 			scan(m, t, &st, m->sv, m->sc);
 			hop_rule(m, t, &st);
 		}
+	gate = pp_gate(m);
 	for (unsigned t = lo; t <= hi; t++) {
 		scan(m, t, &st, m->sv, m->sc);
 		reconnect(m, t, &st);
-		pp_test(m, t, &st);
+		pp_test(m, t, &st, gate);
 		if (lite)
 			mesh_test(m, t, &st);
 		if (m->full[t] || !lite)
