@@ -15,7 +15,10 @@
  *
  * Links are flow-consistent: (v(f,t), v(f,t+1+gap)) for a flow f answered
  * at both TTLs and silent at the `gap` TTLs between.  Across a vertex
- * flagged per-packet no link is inferred that no single flow saw.
+ * flagged per-packet no link is inferred that no single flow saw: the
+ * balancer's own links are kept, and after it (where the vertex a flow
+ * meets depends on the packet) only links into a TTL with one vertex,
+ * until such a TTL.
  */
 #ifndef HOPLITE_MDA_H
 #define HOPLITE_MDA_H
