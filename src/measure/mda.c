@@ -20,19 +20,6 @@
 
 /* --- flows and cells -------------------------------------------------- */
 
-struct mda_cell *
-mda_cell(const struct mda *m, unsigned flow, unsigned ttl)
-{
-	return &m->blk[flow / MDA_FBLK]->cell[(flow % MDA_FBLK) * m->span +
-	    ttl];
-}
-
-unsigned
-mda_flow_end(const struct mda *m, unsigned flow)
-{
-	return m->blk[flow / MDA_FBLK]->end[flow % MDA_FBLK];
-}
-
 static void
 flow_set_end(struct mda *m, unsigned flow, unsigned ttl)
 {
@@ -96,6 +83,22 @@ dirty_all(struct mda *m)
 	mda_dirty(m, m->res.conf.first_ttl, m->res.conf.max_ttl);
 }
 
+/* The rules an answer (or a silence) at (flow, ttl) may change: those of
+ * the TTLs next to it, and across the flow's silent TTLs, of the TTLs a
+ * gap away. */
+static void
+dirty_around(struct mda *m, unsigned flow, unsigned ttl)
+{
+	const struct mda_conf *c = &m->res.conf;
+	int wide = (mda_cell(m, flow, ttl)->flags & CELL_SILENT) ||
+	    (ttl > c->first_ttl &&
+	    (mda_cell(m, flow, ttl - 1)->flags & CELL_SILENT)) ||
+	    (mda_cell(m, flow, ttl + 1)->flags & CELL_SILENT);
+	int g = wide ? c->gaplimit : 0;
+
+	mda_dirty(m, (int)ttl - 1 - g, (int)ttl + 1 + g);
+}
+
 unsigned
 mda_end_ttl(const struct mda *m)
 {
@@ -125,7 +128,7 @@ mda_request(struct mda *m, unsigned flow, unsigned ttl, int test)
 	r = &m->q[m->nq++];
 	r->flow = (uint16_t)flow;
 	r->ttl = (uint8_t)ttl;
-	r->test = (uint8_t)(test != 0);
+	r->test = (uint8_t)test;
 	r->seq = m->qseq++;
 	if (!test)
 		c->flags |= CELL_QUEUED;
@@ -233,7 +236,8 @@ mda_new(struct engine *eng, const struct mda_conf *conf,
 	if ((m->full = calloc(nttl, 1)) == NULL ||
 	    (m->nvc = calloc(nttl, 1)) == NULL ||
 	    (m->ppc = calloc(nttl, 1)) == NULL ||
-	    (m->taint = calloc(nttl, 1)) == NULL)
+	    (m->taint = calloc(nttl, 1)) == NULL ||
+	    (m->ppout = calloc(nttl, sizeof(*m->ppout))) == NULL)
 		goto fail;
 	if ((m->gap_ev = evtimer_new(engine_base(eng), gap_fire, m)) == NULL ||
 	    (m->retry_ev = evtimer_new(engine_base(eng), retry_fire,
@@ -251,6 +255,7 @@ fail:
 	free(m->nvc);
 	free(m->ppc);
 	free(m->taint);
+	free(m->ppout);
 	free(m);
 	return NULL;
 }
@@ -280,7 +285,7 @@ mda_free(struct mda *m)
 	for (size_t i = 0; i < MDA_MAX_FLOWS / MDA_FBLK; i++)
 		free(m->blk[i]);
 	free(m->q);
-	free(m->vflags);
+	free(m->vx);
 	free(m->sv);
 	free(m->sc);
 	free(m->sv2);
@@ -289,6 +294,7 @@ mda_free(struct mda *m)
 	free(m->nvc);
 	free(m->ppc);
 	free(m->taint);
+	free(m->ppout);
 	free(m);
 }
 
@@ -636,21 +642,6 @@ looped(const struct mda *m, unsigned f, unsigned t, int32_t v)
 	return 0;
 }
 
-/* The vertex a flow last answered from below `ttl`, or -1. */
-static int32_t
-vertex_before(const struct mda *m, unsigned flow, unsigned ttl)
-{
-	for (unsigned t = ttl; t-- > m->res.conf.first_ttl;) {
-		const struct mda_cell *c = mda_cell(m, flow, t);
-
-		if (c->vertex >= 0)
-			return c->vertex;
-		if (!(c->flags & CELL_SILENT))
-			return -1;
-	}
-	return -1;
-}
-
 static void
 mda_on_reply(void *owner, const struct engine_sent *s,
     const struct pkt_reply *r, const struct timeval *rx)
@@ -669,9 +660,14 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 		cl->inflight--;
 	if (m->inflight > 0)
 		m->inflight--;
+	if (p->pptest && m->ppout[p->ttl] > 0)
+		m->ppout[p->ttl]--;
 	p->tx = s->tx;
-	if (classify(m, r, &kind) == -1)
+	if (classify(m, r, &kind) == -1) {
+		if (p->pptest == PPT_CONFIRM)
+			mda_pp_confirm_back(m, p, -1);
 		goto out;
+	}
 	if (probe_fill(p, s, r, rx) == -1 ||
 	    (v = mda_vertex_find(m, &r->src, r->has_quote, r->q_ttl, kind,
 	    p->ttl)) < 0) {
@@ -699,19 +695,22 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 			m->hi = p->ttl;
 			dirty_all(m);
 		}
-	} else if (cl->vertex != v) {
+	} else if (p->pptest == PPT_CONFIRM)
+		mda_pp_confirm_back(m, p, v);
+	else if (cl->vertex != v) {
 		/* One flow, one TTL, two answers: the packets of the flow
-		 * are spread by the hop before. */
-		int32_t u = vertex_before(m, p->flow, p->ttl);
+		 * are spread somewhere before. */
+		if (p->pptest == PPT_TEST)
+			mda_pp_moved(m, p->flow, p->ttl);
+		else {
+			unsigned t = 0;
+			int32_t u = mda_vertex_before(m, p->flow, p->ttl, &t);
 
-		if (u >= 0 && !res->vertices[u].perpacket) {
-			res->vertices[u].perpacket = 1;
-			dirty_all(m);
+			mda_pp_flag(m, u, t);
 		}
 	}
 out:
-	mda_dirty(m, p->ttl - 1 - res->conf.gaplimit,
-	    p->ttl + 1 + res->conf.gaplimit);
+	dirty_around(m, p->flow, p->ttl);
 	mda_assess(m);
 }
 
@@ -731,6 +730,10 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 		cl->inflight--;
 	if (m->inflight > 0)
 		m->inflight--;
+	if (p->pptest && m->ppout[p->ttl] > 0)
+		m->ppout[p->ttl]--;
+	if (p->pptest == PPT_CONFIRM)
+		mda_pp_confirm_back(m, p, -1);
 	if (!p->pptest && cl->vertex < 0) {
 		if (cl->sent < c->attempts) {
 			if (mda_request(m, p->flow, p->ttl, 0) == -1) {
@@ -740,7 +743,7 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 		} else if (cl->inflight == 0)
 			cl->flags |= CELL_SILENT;
 	}
-	mda_dirty(m, p->ttl - 1 - c->gaplimit, p->ttl + 1 + c->gaplimit);
+	dirty_around(m, p->flow, p->ttl);
 	mda_assess(m);
 }
 

@@ -15,7 +15,10 @@
  *
  * Links are flow-consistent: (v(f,t), v(f,t+1+gap)) for a flow f answered
  * at both TTLs and silent at the `gap` TTLs between.  Across a vertex
- * flagged per-packet no link is inferred that no single flow saw.
+ * flagged per-packet no link is inferred that no single flow saw: the
+ * balancer's own links are kept, and after it (where the vertex a flow
+ * meets depends on the packet) only links into a TTL with one vertex,
+ * until such a TTL.
  */
 #ifndef HOPLITE_MDA_H
 #define HOPLITE_MDA_H
@@ -75,7 +78,9 @@ struct mda_conf {
 	uint8_t attempts;	/* tries per (flow, TTL); default 2 */
 	uint8_t gaplimit;	/* consecutive silent hops per branch; default 3 */
 	uint8_t window;		/* probes in flight per measurement; default 16 */
-	unsigned wait_ms;	/* per probe; default 5000 */
+	unsigned wait_ms;	/* per probe; default 5000 (the next attempt
+				   leaves after min(wait, 1 s); a late answer
+				   still counts) */
 	unsigned probe_gap_ms;	/* least time between two probes of this
 				   measurement (scamper's wait_probe); 0 */
 	unsigned probec_max;	/* probe budget; default 3000 */
@@ -102,8 +107,9 @@ struct mda_probe {
 	uint16_t q_ipl;
 	uint8_t next;
 	struct pkt_ext *ext;	/* RFC 4884 objects or NULL; owned here */
-	uint8_t pptest;		/* a repeat of an answered (flow, TTL): the
-				   per-packet test */
+	uint8_t pptest;		/* a repeat of an answered (flow, TTL): 1 the
+				   per-packet test of the vertex before, 2
+				   its confirmation at the vertex's own TTL */
 };
 
 enum mda_vkind {
@@ -178,7 +184,8 @@ uint32_t mda_flowid_value(const struct mda_result *, unsigned flow);
 unsigned mda_port_ranges(const struct mda_conf *, uint16_t lo[2],
     uint16_t hi[2]);
 
-/* Fill unset (zero) fields with defaults; -1 with a message if invalid. */
+/* Fill unset (zero) fields with defaults (sport and dport: the method's
+ * bases, so the result's conf names them); -1 with a message if invalid. */
 int mda_conf_finish(struct mda_conf *, int family, char *err, size_t errlen);
 
 /*

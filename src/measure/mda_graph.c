@@ -16,26 +16,35 @@ mda_vertex_find(struct mda *m, const struct addr_ip *a, int has_q,
 
 	for (size_t i = 0; i < r->nvertices; i++) {
 		v = &r->vertices[i];
-		if (v->has_q_ttl == has_q && (!has_q || v->q_ttl == q_ttl) &&
-		    addr_eq(&v->addr, a)) {
-			if (ttl < v->ttl)
-				v->ttl = ttl;
-			return (int)i;
-		}
+		if (!addr_eq(&v->addr, a))
+			continue;
+		/* The destination is one vertex: probes sent past it quote
+		 * what TTL they had left, not a different node. */
+		if (kind == MDA_V_DEST && v->kind == MDA_V_DEST) {
+			if (has_q && (!v->has_q_ttl || q_ttl < v->q_ttl)) {
+				v->has_q_ttl = 1;
+				v->q_ttl = q_ttl;
+			}
+		} else if (v->has_q_ttl != has_q ||
+		    (has_q && v->q_ttl != q_ttl))
+			continue;
+		if (ttl < v->ttl)
+			v->ttl = ttl;
+		return (int)i;
 	}
 	if (r->nvertices == m->vert_cap) {
 		size_t cap = m->vert_cap ? m->vert_cap * 2 : 32;
 		struct mda_vertex *nv;
-		uint8_t *nf;
+		struct mda_vx *nf;
 		int32_t *sv;
 		unsigned *sc;
 
 		if ((nv = realloc(r->vertices, cap * sizeof(*nv))) == NULL)
 			return -1;
 		r->vertices = nv;
-		if ((nf = realloc(m->vflags, cap)) == NULL)
+		if ((nf = realloc(m->vx, cap * sizeof(*nf))) == NULL)
 			return -1;
-		m->vflags = nf;
+		m->vx = nf;
 		if ((sv = realloc(m->sv, cap * sizeof(*sv))) == NULL)
 			return -1;
 		m->sv = sv;
@@ -57,7 +66,7 @@ mda_vertex_find(struct mda *m, const struct addr_ip *a, int has_q,
 	v->has_q_ttl = (uint8_t)has_q;
 	v->q_ttl = has_q ? q_ttl : 0;
 	v->kind = kind;
-	m->vflags[r->nvertices] = 0;
+	memset(&m->vx[r->nvertices], 0, sizeof(*m->vx));
 	return (int)r->nvertices++;
 }
 
@@ -135,6 +144,12 @@ mda_links_build(struct mda *m)
 	uint8_t *tail = NULL, *once = NULL;
 	int rc = -1;
 
+	/* A flag on a vertex reached through a per-packet balancer is that
+	 * balancer's doing (its test ran first, or the flag came free). */
+	mda_taint(m);
+	for (size_t v = 0; v < r->nvertices; v++)
+		if (r->vertices[v].perpacket && m->taint[r->vertices[v].ttl])
+			r->vertices[v].perpacket = 0;
 	mda_taint(m);
 	if (r->nvertices > 0 && (tail = calloc(r->nvertices, 1)) == NULL)
 		return -1;

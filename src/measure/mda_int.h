@@ -35,12 +35,26 @@ struct mda_fblock {
 struct mda_req {
 	uint16_t flow;
 	uint8_t ttl;
-	uint8_t test;		/* a per-packet test probe */
+	uint8_t test;		/* PPT_*, or 0 */
 	uint32_t seq;		/* queue order */
 };
 
 /* Per vertex, besides the result's struct mda_vertex. */
 #define VX_PPTEST	0x01	/* per-packet test asked */
+#define VX_PPCONF	0x02	/* its test saw two answers: confirming
+				   they do not come from upstream */
+#define VX_PPDONE	0x04	/* confirmation over */
+
+struct mda_vx {
+	uint8_t flags;		/* VX_* */
+	uint8_t conf_out;	/* confirmation probes not back yet */
+	uint8_t conf_ttl;	/* the confirmation's (flow, TTL) */
+	uint16_t conf_flow;
+};
+
+/* Test probes: the per-packet test, and its confirmation. */
+#define PPT_TEST	1
+#define PPT_CONFIRM	2
 
 struct mda {
 	struct engine *eng;
@@ -62,7 +76,7 @@ struct mda {
 	unsigned inflight;
 
 	size_t probes_cap, vert_cap;
-	uint8_t *vflags;		/* VX_*, per vertex */
+	struct mda_vx *vx;		/* per vertex */
 	int32_t *sv, *sv2;		/* scratch: vertex ids at a TTL */
 	unsigned *sc, *sc2;		/* scratch: flows per vertex */
 
@@ -71,6 +85,7 @@ struct mda {
 	uint8_t *ppc;			/* per TTL: a per-packet vertex */
 	uint8_t *taint;			/* per TTL: reached through a
 					   per-packet balancer */
+	uint16_t *ppout;		/* per TTL: per-packet tests out */
 	uint8_t hi;			/* highest TTL a router answered */
 	uint8_t dest_ttl;		/* lowest TTL the dest answered */
 	uint8_t loop_ttl;		/* lowest TTL a flow looped at */
@@ -98,15 +113,35 @@ int mda_vertex_find(struct mda *, const struct addr_ip *, int has_q,
 int mda_links_build(struct mda *);
 int mda_vertices_order(struct mda *);
 
+/* What flow `flow` got at `ttl` (the rules read it all the time). */
+static inline struct mda_cell *
+mda_cell(const struct mda *m, unsigned flow, unsigned ttl)
+{
+	return &m->blk[flow / MDA_FBLK]->cell[(flow % MDA_FBLK) * m->span +
+	    ttl];
+}
+
+static inline unsigned
+mda_flow_end(const struct mda *m, unsigned flow)
+{
+	return m->blk[flow / MDA_FBLK]->end[flow % MDA_FBLK];
+}
+
 /* mda.c */
-struct mda_cell *mda_cell(const struct mda *, unsigned flow, unsigned ttl);
-unsigned mda_flow_end(const struct mda *, unsigned flow);
 int mda_flow_new(struct mda *);
 int mda_request(struct mda *, unsigned flow, unsigned ttl, int test);
 void mda_dirty(struct mda *, int lo, int hi);
 
 /* The TTL beyond which only flows known to go on are probed. */
 unsigned mda_end_ttl(const struct mda *);
+
+/* mda_pp.c */
+int32_t mda_vertex_before(const struct mda *, unsigned flow, unsigned ttl,
+    unsigned *at);
+void mda_pp_flag(struct mda *, int32_t vertex, unsigned ttl);
+void mda_pp_moved(struct mda *, unsigned flow, unsigned ttl);
+void mda_pp_confirm_back(struct mda *, const struct mda_probe *,
+    int32_t vertex);
 
 /* mda_rule.c */
 unsigned mda_horizon(const struct mda *);

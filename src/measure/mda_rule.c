@@ -18,7 +18,9 @@
  *     several predecessors (successors) or the degrees differ;
  *   - node control (MDA, everywhere under MDA_RULE_FULL): a vertex with d
  *     successors needs mda_nk(d) of its flows answered at t + 1; new flows
- *     at t are drawn until enough land on it.
+ *     at t are drawn until enough land on it.  Below a per-packet vertex
+ *     (taint) flows land at random, so neither this nor the meshing test
+ *     applies there.
  * A hop stops asking for flows after 2 x the rule's number were sent
  * (losses), and the probe budget bounds everything.
  */
@@ -315,7 +317,7 @@ more_flows(struct mda *m, unsigned t, unsigned want)
 static void
 hop_rule(struct mda *m, unsigned t, const struct tstat *st)
 {
-	unsigned need;
+	unsigned need, want;
 
 	if (st->disc_pending > 0 || st->nv == 0)
 		return;
@@ -325,7 +327,15 @@ hop_rule(struct mda *m, unsigned t, const struct tstat *st)
 	need = mda_nk(st->nv, m->res.conf.confidence);
 	if (st->answered + st->pending >= need || st->probed >= 2 * need)
 		return;
-	more_flows(m, t, need - st->answered - st->pending);
+	want = need - st->answered - st->pending;
+	/* Where flows go unanswered (a silent branch, losses), ask as many
+	 * more as the answer rate says, in one round. */
+	if (st->silent > 0)
+		want = (want * (st->answered + st->silent) + st->answered - 1) /
+		    st->answered;
+	if (want > 2 * need - st->probed)
+		want = 2 * need - st->probed;
+	more_flows(m, t, want);
 }
 
 /* --- reconnecting vertices ---------------------------------------------- */
@@ -382,16 +392,32 @@ adjacent(const struct mda *m, unsigned f, unsigned t, int dir, unsigned *u)
 	return mda_can_probe(m, f, (unsigned)w) ? ADJ_CAND : ADJ_NONE;
 }
 
+/* Ask flow f at u and, above a TTL where nothing answered yet, at the
+ * TTLs after it up to the gap limit too: a silent tail then costs one
+ * round of timeouts, not one per TTL. */
+static void
+ask_ahead(struct mda *m, unsigned f, unsigned u, int dir)
+{
+	ask(m, f, u);
+	if (dir < 0 || m->nvc[u] != 0)
+		return;
+	for (unsigned g = 1; g < m->res.conf.gaplimit; g++)
+		if (!probed(mda_cell(m, f, u + g)) &&
+		    mda_can_probe(m, f, u + g))
+			ask(m, f, u + g);
+}
+
 /*
  * One side of vertex v at t: a flow of v answered (or in flight) at the
- * next TTL that way, else one such probe asked.  A flow silent there (a
- * lost answer, or a silent router) counts only when no flow of v can be
- * probed there: then a flow seen across the silence will do.
+ * next TTL that way, else one such probe asked.  Silence there may be a
+ * lost answer: where other vertices answered at that TTL a second flow is
+ * tried; then (or at once where nothing answered) a flow seen across the
+ * silence will do.
  */
 static void
 reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 {
-	unsigned cf = 0, cu = 0, wf = 0, wu = 0, u = 0;
+	unsigned cf = 0, cu = 0, wf = 0, wu = 0, u = 0, ns = 0, limit;
 	int direct = 0, across = 0;
 
 	for (unsigned f = 0; f < m->nflows; f++) {
@@ -407,6 +433,7 @@ reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 				cf = f, cu = u, direct = 1;
 			break;
 		case ADJ_SILENT:
+			ns++;
 			if (!across) {
 				if (walk(m, f, t, dir, &u))
 					across = 2;
@@ -416,10 +443,11 @@ reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 			break;
 		}
 	}
-	if (direct)
-		ask(m, cf, cu);
+	limit = m->nvc[(int)t + dir] != 0 ? 2 : 1;
+	if (direct && ns < limit)
+		ask_ahead(m, cf, cu, dir);
 	else if (across == 1)
-		ask(m, wf, wu);
+		ask_ahead(m, wf, wu, dir);
 }
 
 static void
@@ -435,19 +463,53 @@ reconnect(struct mda *m, unsigned t, const struct tstat *st)
 	}
 }
 
+static unsigned
+ttl_pending(const struct mda *m, unsigned t)
+{
+	unsigned n = 0;
+
+	for (unsigned f = 0; f < m->nflows; f++) {
+		const struct mda_cell *c = cell_in(m, f, t);
+
+		n += c != NULL && pending(c);
+	}
+	return n;
+}
+
 /* --- per-packet test ---------------------------------------------------- */
 
-static void
-pp_test(struct mda *m, unsigned t, const struct tstat *st)
+/*
+ * Lowest TTL first: a per-packet balancer makes every vertex after it look
+ * like one too, so a vertex at t is tested once the TTLs before it are
+ * settled and their tests are done.  The highest TTL whose vertices may be
+ * tested now.
+ */
+static unsigned
+pp_gate(const struct mda *m)
 {
-	if (t >= m->res.conf.max_ttl)
+	const struct mda_conf *c = &m->res.conf;
+	unsigned g = c->max_ttl;
+
+	for (unsigned u = c->first_ttl; u < g; u++) {
+		if (m->ppout[u + 1] > 0)
+			return u > c->first_ttl ? u - 1 : 0;
+		if (ttl_pending(m, u) > 0)
+			g = u;
+	}
+	return g;
+}
+
+static void
+pp_test(struct mda *m, unsigned t, const struct tstat *st, unsigned gate)
+{
+	if (t >= m->res.conf.max_ttl || m->taint[t] || t > gate)
 		return;
 	for (unsigned i = 0; i < st->nv; i++) {
 		int32_t v = st->v[i], s0 = -1;
 		unsigned f0 = 0;
 		int two = 0;
 
-		if (!is_router(m, v) || (m->vflags[v] & VX_PPTEST) ||
+		if (!is_router(m, v) || (m->vx[v].flags & VX_PPTEST) ||
 		    m->res.vertices[v].perpacket)
 			continue;
 		for (unsigned f = 0; f < m->nflows && !two; f++) {
@@ -464,9 +526,10 @@ pp_test(struct mda *m, unsigned t, const struct tstat *st)
 		}
 		if (!two)
 			continue;
-		m->vflags[v] |= VX_PPTEST;
+		m->vx[v].flags |= VX_PPTEST;
 		for (unsigned k = 1; k < m->n1; k++)
-			mda_request(m, f0, t + 1, 1);
+			if (mda_request(m, f0, t + 1, PPT_TEST) == 0)
+				m->ppout[t + 1]++;
 	}
 }
 
@@ -595,18 +658,6 @@ through(const struct mda *m, unsigned f, unsigned t, int32_t v, int one)
 	return c != NULL && (c->vertex == v || (one && !probed(c)));
 }
 
-static unsigned
-ttl_pending(const struct mda *m, unsigned t)
-{
-	unsigned n = 0;
-
-	for (unsigned f = 0; f < m->nflows; f++) {
-		const struct mda_cell *c = cell_in(m, f, t);
-
-		n += c != NULL && pending(c);
-	}
-	return n;
-}
 
 static void
 node_control(struct mda *m, unsigned t, const struct tstat *st)
@@ -621,7 +672,9 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 		int32_t v = st->v[i], succ[SUCC_MAX];
 		unsigned a = 0, p = 0, s = 0, d = 0, nfv = 0, need, want;
 
-		if (!is_router(m, v) || m->res.vertices[v].perpacket)
+		/* A per-packet vertex stays: each probe through it is a
+		 * fresh draw of its next hop, as good a sample as a flow. */
+		if (!is_router(m, v))
 			continue;
 		for (unsigned f = 0; f < m->nflows; f++) {
 			const struct mda_cell *n;
@@ -714,7 +767,7 @@ mda_plan(struct mda *m)
 {
 	const struct mda_conf *c = &m->res.conf;
 	int lite = c->rule == MDA_RULE_LITE;
-	unsigned lo = m->dirty_lo, hi = m->dirty_hi, h = mda_horizon(m);
+	unsigned lo = m->dirty_lo, hi = m->dirty_hi, h = mda_horizon(m), gate;
 	struct tstat st;
 
 	if (lo == 0)
@@ -730,10 +783,11 @@ mda_plan(struct mda *m)
 			scan(m, t, &st, m->sv, m->sc);
 			hop_rule(m, t, &st);
 		}
+	gate = pp_gate(m);
 	for (unsigned t = lo; t <= hi; t++) {
 		scan(m, t, &st, m->sv, m->sc);
 		reconnect(m, t, &st);
-		pp_test(m, t, &st);
+		pp_test(m, t, &st, gate);
 		if (lite)
 			mesh_test(m, t, &st);
 		if (m->full[t] || !lite)

@@ -56,4 +56,17 @@ int node_of(const struct simnet_dest *, const struct mda_result *, int32_t v);
  * with MDA_DEBUG set, every probe). */
 struct outcome check(const struct simnet_dest *, const struct mda_result *);
 
+/* The topologies (router indices; -1 the destination): see mdanet.c. */
+extern const int diamond2[6][2];
+extern const int diamond1[5][2];
+extern const int fan4n[16][2];
+extern const int meshed[9][2];
+extern const int lenasym[6][2];
+extern const int nested[10][2];
+extern const int line3[3][2];
+/* The probes of r as simnet saw them from index lo on: every hashed field
+ * but the method's one constant, that one mda_flowid_value of the flow.
+ * 1 if so (else prints what differs). */
+int check_fields(const struct tenv *, const struct mda_result *, size_t lo);
+
 #endif

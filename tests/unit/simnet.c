@@ -537,8 +537,9 @@ icmp_error(const struct simnet_probe *p, const struct simnet_reply_spec *rs,
 	body[0] = type;
 	body[1] = code;
 	memcpy(q, p->bytes, p->len);
-	/* The header as the router saw it: TTL 1. */
-	q[v4 ? 8 : 7] = 1;
+	/* The header as the router saw it: TTL 1 (a router) or what was
+	 * left (rs->q_ttl, the destination). */
+	q[v4 ? 8 : 7] = rs->q_ttl ? rs->q_ttl : 1;
 	quote_alter(q, qlen, hl, p->h.family, p->h.proto, rs->flags);
 	if (v4) {
 		put16(q + 10, 0);

@@ -143,6 +143,7 @@ struct simnet_reply_spec {
 	unsigned flags;
 	uint32_t mpls_label;
 	uint8_t reply_ttl;		/* 0: 64 */
+	uint8_t q_ttl;			/* TTL in the quote; 0: 1 */
 };
 
 /*

@@ -165,6 +165,9 @@ simnet_graph_respond(struct simnet *sn, struct simnet_dest *d,
 	if (loss > 0 && simnet_rand(sn) % 100 < loss)
 		return;
 	rs.reply_ttl = (uint8_t)(255 - hop);
+	/* The destination quotes what TTL the probe had left. */
+	if (rs.kind == SIMNET_DEST)
+		rs.q_ttl = (uint8_t)(p->ttl - hop + 1);
 	if ((len = simnet_reply_build(p, &rs, buf, sizeof(buf))) < 0)
 		return;
 	simnet_inject(sn, buf, (size_t)len, d->delay_ms[hop]);

@@ -52,40 +52,6 @@ expect_first(const struct simnet_dest *d, const struct mda_result *r)
 
 /* --- topologies --------------------------------------------------------- */
 
-/* r0 - r1 => {a, b} => r3 - dst: the balancer at TTL 2. */
-static const int diamond2[][2] = {
-	{ 0, 1 }, { 1, 2 }, { 1, 3 }, { 2, 4 }, { 3, 4 }, { 4, -1 },
-};
-/* r0 => {a, b} => r3 - dst: the balancer at TTL 1. */
-static const int diamond1[][2] = {
-	{ 0, 1 }, { 0, 2 }, { 1, 3 }, { 2, 3 }, { 3, -1 },
-};
-/* r0 - r1 => {ma, mb, mc, md}; ma => {x1, x2}; mb - y, mc - z, md - w;
- * all => r3 - dst (the lab's fan4n). */
-static const int fan4n[][2] = {
-	{ 0, 1 }, { 1, 2 }, { 1, 3 }, { 1, 4 }, { 1, 5 },
-	{ 2, 6 }, { 2, 7 }, { 3, 8 }, { 4, 9 }, { 5, 10 },
-	{ 6, 11 }, { 7, 11 }, { 8, 11 }, { 9, 11 }, { 10, 11 }, { 11, -1 },
-};
-/* r0 => {a, b}; a and b both => {c, d}; c, d => r5 - dst. */
-static const int meshed[][2] = {
-	{ 0, 1 }, { 0, 2 }, { 1, 3 }, { 1, 4 }, { 2, 3 }, { 2, 4 },
-	{ 3, 5 }, { 4, 5 }, { 5, -1 },
-};
-/* r0 => {a, b1}; a - r4; b1 - b2 - r4; r4 - dst: r4 at TTLs 3 and 4. */
-static const int lenasym[][2] = {
-	{ 0, 1 }, { 0, 2 }, { 1, 4 }, { 2, 3 }, { 3, 4 }, { 4, -1 },
-};
-/* r0 => {a, b}; a => {c, d} => e; b - f; e, f => g - dst. */
-static const int nested[][2] = {
-	{ 0, 1 }, { 0, 2 }, { 1, 3 }, { 1, 4 }, { 3, 5 }, { 4, 5 },
-	{ 2, 6 }, { 5, 7 }, { 6, 7 }, { 7, -1 },
-};
-/* A line: r0 - r1 - r2 - dst. */
-static const int line3[][2] = {
-	{ 0, 1 }, { 1, 2 }, { 2, -1 },
-};
-
 /* --- flows: only the method's field varies ------------------------------- */
 
 struct mcase {
@@ -102,73 +68,6 @@ static const struct mcase cases[] = {
 	{ MDA_FLOWLABEL, AF_INET6 },
 };
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))
-
-/*
- * The probes as the network saw them (simnet's own reading, in send
- * order): valid, every hashed field but the method's one constant, that
- * one = mda_flowid_value of the probe's flow; the IPv6 flow label per flow
- * unless fixed.
- */
-static int
-check_fields(const struct tenv *e, const struct mda_result *r, size_t lo)
-{
-	const struct simnet_hashed *h0 = &simnet_probe(e->sn, lo)->h;
-	int ok = 1;
-
-	for (size_t i = 0; i < r->nprobes; i++) {
-		const struct simnet_probe *sp = simnet_probe(e->sn, lo + i);
-		const struct mda_probe *p = &r->probes[i];
-		const struct simnet_hashed *h;
-		uint32_t want = mda_flowid_value(r, p->flow), got = 0;
-		int same_rest;
-
-		if (sp == NULL || !sp->parsed || !sp->sums_ok ||
-		    sp->ttl != p->ttl) {
-			fprintf(stderr, "  probe %zu unreadable\n", i);
-			ok = 0;
-			continue;
-		}
-		h = &sp->h;
-		same_rest = h->proto == h0->proto && h->tos == h0->tos &&
-		    h->len == h0->len && addr_eq(&h->dst, &h0->dst);
-		switch (r->conf.method) {
-		case MDA_UDP_DPORT:
-			got = h->dport;
-			same_rest &= h->sport == h0->sport;
-			break;
-		case MDA_UDP_SPORT:
-		case MDA_TCP_SPORT:
-		case MDA_TCP_ACK_SPORT:
-			got = h->sport;
-			same_rest &= h->dport == h0->dport;
-			break;
-		case MDA_ICMP_ECHO:
-			got = h->icmp_sum;
-			same_rest &= h->sport == h0->sport;
-			break;
-		case MDA_FLOWLABEL:
-			got = h->flowlabel;
-			same_rest &= h->sport == h0->sport &&
-			    h->icmp_sum == h0->icmp_sum;
-			break;
-		default:
-			break;
-		}
-		if (h->family == AF_INET6 && r->conf.method != MDA_FLOWLABEL) {
-			uint32_t fl = r->conf.flowlabel_fixed ? 0 :
-			    pkt_flow_label(p->flow);
-
-			same_rest &= h->flowlabel == fl;
-		}
-		if (got != want || !same_rest) {
-			fprintf(stderr, "  probe %zu flow %u: field %u, want "
-			    "%u%s\n", i, p->flow, got, want,
-			    same_rest ? "" : ", other fields moved");
-			ok = 0;
-		}
-	}
-	return ok;
-}
 
 static void
 test_methods(enum mda_rule rule)
@@ -656,6 +555,42 @@ test_loop(enum mda_rule rule)
 	tenv_free(&e);
 }
 
+/* A width-4 per-packet balancer: every next hop found under both rules
+ * (node control samples a per-packet vertex packet by packet). */
+static void
+test_perpacket_wide(enum mda_rule rule)
+{
+	static const int pp4[][2] = {
+		{ 0, 1 }, { 1, 2 }, { 1, 3 }, { 1, 4 }, { 1, 5 },
+		{ 2, 6 }, { 3, 6 }, { 4, 6 }, { 5, 6 }, { 6, -1 },
+	};
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+	const char *dst = dname(AF_INET6, 102);
+
+	fprintf(stderr, "width-4 per-packet balancer, %s\n",
+	    rule == MDA_RULE_LITE ? "lite" : "full");
+	tenv_init(&e);
+	simnet_seed(e.sn, 4242);
+	d = GRAPH(&e, dst, 7, pp4);
+	d->node[1].perpacket = SIMNET_PP_ROUND;
+	conf_init(&c, MDA_TCP_ACK_SPORT, rule);
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	T_EQ_INT(o.missed, 0);
+	T_EQ_INT(o.false_links, 0);
+	T_EQ_INT(o.perpacket, 1);
+	T_EQ_INT(r->nvertices, 8);
+	job_free(j);
+	tenv_free(&e);
+}
+
 /* --- budget, halt, many at once, pacing --------------------------------- */
 
 static void
@@ -852,6 +787,8 @@ main(void)
 	test_perpacket(MDA_RULE_LITE, AF_INET6, SIMNET_PP_RANDOM);
 	test_perpacket(MDA_RULE_FULL, AF_INET, SIMNET_PP_RANDOM);
 	test_perpacket_nested();
+	test_perpacket_wide(MDA_RULE_LITE);
+	test_perpacket_wide(MDA_RULE_FULL);
 	test_ttl_range();
 	test_loop(MDA_RULE_LITE);
 	test_loop(MDA_RULE_FULL);
