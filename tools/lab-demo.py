@@ -45,6 +45,9 @@ def main():
               topo.dst6]),
             ("TCP SYN Paris, IPv4, one JSON object per line (hoplite-json(5))",
              ["trace", "-o", "json", "-T", topo.dst4]),
+            ("Multipath detection (MDA-Lite, UDP, IPv4 and IPv6): every "
+             "branch of r1's balancer and which link leads where",
+             ["mda", "-o", "text", "-n", "-U", topo.dst4, topo.dst6]),
             ("mtr-like report over 20 cycles with 8 UDP flows: one row per "
              "branch (address and the flows that reach it)",
              ["watch", "-n", "-r", "-c", "20", "--interval", "0.1", "-U",
