@@ -77,8 +77,10 @@ out_lb_view_init(struct out_lb_view *v, const struct mda_result *r)
 			v->indeg[r->links[i].to]++;
 	for (i = 0; i < r->nprobes; i++)
 		v->ord[i] = i;
-	/* qsort_r: glibc's argument order. */
-	qsort_r(v->ord, r->nprobes, sizeof(*v->ord), probe_cmp, (void *)r);
+	/* qsort_r: glibc's argument order.  No probes: ord may be NULL. */
+	if (r->nprobes > 1)
+		qsort_r(v->ord, r->nprobes, sizeof(*v->ord), probe_cmp,
+		    (void *)r);
 	for (i = 0; i < r->nprobes; i = n) {
 		const struct mda_probe *p = &r->probes[v->ord[i]];
 		struct out_lb_grp *g = &v->grp[v->ngrp++];
