@@ -101,15 +101,89 @@ lines_block(struct lines *l, const char *p, size_t n)
 	return 0;
 }
 
-/* One file or archive member, to its end or to the first read error. */
+struct in_stream {
+	struct archive *a;
+	struct lines *l;
+	const char *p;	/* the rest of the current block */
+	size_t n;
+	int eof, truncated, stop;
+};
+
+/* The next block of a member: 1, 0 at its end, -1 on a read error. */
 static int
-in_entry(struct archive *a, struct lines *l)
+in_block(struct in_stream *s)
 {
 	const void *buf;
 	size_t size;
 	la_int64_t off;
-	int r, truncated = 0;
+	int r;
 
+	if (s->eof || s->truncated)
+		return s->eof ? 0 : -1;
+	r = archive_read_data_block(s->a, &buf, &size, &off);
+	if (r == ARCHIVE_EOF) {
+		s->eof = 1;
+		return 0;
+	}
+	if (r < ARCHIVE_WARN) {
+		s->truncated = 1;
+		return -1;
+	}
+	report_stats.bytes += size;
+	report_stats.in_done = s->l->in_base +
+	    (uint64_t)archive_filter_bytes(s->a, -1);
+	report_tick();
+	s->p = buf;
+	s->n = size;
+	return 1;
+}
+
+ssize_t
+in_stream_read(struct in_stream *s, void *buf, size_t len)
+{
+	size_t got = 0;
+	int r;
+
+	if (s->stop)
+		return -1;
+	while (got < len) {
+		if (s->n == 0) {
+			if ((r = in_block(s)) == 0)
+				break;
+			if (r == -1) {
+				if (report_problem(REPORT_READ_ERROR, s->l->name,
+				    0, "%s", archive_error_string(s->a)) == -1)
+					s->stop = 1;
+				return -1;
+			}
+			continue;
+		}
+		size_t k = len - got < s->n ? len - got : s->n;
+
+		memcpy((char *)buf + got, s->p, k);
+		s->p += k;
+		s->n -= k;
+		got += k;
+	}
+	return (ssize_t)got;
+}
+
+int
+in_stream_stopped(const struct in_stream *s)
+{
+	return s->stop;
+}
+
+/* One file or archive member, to its end or to the first read error. */
+static int
+in_entry(struct archive *a, struct lines *l)
+{
+	struct in_stream s;
+	int r, first = 1;
+
+	memset(&s, 0, sizeof(s));
+	s.a = a;
+	s.l = l;
 	l->len = 0;
 	l->lineno = 0;
 	l->skipping = 0;
@@ -117,11 +191,9 @@ in_entry(struct archive *a, struct lines *l)
 	if (l->ops->begin != NULL && l->ops->begin(l->ctx, l->name) == -1)
 		return -1;
 	for (;;) {
-		r = archive_read_data_block(a, &buf, &size, &off);
-		if (r == ARCHIVE_EOF)
+		if ((r = in_block(&s)) == 0)
 			break;
-		if (r < ARCHIVE_WARN) {
-			truncated = 1;
+		if (r == -1) {
 			if (report_problem(REPORT_READ_ERROR, l->name,
 			    l->lineno + 1, "%s%s", archive_error_string(a),
 			    l->len > 0 || l->skipping ?
@@ -129,19 +201,24 @@ in_entry(struct archive *a, struct lines *l)
 				return -1;
 			break;
 		}
-		report_stats.bytes += size;
-		report_stats.in_done = l->in_base +
-		    (uint64_t)archive_filter_bytes(a, -1);
-		if (lines_block(l, buf, size) == -1)
+		if (first && l->ops->warts != NULL && s.n >= 2 &&
+		    (uint8_t)s.p[0] == IN_WARTS_MAGIC0 &&
+		    (uint8_t)s.p[1] == IN_WARTS_MAGIC1) {
+			if (l->ops->warts(l->ctx, l->name, &s) == -1 || s.stop)
+				return -1;
+			break;
+		}
+		first = 0;
+		if (lines_block(l, s.p, s.n) == -1)
 			return -1;
-		report_tick();
+		s.n = 0;
 	}
-	if (!truncated && (l->len > 0 || l->skipping) &&
+	if (!s.truncated && (l->len > 0 || l->skipping) &&
 	    lines_eol(l, "", 0) == -1)
 		return -1;
 	l->len = 0;
 	if (l->ops->end != NULL &&
-	    l->ops->end(l->ctx, l->name, l->lineno, truncated) == -1)
+	    l->ops->end(l->ctx, l->name, l->lineno, s.truncated) == -1)
 		return -1;
 	return 0;
 }

@@ -8,6 +8,7 @@ tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/rd.c tools/convert/rd.h \
 	tools/convert/rec.c tools/convert/rec.h \
 	tools/convert/rec_atlas.c tools/convert/rec_priv.h \
+	tools/convert/rec_warts.c tools/convert/warts.c tools/convert/warts.h \
 	tools/convert/agg.c tools/convert/agg.h \
 	tools/convert/merge.c tools/convert/merge.h \
 	tools/convert/pfx2as.c tools/convert/pfx2as.h \
@@ -22,13 +23,14 @@ tools_convert_hoplite_convert_SOURCES = \
 	src/util/arena.c src/util/arena.h \
 	src/util/addr.c src/util/addr.h src/util/log.c src/util/log.h
 tools_convert_hoplite_convert_CPPFLAGS = $(AM_CPPFLAGS) $(LIBARCHIVE_CFLAGS)
-tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) -lm
+tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) \
+	$(SCAMPERFILE_LIBS) -lm
 
 # Replays tests/fuzz/corpus_convert through the input side (rd, rec, agg);
 # the libFuzzer build is `make fuzz`.
 CONVERT_FUZZ_SRCS = \
 	tools/convert/rd.c tools/convert/rec.c tools/convert/rec_atlas.c \
-	tools/convert/agg.c \
+	tools/convert/rec_warts.c tools/convert/warts.c tools/convert/agg.c \
 	tools/convert/report.c tools/convert/htab.c tools/convert/mem.c \
 	tools/convert/pfx2as.c tools/convert/in.c src/util/arena.c src/util/addr.c \
 	src/util/log.c
@@ -37,7 +39,8 @@ tests_fuzz_replay_convert_SOURCES = tests/fuzz/fuzz_convert.c \
 	tests/fuzz/replay.c $(CONVERT_FUZZ_SRCS)
 tests_fuzz_replay_convert_CPPFLAGS = $(AM_CPPFLAGS) $(LIBARCHIVE_CFLAGS) \
 	-I$(top_srcdir)/tools/convert
-tests_fuzz_replay_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) -lm
+tests_fuzz_replay_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) \
+	$(SCAMPERFILE_LIBS) -lm
 
 dist_man_MANS += man/hoplite-convert.1
 
@@ -50,8 +53,10 @@ CONVERT_TESTS = \
 	tests/convert/test_pfx2as.py \
 	tests/convert/test_hostile.py \
 	tests/convert/test_schema.py \
-	tests/convert/test_atlas.py
+	tests/convert/test_atlas.py \
+	tests/convert/test_warts.py
 TESTS += $(CONVERT_TESTS)
 # tests/bench (bench_convert.py) and docs are distributed by Makefile.am.
 EXTRA_DIST += $(CONVERT_TESTS) tests/convert/conv.py tests/convert/gen.py \
+	tests/convert/make_warts.py \
 	tests/convert/data

@@ -58,14 +58,12 @@ usage(FILE *f)
 
 /* Every record: the per-record outputs, then the aggregates. */
 static int
-conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
-    const char *file, uint64_t line)
+conv_rec(struct conv *c, int rc, const char *err, const char *file,
+    uint64_t line)
 {
-	struct conv *c = ctx;
 	struct rec *r = &c->rec;
-	char err[128];
 
-	if (rec_parse(r, t, meta, &c->opts, err, sizeof(err)) == -1)
+	if (rc == -1)
 		return report_problem(r->too_large ? REPORT_TOO_LARGE :
 		    REPORT_BAD_TRACE, file, line, "%s", err);
 	if (r->bad_hops > 0 && report_problem(REPORT_BAD_HOP, file, line,
@@ -83,6 +81,29 @@ conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
 		return -1;
 	}
 	return 0;
+}
+
+static int
+conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
+    const char *file, uint64_t line)
+{
+	struct conv *c = ctx;
+	char err[128];
+	int rc = rec_parse(&c->rec, t, meta, &c->opts, err, sizeof(err));
+
+	return conv_rec(c, rc, err, file, line);
+}
+
+static int
+conv_warts(void *ctx, int type, const void *obj, const struct rd_meta *meta,
+    const char *file, uint64_t recno)
+{
+	struct conv *c = ctx;
+	char err[128];
+	int rc = rec_warts(&c->rec, type, obj, meta, &c->opts, err,
+	    sizeof(err));
+
+	return conv_rec(c, rc, err, file, recno);
 }
 
 static int
@@ -366,7 +387,9 @@ run(struct conv *c, int argc, char **argv)
 	if (c->merge) {
 		if ((m = merge_new(c->agg)) == NULL)
 			return -1;
-	} else if ((rd = rd_new(conv_emit, c, c->maxline)) == NULL)
+	} else if ((rd = rd_new(conv_emit, c, c->maxline)) != NULL)
+		rd_set_warts(rd, conv_warts);
+	if (!c->merge && rd == NULL)
 		return -1;
 	for (int i = 0; i < argc && !stopped; i++)
 		stopped = in_run(argv[i], c->merge ? &merge_in_ops :

@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "rd.h"
 #include "report.h"
+#include "warts.h"
 
 /*
  * jansson takes 10 to 20 times a trace's text to hold it, and up to 80
@@ -29,14 +30,16 @@ enum rd_state {
 
 struct rd {
 	rd_emit_fn emit;
+	rd_warts_fn warts;
 	void *ctx;
 	size_t maxdoc, maxparse;
 	uint64_t file_records; /* traces handed over from this input */
 	int refused;	       /* the last parse hit maxparse */
 	enum rd_state st;
 	int first;   /* no line with content yet in this file */
-	char *uuid, *cached_uuid, *hostname;
+	char *uuid, *cached_uuid, *hostname, *list;
 	int cached;
+	int64_t cycle;
 	/* document mode: the whole file, parsed at its end */
 	int doc, docover;
 	char *docbuf;
@@ -64,7 +67,14 @@ rd_new(rd_emit_fn emit, void *ctx, size_t maxdoc)
 	if (r->maxparse < RD_PARSE_MIN)
 		r->maxparse = RD_PARSE_MIN;
 	r->first = 1;
+	r->cycle = -1;
 	return r;
+}
+
+void
+rd_set_warts(struct rd *r, rd_warts_fn fn)
+{
+	r->warts = fn;
 }
 
 static void
@@ -82,6 +92,7 @@ rd_free(struct rd *r)
 	free(r->uuid);
 	free(r->cached_uuid);
 	free(r->hostname);
+	free(r->list);
 	free(r->docbuf);
 	free(r);
 }
@@ -140,9 +151,23 @@ rd_emit(struct rd *r, const json_t *trace, int with_file, const char *file,
 	m.cached = with_file ? r->cached : 0;
 	m.cached_uuid = with_file && r->cached_uuid ? r->cached_uuid : "";
 	m.hostname = r->hostname != NULL ? r->hostname : "";
+	m.list = r->list != NULL ? r->list : "";
+	m.cycle = r->cycle;
 	report_stats.records++;
 	r->file_records++;
 	return r->emit(r->ctx, trace, &m, file, line);
+}
+
+/* What a cycle-start says about the traces that follow it. */
+static void
+rd_cycle_ids(struct rd *r, const json_t *cs)
+{
+	const json_t *id = json_object_get(cs, "id");
+
+	rd_setstr(&r->hostname, rd_str(cs, "hostname"));
+	rd_setstr(&r->list, rd_str(cs, "list_name"));
+	r->cycle = json_is_integer(id) && json_integer_value(id) >= 0 ?
+	    (int64_t)json_integer_value(id) : -1;
 }
 
 /* {"Metadata":..,"CycleStart":..,"Trace":..,"CycleStop":..} */
@@ -156,8 +181,7 @@ rd_oneobj(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		t = json_object_get(o, "Tracelb");
 	if (rd_metadata(r, json_object_get(o, "Metadata"), file, line) == -1)
 		return -1;
-	rd_setstr(&r->hostname,
-	    rd_str(json_object_get(o, "CycleStart"), "hostname"));
+	rd_cycle_ids(r, json_object_get(o, "CycleStart"));
 	if (!json_is_object(json_object_get(o, "CycleStart")) ||
 	    !json_is_object(json_object_get(o, "CycleStop"))) {
 		if (report_problem(REPORT_MLAB_STRUCTURE, file, line,
@@ -206,7 +230,7 @@ rd_cycle(struct rd *r, int start, const json_t *o, const char *file,
     uint64_t line)
 {
 	if (start) {
-		rd_setstr(&r->hostname, rd_str(o, "hostname"));
+		rd_cycle_ids(r, o);
 		if (r->st == RD_CSTART) {
 			r->st = RD_TRACE;
 			return 0;
@@ -314,6 +338,8 @@ rd_begin(void *ctx, const char *name)
 	r->doclen = 0;
 	rd_forget_file(r);
 	rd_setstr(&r->hostname, NULL);
+	rd_setstr(&r->list, NULL);
+	r->cycle = -1;
 	return 0;
 }
 
@@ -523,9 +549,35 @@ rd_file_end(void *ctx, const char *file, uint64_t members, uint64_t bytes)
 	    "no trace in %llu bytes", (unsigned long long)bytes);
 }
 
+/* One warts trace: its list and cycle come with it. */
+static int
+rd_warts_emit(void *ctx, int type, const void *obj, const char *file,
+    uint64_t recno)
+{
+	struct rd *r = ctx;
+	struct rd_meta m;
+
+	warts_meta(type, obj, &m);
+	report_stats.records++;
+	r->file_records++;
+	return r->warts(r->ctx, type, obj, &m, file, recno);
+}
+
+static int
+rd_warts(void *ctx, const char *name, struct in_stream *s)
+{
+	struct rd *r = ctx;
+
+	if (r->warts == NULL)
+		return report_problem(REPORT_UNSUPPORTED, name, 0,
+		    "a warts file, where only JSON is read");
+	return warts_run(s, name, r->maxdoc, rd_warts_emit, r);
+}
+
 const struct in_ops rd_in_ops = {
 	.begin = rd_begin,
 	.line = rd_line,
+	.warts = rd_warts,
 	.end = rd_end,
 	.file_end = rd_file_end,
 };

@@ -12,7 +12,9 @@
  *   - RIPE Atlas traceroute results ("type":"traceroute"), one per line
  *     or in a JSON array as the API returns them;
  *   - any of these pretty-printed over several lines, when a file's first
- *     line is not a complete JSON value (the file is then read whole).
+ *     line is not a complete JSON value (the file is then read whole);
+ *   - scamper's binary warts files (warts.c), where the caller reads them
+ *     (rd_set_warts()).
  */
 #ifndef HOPLITE_CONVERT_RD_H
 #define HOPLITE_CONVERT_RD_H
@@ -29,7 +31,9 @@ struct rd_meta {
 	int cached;		 /* CachedResult */
 	const char *cached_uuid; /* "" when none */
 	const char *hostname;	 /* from cycle-start, "" when none */
-	const char *source;	 /* "mlab", "scamper" or "atlas" */
+	const char *source;	 /* "mlab", "scamper", "atlas" or "warts" */
+	const char *list;	 /* scamper's list name, "" when none */
+	int64_t cycle;		 /* scamper's cycle id, -1 when none */
 };
 
 /* A trace or tracelb object found at file:line.  -1 stops the run. */
@@ -38,8 +42,15 @@ typedef int (*rd_emit_fn)(void *ctx, const json_t *trace,
 
 struct rd;
 
-/* maxdoc bounds a file read whole (the pretty-printed case). */
+/* A warts trace or tracelb (see warts.h); recno: its record number. */
+typedef int (*rd_warts_fn)(void *ctx, int type, const void *obj,
+    const struct rd_meta *, const char *file, uint64_t recno);
+
+/* maxdoc bounds a file read whole (the pretty-printed case) and a warts
+ * record. */
 struct rd *rd_new(rd_emit_fn, void *ctx, size_t maxdoc);
+/* Read warts files too, handing their records to fn (with rd_new's ctx). */
+void rd_set_warts(struct rd *, rd_warts_fn fn);
 void rd_free(struct rd *);
 
 /* in_run() callbacks; their ctx is the struct rd. */

@@ -79,6 +79,17 @@ rec_bad_hop(struct rec *r, const char *fmt, ...)
 	vsnprintf(r->bad_hop_why, sizeof(r->bad_hop_why), fmt, ap);
 	va_end(ap);
 }
+void
+rec_bad_node(struct rec *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->bad_nodes++ > 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->bad_node_why, sizeof(r->bad_node_why), fmt, ap);
+	va_end(ap);
+}
 #define BAD_NODE(r, ...) \
 	rec_why((r)->bad_node_why, sizeof((r)->bad_node_why), \
 	    &(r)->bad_nodes, __VA_ARGS__)
@@ -363,7 +374,7 @@ rec_trace_hops(struct rec *r, const json_t *t, const struct rec_opts *opt)
 /* The probes of one tracelb link entry whose replies came from addr. */
 static int
 rec_probes(struct rec *r, uint32_t addr, const json_t *probes,
-    int64_t **fl, size_t *nfl, size_t *capfl)
+    struct rec_lbflows *fl)
 {
 	const json_t *p, *rep;
 	size_t i, j;
@@ -377,9 +388,8 @@ rec_probes(struct rec *r, uint32_t addr, const json_t *probes,
 			BAD_HOP(r, "a probe without ttl, flowid or replies");
 			continue;
 		}
-		if (mem_grow(fl, capfl, *nfl + 1, sizeof(**fl)) == -1)
+		if (rec_lbflows_add(r, fl, flowid) == -1)
 			return -1;
-		(*fl)[(*nfl)++] = flowid;
 		json_array_foreach(replies, j, rep) {
 			if (!json_is_object(rep)) {
 				BAD_HOP(r, "a reply that is not an object");
@@ -395,7 +405,7 @@ rec_probes(struct rec *r, uint32_t addr, const json_t *probes,
 
 static int
 rec_node_links(struct rec *r, const json_t *node, size_t ni,
-    const struct rec_opts *opt, int64_t **fl, size_t *nfl, size_t *capfl)
+    const struct rec_opts *opt, struct rec_lbflows *fl)
 {
 	const json_t *links = json_object_get(node, "links"), *hopv, *e;
 	size_t i, j;
@@ -427,7 +437,7 @@ rec_node_links(struct rec *r, const json_t *node, size_t ni,
 				    "address or probes", ni);
 				continue;
 			}
-			if (rec_probes(r, addr, probes, fl, nfl, capfl) == -1)
+			if (rec_probes(r, addr, probes, fl) == -1)
 				return -1;
 		}
 	}
@@ -442,6 +452,44 @@ rec_cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void
+rec_lbflows_begin(struct rec *r, struct rec_lbflows *fl)
+{
+	fl->fl = r->fl;
+	fl->n = 0;
+}
+
+int
+rec_lbflows_add(struct rec *r, struct rec_lbflows *fl, int64_t flowid)
+{
+	int rc = mem_grow(&fl->fl, &r->cap_fl, fl->n + 1, sizeof(*fl->fl));
+
+	r->fl = fl->fl;
+	if (rc == -1)
+		return -1;
+	fl->fl[fl->n++] = flowid;
+	return 0;
+}
+
+/* The first hop's slot, once per flow (or alone, with no probes). */
+int
+rec_lbflows_end(struct rec *r, struct rec_lbflows *fl, uint32_t first)
+{
+	size_t k;
+
+	if (first == REC_NONE)
+		return 0;
+	if (fl->n > 1)	/* fl may still be NULL */
+		qsort(fl->fl, fl->n, sizeof(*fl->fl), rec_cmp_i64);
+	for (k = 0; k < fl->n; k++)
+		if ((k == 0 || fl->fl[k] != fl->fl[k - 1]) &&
+		    rec_add_slot(r, fl->fl[k], r->firsthop, first) == -1)
+			return -1;
+	if (fl->n == 0 && rec_add_slot(r, -1, r->firsthop, first) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * tracelb: every probe that got a reply gives (flow id, TTL, address);
  * the first node is every flow's first hop.  Links come from these
@@ -451,14 +499,15 @@ static int
 rec_tracelb(struct rec *r, const json_t *t, const struct rec_opts *opt)
 {
 	const json_t *nodes = json_object_get(t, "nodes"), *n;
-	int64_t *fl = r->fl;
-	size_t nfl = 0, i, k;
+	struct rec_lbflows fl;
+	size_t i;
 	uint32_t first = REC_NONE;
 
 	if (nodes != NULL && !json_is_array(nodes)) {
 		r->fail = "nodes is not an array";
 		return -1;
 	}
+	rec_lbflows_begin(r, &fl);
 	json_array_foreach(nodes, i, n) {
 		if (!json_is_object(n)) {
 			BAD_NODE(r, "node %zu is not an object", i);
@@ -469,27 +518,11 @@ rec_tracelb(struct rec *r, const json_t *t, const struct rec_opts *opt)
 			BAD_NODE(r, "node 0: addr is not an address");
 		if (i == 0 && rec_add_hop(r, first, -1, r->firsthop, -1, NULL,
 		    "ttl", 0) == -1)
-			goto fail;
-		if (rec_node_links(r, n, i, opt, &fl, &nfl,
-		    &r->cap_fl) == -1)
-			goto fail;
+			return -1;
+		if (rec_node_links(r, n, i, opt, &fl) == -1)
+			return -1;
 	}
-	/* the first hop's slot, once per flow (or alone, with no probes) */
-	if (first != REC_NONE) {
-		if (nfl > 1)	/* fl may still be NULL */
-			qsort(fl, nfl, sizeof(*fl), rec_cmp_i64);
-		for (k = 0; k < nfl; k++)
-			if ((k == 0 || fl[k] != fl[k - 1]) &&
-			    rec_add_slot(r, fl[k], r->firsthop, first) == -1)
-				goto fail;
-		if (nfl == 0 && rec_add_slot(r, -1, r->firsthop, first) == -1)
-			goto fail;
-	}
-	r->fl = fl;
-	return 0;
-fail:
-	r->fl = fl;
-	return -1;
+	return rec_lbflows_end(r, &fl, first);
 }
 
 static int
@@ -761,12 +794,9 @@ rec_scamper(struct rec *r, const json_t *t, const struct rec_opts *opt)
 	return rec_tracelb(r, t, opt);
 }
 
-int
-rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
-    const struct rec_opts *opt, char *err, size_t errlen)
+void
+rec_reset(struct rec *r, const struct rd_meta *meta)
 {
-	int rc;
-
 	r->naddrs = r->nhops = r->nslots = r->nflows = r->nlinks = 0;
 	r->naslinks = r->nmpls = r->bad_hops = r->bad_nodes = 0;
 	r->fail = NULL;
@@ -774,11 +804,12 @@ rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
 	htab_clear(&r->addr_ht);
 	r->meta = *meta;
 	r->prb_id = r->msm_id = -1;
-	r->type = jstr(t, "type");
-	if (strcmp(r->type, "traceroute") == 0)
-		rc = rec_atlas(r, t, opt);
-	else
-		rc = rec_scamper(r, t, opt);
+}
+
+int
+rec_done(struct rec *r, int rc, const struct rec_opts *opt, char *err,
+    size_t errlen)
+{
 	if (rc == 0)
 		rc = rec_finish(r, opt);
 	if (rc == -1) {
@@ -789,4 +820,19 @@ rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
 			    r->fail != NULL ? r->fail : "out of memory");
 	}
 	return rc;
+}
+
+int
+rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
+    const struct rec_opts *opt, char *err, size_t errlen)
+{
+	int rc;
+
+	rec_reset(r, meta);
+	r->type = jstr(t, "type");
+	if (strcmp(r->type, "traceroute") == 0)
+		rc = rec_atlas(r, t, opt);
+	else
+		rc = rec_scamper(r, t, opt);
+	return rec_done(r, rc, opt, err, errlen);
 }

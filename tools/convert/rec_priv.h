@@ -31,6 +31,24 @@ int rec_hop_done(struct rec *, const struct rec_hop *, int slot);
  * unknown (-1), a bad label is dropped. */
 void rec_lse_add(struct rec *, struct rec_hop *, int64_t label, int64_t tc,
     int64_t s, int64_t ttl);
+void rec_bad_node(struct rec *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A record starts: everything from the last one forgotten. */
+void rec_reset(struct rec *, const struct rd_meta *);
+/* It ends (rc: what filling it returned): links, AS links, the error. */
+int rec_done(struct rec *, int rc, const struct rec_opts *, char *err,
+    size_t errlen);
+/*
+ * tracelb: the flow ids of the probes, so that the first node is each
+ * flow's first hop (first: its address).
+ */
+struct rec_lbflows {
+	int64_t *fl;
+	size_t n;
+};
+void rec_lbflows_begin(struct rec *, struct rec_lbflows *);
+int rec_lbflows_add(struct rec *, struct rec_lbflows *, int64_t flowid);
+int rec_lbflows_end(struct rec *, struct rec_lbflows *, uint32_t first);
 /* A RIPE Atlas traceroute result ("type":"traceroute"). */
 int rec_atlas(struct rec *, const json_t *, const struct rec_opts *);
 

@@ -25,6 +25,7 @@ static struct reason reasons[REPORT_NREASONS] = {
 	[REPORT_LINE_TOO_LONG] = { .name = "line-too-long" },
 	[REPORT_TOO_LARGE] = { .name = "too-large" },
 	[REPORT_INVALID_JSON] = { .name = "invalid-json" },
+	[REPORT_BAD_WARTS] = { .name = "bad-warts" },
 	[REPORT_NOT_OBJECT] = { .name = "not-object" },
 	[REPORT_UNKNOWN_TYPE] = { .name = "unknown-type" },
 	[REPORT_UNSUPPORTED] = { .name = "unsupported-type" },

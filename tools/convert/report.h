@@ -12,6 +12,7 @@ enum report_reason {
 	REPORT_LINE_TOO_LONG,
 	REPORT_TOO_LARGE,	/* a value or record beyond what memory allows */
 	REPORT_INVALID_JSON,
+	REPORT_BAD_WARTS,	/* warts bytes that are no readable record */
 	REPORT_NOT_OBJECT,
 	REPORT_UNKNOWN_TYPE,	/* no "type", or one scamper does not write */
 	REPORT_UNSUPPORTED,	/* a scamper object that is no traceroute */
