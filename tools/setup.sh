@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_DEPS="build-essential autoconf automake pkg-config libpcap-dev libnet1-dev
 	libdumbnet-dev libjansson-dev libevent-dev libarchive-dev
-	libscamperfile0-dev"
+	libscamperfile0-dev libsimdjson-dev"
 TEST_DEPS="iproute2 nftables scamper python3 python3-networkx clang valgrind
 	mandoc util-linux procps graphviz sqlite3 jq"
 

@@ -77,7 +77,7 @@ check_rec(const struct rec *r)
 }
 
 static int
-emit(void *ctx, const json_t *trace, const struct rd_meta *meta,
+emit(void *ctx, const sj_t *trace, const struct rd_meta *meta,
     const char *file, uint64_t line)
 {
 	struct fuzz *f = ctx;

@@ -84,7 +84,7 @@ conv_rec(struct conv *c, int rc, const char *err, const char *file,
 }
 
 static int
-conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
+conv_emit(void *ctx, const sj_t *t, const struct rd_meta *meta,
     const char *file, uint64_t line)
 {
 	struct conv *c = ctx;

@@ -31,6 +31,7 @@ enum rd_state {
 struct rd {
 	rd_emit_fn emit;
 	rd_warts_fn warts;
+	struct sj_doc sj;	/* the last line's value */
 	void *ctx;
 	size_t maxdoc, maxparse;
 	uint64_t file_records; /* traces handed over from this input */
@@ -68,6 +69,7 @@ rd_new(rd_emit_fn emit, void *ctx, size_t maxdoc)
 		r->maxparse = RD_PARSE_MIN;
 	r->first = 1;
 	r->cycle = -1;
+	sj_doc_init(&r->sj, r->maxparse);
 	return r;
 }
 
@@ -94,13 +96,14 @@ rd_free(struct rd *r)
 	free(r->hostname);
 	free(r->list);
 	free(r->docbuf);
+	sj_doc_free(&r->sj);
 	free(r);
 }
 
 static const char *
-rd_str(const json_t *o, const char *key)
+rd_str(const sj_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
+	const char *s = sj_string(sj_get(o, key));
 
 	return s != NULL ? s : "";
 }
@@ -122,26 +125,26 @@ rd_forget_file(struct rd *r)
 }
 
 static int
-rd_metadata(struct rd *r, const json_t *m, const char *file, uint64_t line)
+rd_metadata(struct rd *r, const sj_t *m, const char *file, uint64_t line)
 {
-	const char *uuid = json_string_value(json_object_get(m, "UUID"));
+	const char *uuid = sj_string(sj_get(m, "UUID"));
 	int rc = 0;
 
 	rd_forget_file(r);
-	if (!json_is_object(m) || uuid == NULL || *uuid == '\0')
+	if (!sj_is_object(m) || uuid == NULL || *uuid == '\0')
 		rc = report_problem(REPORT_BAD_METADATA, file, line,
 		    "no UUID in the metadata");
 	else
 		rd_setstr(&r->uuid, uuid);
-	if (json_is_object(m)) {
-		r->cached = json_is_true(json_object_get(m, "CachedResult"));
+	if (sj_is_object(m)) {
+		r->cached = sj_is_true(sj_get(m, "CachedResult"));
 		rd_setstr(&r->cached_uuid, rd_str(m, "CachedUUID"));
 	}
 	return rc;
 }
 
 static int
-rd_emit(struct rd *r, const json_t *trace, int with_file, const char *file,
+rd_emit(struct rd *r, const sj_t *trace, int with_file, const char *file,
     uint64_t line, const char *source)
 {
 	struct rd_meta m;
@@ -160,30 +163,30 @@ rd_emit(struct rd *r, const json_t *trace, int with_file, const char *file,
 
 /* What a cycle-start says about the traces that follow it. */
 static void
-rd_cycle_ids(struct rd *r, const json_t *cs)
+rd_cycle_ids(struct rd *r, const sj_t *cs)
 {
-	const json_t *id = json_object_get(cs, "id");
+	const sj_t *id = sj_get(cs, "id");
 
 	rd_setstr(&r->hostname, rd_str(cs, "hostname"));
 	rd_setstr(&r->list, rd_str(cs, "list_name"));
-	r->cycle = json_is_integer(id) && json_integer_value(id) >= 0 ?
-	    (int64_t)json_integer_value(id) : -1;
+	r->cycle = sj_is_integer(id) && sj_integer(id) >= 0 ?
+	    (int64_t)sj_integer(id) : -1;
 }
 
 /* {"Metadata":..,"CycleStart":..,"Trace":..,"CycleStop":..} */
 static int
-rd_oneobj(struct rd *r, const json_t *o, const char *file, uint64_t line)
+rd_oneobj(struct rd *r, const sj_t *o, const char *file, uint64_t line)
 {
-	const json_t *t = json_object_get(o, "Trace");
+	const sj_t *t = sj_get(o, "Trace");
 	const char *type;
 
 	if (t == NULL)
-		t = json_object_get(o, "Tracelb");
-	if (rd_metadata(r, json_object_get(o, "Metadata"), file, line) == -1)
+		t = sj_get(o, "Tracelb");
+	if (rd_metadata(r, sj_get(o, "Metadata"), file, line) == -1)
 		return -1;
-	rd_cycle_ids(r, json_object_get(o, "CycleStart"));
-	if (!json_is_object(json_object_get(o, "CycleStart")) ||
-	    !json_is_object(json_object_get(o, "CycleStop"))) {
+	rd_cycle_ids(r, sj_get(o, "CycleStart"));
+	if (!sj_is_object(sj_get(o, "CycleStart")) ||
+	    !sj_is_object(sj_get(o, "CycleStop"))) {
 		if (report_problem(REPORT_MLAB_STRUCTURE, file, line,
 		    "no CycleStart or CycleStop object") == -1)
 			return -1;
@@ -196,7 +199,7 @@ rd_oneobj(struct rd *r, const json_t *o, const char *file, uint64_t line)
 }
 
 static int
-rd_trace(struct rd *r, const json_t *o, const char *file, uint64_t line)
+rd_trace(struct rd *r, const sj_t *o, const char *file, uint64_t line)
 {
 	const char *why = NULL;
 	int with_file = 1;
@@ -226,7 +229,7 @@ rd_trace(struct rd *r, const json_t *o, const char *file, uint64_t line)
 }
 
 static int
-rd_cycle(struct rd *r, int start, const json_t *o, const char *file,
+rd_cycle(struct rd *r, int start, const sj_t *o, const char *file,
     uint64_t line)
 {
 	if (start) {
@@ -253,17 +256,17 @@ rd_cycle(struct rd *r, int start, const json_t *o, const char *file,
 	    "unexpected cycle-stop");
 }
 
-static int rd_object(struct rd *, const json_t *, const char *, uint64_t);
+static int rd_object(struct rd *, const sj_t *, const char *, uint64_t);
 
 /* A JSON array of objects (RIPE Atlas's API): each element in turn. */
 static int
-rd_array(struct rd *r, const json_t *a, const char *file, uint64_t line)
+rd_array(struct rd *r, const sj_t *a, const char *file, uint64_t line)
 {
-	const json_t *e;
+	const sj_t *e;
 	size_t i;
 
-	json_array_foreach(a, i, e)
-		if (json_is_array(e) ? report_problem(REPORT_NOT_OBJECT, file,
+	sj_array_foreach(a, i, e)
+		if (sj_is_array(e) ? report_problem(REPORT_NOT_OBJECT, file,
 		    line, "an array in an array") == -1 :
 		    rd_object(r, e, file, line) == -1)
 			return -1;
@@ -271,9 +274,9 @@ rd_array(struct rd *r, const json_t *a, const char *file, uint64_t line)
 }
 
 static int
-rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
+rd_object(struct rd *r, const sj_t *o, const char *file, uint64_t line)
 {
-	const json_t *jt;
+	const sj_t *jt;
 	const char *t;
 
 	if (r->st == RD_DONE) {
@@ -281,17 +284,17 @@ rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		r->st = RD_FREE;
 		rd_forget_file(r);
 	}
-	if (json_is_array(o) && json_is_object(json_array_get(o, 0)))
+	if (sj_is_array(o) && sj_is_object(sj_at(o, 0)))
 		return rd_array(r, o, file, line);
-	if (!json_is_object(o)) {
+	if (!sj_is_object(o)) {
 		rd_skip_expected(r);
 		return report_problem(REPORT_NOT_OBJECT, file, line,
 		    "a JSON value that is not an object");
 	}
-	if ((jt = json_object_get(o, "type")) == NULL) {
-		if (json_object_get(o, "Metadata") != NULL)
+	if ((jt = sj_get(o, "type")) == NULL) {
+		if (sj_get(o, "Metadata") != NULL)
 			return rd_oneobj(r, o, file, line);
-		if (json_object_get(o, "UUID") != NULL) {
+		if (sj_get(o, "UUID") != NULL) {
 			if (r->st != RD_FREE && r->st != RD_DONE &&
 			    report_problem(REPORT_MLAB_STRUCTURE, file, line,
 			    "metadata before the previous file ended") == -1)
@@ -303,7 +306,7 @@ rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		return report_problem(REPORT_UNKNOWN_TYPE, file, line,
 		    "an object without \"type\"");
 	}
-	if ((t = json_string_value(jt)) == NULL) {
+	if ((t = sj_string(jt)) == NULL) {
 		rd_skip_expected(r);
 		return report_problem(REPORT_UNKNOWN_TYPE, file, line,
 		    "\"type\" is not a string");
@@ -414,9 +417,8 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 {
 	struct rd *r = ctx;
 	json_error_t err;
-	json_t *o;
+	const sj_t *o;
 	size_t i;
-	int rc;
 
 	if (r->doc)
 		return rd_docappend(r, p, n);
@@ -428,11 +430,9 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 		return report_problem(REPORT_MLAB_STRUCTURE, file, line,
 		    "blank line in or after an M-Lab file");
 	}
-	arena_begin();
-	o = rd_load(r, p, n, 0, &err);
+	o = sj_parse(&r->sj, p, n, &err, &r->refused);
 	if (o == NULL) {
-		arena_end();
-		if (r->first && rd_opens(p, n) &&
+		if (r->first && rd_opens(p, n) && !r->refused &&
 		    json_error_code(&err) == json_error_premature_end_of_input) {
 			/* Pretty-printed JSON: read the file whole. */
 			r->doc = 1;
@@ -444,10 +444,7 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 		return rd_bad_json(r, p + i, &err, file, line);
 	}
 	r->first = 0;
-	rc = rd_object(r, o, file, line);
-	json_decref(o);
-	arena_end();
-	return rc;
+	return rd_object(r, o, file, line);
 }
 
 /* Document mode: one or more JSON values spread over lines. */
@@ -463,6 +460,7 @@ rd_doc(struct rd *r, const char *file)
 		    r->maxdoc);
 	for (;;) {
 		json_error_t err;
+		const sj_t *root;
 		json_t *o;
 		int rc;
 
@@ -495,9 +493,16 @@ rd_doc(struct rd *r, const char *file)
 			line++;
 			continue;
 		}
-		rc = rd_object(r, o, file, line);
+		/* the tree holds what the rest needs: jansson's value goes */
+		root = sj_from_jansson(&r->sj, o);
 		json_decref(o);
 		arena_end();
+		if (root == NULL)
+			rc = report_problem(REPORT_TOO_LARGE, file, line,
+			    "a JSON value that needs more than %zu bytes to "
+			    "parse", r->maxparse);
+		else
+			rc = rd_object(r, root, file, line);
 		if (rc == -1)
 			return -1;
 		for (size_t k = 0; k < (size_t)err.position; k++)

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "sj.h"
 
 #include "in.h"
 
@@ -37,7 +37,7 @@ struct rd_meta {
 };
 
 /* A trace or tracelb object found at file:line.  -1 stops the run. */
-typedef int (*rd_emit_fn)(void *ctx, const json_t *trace,
+typedef int (*rd_emit_fn)(void *ctx, const sj_t *trace,
     const struct rd_meta *, const char *file, uint64_t line);
 
 struct rd;

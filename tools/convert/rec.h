@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "sj.h"
 
 #include "util/addr.h"
 #include "htab.h"
@@ -129,7 +129,7 @@ void rec_free(struct rec *);
  * Fill r from a trace or tracelb object.  0; or -1 when the record is
  * unusable, with the reason in err.  Strings point into obj and meta.
  */
-int rec_parse(struct rec *r, const json_t *obj, const struct rd_meta *meta,
+int rec_parse(struct rec *r, const sj_t *obj, const struct rd_meta *meta,
     const struct rec_opts *, char *err, size_t errlen);
 /*
  * The same from a warts trace or tracelb (type: SCAMPER_FILE_OBJ_TRACE

@@ -7,9 +7,9 @@
 
 #include "rec.h"
 
-int64_t rec_jint(const json_t *, const char *key, int64_t def);
+int64_t rec_jint(const sj_t *, const char *key, int64_t def);
 /* An RTT in ms as usec, or -1. */
-int64_t rec_rtt(const json_t *);
+int64_t rec_rtt(const sj_t *);
 int rec_ttl_ok(int64_t ttl);
 /* Count a skipped hop; the first reason is kept. */
 void rec_bad_hop(struct rec *, const char *fmt, ...)
@@ -50,6 +50,6 @@ void rec_lbflows_begin(struct rec *, struct rec_lbflows *);
 int rec_lbflows_add(struct rec *, struct rec_lbflows *, int64_t flowid);
 int rec_lbflows_end(struct rec *, struct rec_lbflows *, uint32_t first);
 /* A RIPE Atlas traceroute result ("type":"traceroute"). */
-int rec_atlas(struct rec *, const json_t *, const struct rec_opts *);
+int rec_atlas(struct rec *, const sj_t *, const struct rec_opts *);
 
 #endif
