@@ -6,12 +6,15 @@ simdjson reader, -j) leaves every output as it was.
 
   compare.py OLD NEW [PATH ...]
 
-PATHs default to the test corpus (tests/convert/data, each file alone and
-all together, and the fuzz corpus tests/fuzz/corpus_convert, each file
-alone).  The summary's peak-memory figure is left out of the comparison.
+OLD and NEW are commands ("hoplite-convert -j 1").  PATHs default to the
+test corpus (tests/convert/data, each file alone and all together, every
+file named at once, and the fuzz corpus tests/fuzz/corpus_convert, each
+file alone and as one directory).  The summary's peak-memory figure is
+left out of the comparison.
 """
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -23,7 +26,7 @@ PFX = os.path.join(TOP, "tests", "convert", "data", "pfx2as.txt")
 
 
 def run(hc, args, out):
-    p = subprocess.run([hc] + args, stdout=subprocess.PIPE,
+    p = subprocess.run(shlex.split(hc) + args, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE)
     err = re.sub(rb"peak memory \d+ kB", b"peak memory N kB", p.stderr)
     files = []
@@ -41,20 +44,24 @@ def inputs():
         for f in sorted(fs):
             every.append(os.path.join(d, f))
     yield [data]
+    yield every
     for f in every:
         yield [f]
     fz = os.path.join(TOP, "tests", "fuzz", "corpus_convert")
+    yield [fz]
     for f in sorted(os.listdir(fz)):
         yield [os.path.join(fz, f)]
 
 
 def main():
     old, new = sys.argv[1], sys.argv[2]
-    sets = [[p] for p in sys.argv[3:]] or list(inputs())
+    sets = ([sys.argv[3:]] + [[p] for p in sys.argv[3:]]
+            if len(sys.argv) > 4 else [[p] for p in sys.argv[3:]]) or \
+        list(inputs())
     tmp = tempfile.mkdtemp(prefix="hc-compare-")
     diffs = runs = 0
     for paths in sets:
-        args = ["-v", "--pfx2as", PFX]
+        args = ["-v", "--progress", "1000", "--pfx2as", PFX]
         for f in FORMATS:
             args += ["-f", f, "-o", os.path.join(tmp, f)]
         a = run(old, args + paths, tmp)

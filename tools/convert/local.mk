@@ -12,6 +12,7 @@ tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/sj.c tools/convert/sj.h tools/convert/sj_simd.cc \
 	tools/convert/agg.c tools/convert/agg.h \
 	tools/convert/merge.c tools/convert/merge.h \
+	tools/convert/par.c tools/convert/par.h \
 	tools/convert/pfx2as.c tools/convert/pfx2as.h \
 	tools/convert/fmt.c tools/convert/fmt.h \
 	tools/convert/fmt_csv.c tools/convert/fmt_ndjson.c \
@@ -26,7 +27,7 @@ tools_convert_hoplite_convert_SOURCES = \
 tools_convert_hoplite_convert_CPPFLAGS = $(AM_CPPFLAGS) $(LIBARCHIVE_CFLAGS) \
 	$(SIMDJSON_CFLAGS)
 tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) \
-	$(SCAMPERFILE_LIBS) $(SIMDJSON_LIBS) -lm
+	$(SCAMPERFILE_LIBS) $(SIMDJSON_LIBS) -lpthread -lm
 
 # Replays tests/fuzz/corpus_convert through the input side (rd, rec, agg);
 # the libFuzzer build is `make fuzz`.
@@ -59,7 +60,8 @@ CONVERT_TESTS = \
 	tests/convert/test_hostile.py \
 	tests/convert/test_schema.py \
 	tests/convert/test_atlas.py \
-	tests/convert/test_warts.py
+	tests/convert/test_warts.py \
+	tests/convert/test_jobs.py
 TESTS += $(CONVERT_TESTS)
 # tests/bench (bench_convert.py) and docs are distributed by Makefile.am.
 EXTRA_DIST += $(CONVERT_TESTS) tests/convert/conv.py tests/convert/gen.py \

@@ -9,6 +9,14 @@
 #include "sj.h"
 
 void
+sj_init(void)
+{
+	/* jansson seeds its hash tables on first use, racily: once here */
+	json_object_seed(0);
+	sj_simd_init();
+}
+
+void
 sj_doc_init(struct sj_doc *d, size_t max)
 {
 	memset(d, 0, sizeof(*d));

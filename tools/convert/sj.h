@@ -63,6 +63,9 @@ const sj_t *sj_from_jansson(struct sj_doc *, const json_t *);
  * refuses it or jansson would take it otherwise. */
 const sj_t *sj_simd_parse(struct sj_doc *d, const char *p, size_t n);
 void sj_simd_free(struct sj_doc *d);
+/* Before threads: what simdjson and jansson set up on first use. */
+void sj_simd_init(void);
+void sj_init(void);
 /* Lines longer than this go to jansson (simdjson's buffers grow with
  * the longest line it parsed: about 15 times its length). */
 #define SJ_SIMD_MAX ((size_t)1 << 20)

@@ -108,6 +108,13 @@ sj_simd_parse(struct sj_doc *d, const char *p, size_t n)
 }
 
 extern "C" void
+sj_simd_init(void)
+{
+	// simdjson picks its kernel for this CPU once, on first use
+	(void)simdjson::get_active_implementation()->name();
+}
+
+extern "C" void
 sj_simd_free(struct sj_doc *d)
 {
 	delete static_cast<dom::parser *>(d->simd);

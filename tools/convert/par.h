@@ -1,0 +1,48 @@
+/*
+ * par: -j N.  The inputs (a directory: each of its files, in the order
+ * in_run() walks it) are read by N worker threads, each with its own
+ * record, tables and problem list.  The output stays that of one thread:
+ * inputs take turns in order, and only the worker whose input has the
+ * turn writes (its rows kept in memory until then are written first),
+ * reports its problems and merges its tables into the run's.  A worker
+ * whose rows outgrow PAR_MEM waits for its turn, and then writes as it
+ * reads; at most 2N inputs are in hand at once: memory stays bounded.
+ */
+#ifndef HOPLITE_CONVERT_PAR_H
+#define HOPLITE_CONVERT_PAR_H
+
+#include <stddef.h>
+
+/* The environment's HOPLITE_CONVERT_PAR_MEM overrides it (tests). */
+#define PAR_MEM ((size_t)32 << 20)
+
+struct par_ops {
+	/* A worker's state (one per thread); NULL: out of memory. */
+	void *(*worker_new)(void *ctx);
+	void (*worker_free)(void *w);
+	/* Read one input (the report's problems are kept meanwhile).  -1
+	 * stops the run. */
+	int (*input)(void *w, const char *path);
+	/* The input has its turn: what was kept goes out, the rest of it
+	 * will go straight out. */
+	void (*turn)(void *w);
+	/* It is done and has the turn: its tables into the run's, and
+	 * ready for the next input.  -1 stops the run. */
+	int (*done)(void *w);
+	/* The run stopped before its turn: what it read is dropped. */
+	void (*drop)(void *w);
+};
+
+/*
+ * Read every input with n threads.  0; -1 when the run stopped; 1 when
+ * there are fewer than two inputs to share (nothing was read).
+ */
+int par_run(int n, char **paths, int npaths, const struct par_ops *,
+    void *ctx);
+/*
+ * From a worker, after each record: rows in memory past PAR_MEM make it
+ * wait for its turn (and take it).  -1: the run stopped, stop reading.
+ */
+int par_check(size_t bytes);
+
+#endif
