@@ -8,7 +8,7 @@ BUILD_DEPS="build-essential autoconf automake pkg-config libpcap-dev libnet1-dev
 	libdumbnet-dev libjansson-dev libevent-dev libarchive-dev
 	libscamperfile0-dev libsimdjson-dev"
 TEST_DEPS="iproute2 nftables scamper python3 python3-networkx clang valgrind
-	mandoc util-linux procps graphviz sqlite3 jq"
+	mandoc util-linux procps graphviz sqlite3 jq slurm-wlm munge"
 
 if [ "$(id -u)" -eq 0 ]; then
 	missing=

@@ -61,9 +61,11 @@ CONVERT_TESTS = \
 	tests/convert/test_schema.py \
 	tests/convert/test_atlas.py \
 	tests/convert/test_warts.py \
-	tests/convert/test_jobs.py
+	tests/convert/test_jobs.py \
+	tests/convert/test_slurm.sh
 TESTS += $(CONVERT_TESTS)
 # tests/bench (bench_convert.py) and docs are distributed by Makefile.am.
 EXTRA_DIST += $(CONVERT_TESTS) tests/convert/conv.py tests/convert/gen.py \
 	tests/convert/make_warts.py tests/convert/compare.py \
+	tools/slurm/submit.sh tools/slurm/shard.sbatch tools/slurm/merge.sbatch \
 	tests/convert/data
