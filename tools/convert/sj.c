@@ -38,7 +38,8 @@ sj_push(struct sj_doc *d, uint8_t kind, sj_t **out)
 	sj_t *v;
 
 	if ((d->n + 1) * sizeof(*v) + d->slen > d->max ||
-	    mem_grow(&d->nodes, &d->cap, d->n + 1, sizeof(*v)) == -1)
+	    (d->n == d->cap &&
+	    mem_grow(&d->nodes, &d->cap, d->n + 1, sizeof(*v)) == -1))
 		return -1;
 	v = &d->nodes[d->n++];
 	memset(v, 0, sizeof(*v));
@@ -55,7 +56,8 @@ sj_push_str(struct sj_doc *d, uint8_t kind, const char *s, size_t len)
 	sj_t *v;
 
 	if (len > UINT32_MAX || d->slen + len + 1 + d->n * sizeof(*v) >
-	    d->max || mem_grow(&d->str, &d->scap, d->slen + len + 1, 1) == -1 ||
+	    d->max || (d->slen + len + 1 > d->scap &&
+	    mem_grow(&d->str, &d->scap, d->slen + len + 1, 1) == -1) ||
 	    sj_push(d, kind, &v) == -1)
 		return -1;
 	memcpy(d->str + d->slen, s, len);
@@ -66,12 +68,28 @@ sj_push_str(struct sj_doc *d, uint8_t kind, const char *s, size_t len)
 	return 0;
 }
 
+/* A string node whose text stays where it is (NUL-terminated). */
+int
+sj_push_ref(struct sj_doc *d, const char *s, size_t len)
+{
+	sj_t *v;
+
+	if (len > UINT32_MAX || sj_push(d, SJ_STRING, &v) == -1)
+		return -1;
+	v->n = (uint32_t)len;
+	v->u.s = s;
+	v->ref = 1;
+	return 0;
+}
+
 /* The strings' offsets become pointers, now that the buffer is final. */
 void
 sj_finish(struct sj_doc *d)
 {
+	if (d->slen == 0)
+		return;
 	for (size_t i = 0; i < d->n; i++)
-		if (d->nodes[i].kind == SJ_STRING)
+		if (d->nodes[i].kind == SJ_STRING && !d->nodes[i].ref)
 			d->nodes[i].u.s = d->str + d->nodes[i].u.off;
 }
 
@@ -166,12 +184,15 @@ const sj_t *
 sj_get(const sj_t *o, const char *key)
 {
 	const sj_t *k, *found = NULL, *end;
+	size_t len;
 
 	if (!sj_is_object(o))
 		return NULL;
+	len = strlen(key);
 	end = o + o->skip;
 	for (k = o + 1; k < end; k = k + 1 + k[1].skip)
-		if (strcmp(k->u.s, key) == 0)
+		if (k->n == len && k->u.s[0] == key[0] &&
+		    memcmp(k->u.s, key, len) == 0)
 			found = k + 1;
 	return found;
 }

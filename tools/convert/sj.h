@@ -26,6 +26,7 @@ enum sj_kind {
 
 typedef struct sj_node {
 	uint8_t kind;
+	uint8_t ref;	/* a string: u.s points into the parser's buffer */
 	uint32_t n;	/* members of a container, bytes of a string */
 	uint32_t skip;	/* nodes in this value, itself included */
 	union {
@@ -73,6 +74,7 @@ void sj_init(void);
 /* Node storage for sj_simd.cc: -1 when past d->max. */
 int sj_push(struct sj_doc *, uint8_t kind, sj_t **out);
 int sj_push_str(struct sj_doc *, uint8_t kind, const char *s, size_t len);
+int sj_push_ref(struct sj_doc *, const char *s, size_t len);
 void sj_finish(struct sj_doc *);
 
 static inline int sj_is_object(const sj_t *v) { return v != NULL && v->kind == SJ_OBJECT; }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <cstring>
+#include <string.h>
 #include <new>
 
 #include <simdjson.h>
@@ -19,8 +20,11 @@ namespace {
 
 // -1: a kind jansson treats otherwise (or the tree is full): the caller
 // goes to jansson.
+// strings are used in place: simdjson's DOM keeps them NUL-terminated
+// until the next parse.  nul: the line has a "\u0000" escape somewhere,
+// so each string must be checked for a NUL.
 int
-walk(struct sj_doc *d, dom::element e)
+walk(struct sj_doc *d, dom::element e, bool nul)
 {
 	size_t at = d->n;
 	sj_t *n;
@@ -30,10 +34,10 @@ walk(struct sj_doc *d, dom::element e)
 		if (sj_push(d, SJ_OBJECT, &n) == -1)
 			return -1;
 		for (dom::key_value_pair kv : dom::object(e)) {
-			if (sj_push_str(d, SJ_STRING, kv.key.data(),
-			    kv.key.size()) == -1 ||
-			    std::memchr(kv.key.data(), 0, kv.key.size()) !=
-			    nullptr || walk(d, kv.value) == -1)
+			if ((nul && std::memchr(kv.key.data(), 0,
+			    kv.key.size()) != nullptr) ||
+			    sj_push_ref(d, kv.key.data(), kv.key.size()) == -1 ||
+			    walk(d, kv.value, nul) == -1)
 				return -1;
 			d->nodes[at].n++;
 		}
@@ -42,7 +46,7 @@ walk(struct sj_doc *d, dom::element e)
 		if (sj_push(d, SJ_ARRAY, &n) == -1)
 			return -1;
 		for (dom::element c : dom::array(e)) {
-			if (walk(d, c) == -1)
+			if (walk(d, c, nul) == -1)
 				return -1;
 			d->nodes[at].n++;
 		}
@@ -51,9 +55,9 @@ walk(struct sj_doc *d, dom::element e)
 		std::string_view s = std::string_view(e);
 
 		// jansson refuses "\u0000" in a string
-		if (std::memchr(s.data(), 0, s.size()) != nullptr)
+		if (nul && std::memchr(s.data(), 0, s.size()) != nullptr)
 			return -1;
-		return sj_push_str(d, SJ_STRING, s.data(), s.size());
+		return sj_push_ref(d, s.data(), s.size());
 	}
 	case dom::element_type::INT64:
 		if (sj_push(d, SJ_INT, &n) == -1)
@@ -98,7 +102,7 @@ sj_simd_parse(struct sj_doc *d, const char *p, size_t n)
 		    root.type() != dom::element_type::ARRAY)
 			return nullptr;
 		d->n = d->slen = 0;
-		if (walk(d, root) == -1)
+		if (walk(d, root, memmem(p, n, "\\u0000", 6) != nullptr) == -1)
 			return nullptr;
 	} catch (...) {
 		return nullptr;
