@@ -41,6 +41,38 @@ rc2, four, err2 = run(["-j", "4", "-f", "hops", g, g, g])
 compare(conv.HC + " -j 1", conv.HC + " -j 3")
 del os.environ["HOPLITE_CONVERT_PAR_MEM"]
 eq((rc2, four, err2), (rc, one, err), "hops, -j 4 vs -j 1")
+# one large file in chunks (here of 50 kB), each from an M-Lab metadata
+# line: well-formed, and broken where chunks meet (a cycle-stop or a
+# cycle-start missing, a cut metadata line), so that a chunk must be read
+# again from the state the chunk before it left
+big = os.path.join(T, "big.jsonl")
+broken = os.path.join(T, "broken.jsonl")
+with open(big, "w") as f:
+    for name in sorted(os.listdir(g)):
+        f.write(conv.read(os.path.join(g, name)))
+out, stops, starts = [], 0, 0
+for i, line in enumerate(conv.read(big).split("\n")):
+    if line.startswith('{"type":"cycle-stop"'):
+        stops += 1
+        if stops % 23 == 0:
+            continue
+    if line.startswith('{"type":"cycle-start"'):
+        starts += 1
+        if starts % 31 == 0:
+            continue
+    if line.startswith('{"UUID"') and i % 401 == 0:
+        line = line[:30]
+    out.append(line)
+with open(broken, "w") as f:
+    f.write("\n".join(out))
+os.environ["HOPLITE_CONVERT_PAR_SPLIT"] = "50000"
+compare(conv.HC + " -j 1", conv.HC + " -j 3", [big, broken])
+rc, out, err = run(["-j", "2", "-v", "-f", "paths", broken])
+ok("metadata before the previous file ended" in err and
+   "trace without cycle-start" in err, "broken.jsonl has its problems")
+del os.environ["HOPLITE_CONVERT_PAR_SPLIT"]
+ok(os.path.getsize(big) > 2 * 50000, "big.jsonl is split")
+
 # -j takes 1 to 256
 eq(run(["-j", "0", "-f", "paths", g])[0], 2, "-j 0 is refused")
 

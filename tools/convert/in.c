@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fts.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +380,64 @@ in_dir(const char *path, struct lines *l)
 		}
 	}
 	fts_close(fts);
+	return rc;
+}
+
+int
+in_run_range(const char *path, const struct in_range *rg,
+    const struct in_ops *ops, void *ctx, size_t maxline)
+{
+	struct lines l;
+	char *buf = NULL;
+	uint64_t off = rg->off, end = rg->off + rg->len;
+	int fd, rc = 0, truncated = 0;
+
+	memset(&l, 0, sizeof(l));
+	l.ops = ops;
+	l.ctx = ctx;
+	l.maxline = maxline;
+	l.name = path;
+	l.lineno = rg->line0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return report_unreadable(path, "%s", strerror(errno));
+	if ((buf = malloc(IN_BLOCK)) == NULL) {
+		close(fd);
+		return report_unreadable(path, "out of memory");
+	}
+	if (rg->first) {
+		report_stats.files++;
+		report_stats.entries++;
+		if (ops->begin != NULL && ops->begin(ctx, path) == -1)
+			rc = -1;
+	}
+	while (rc == 0 && off < end) {
+		size_t want = end - off < IN_BLOCK ? (size_t)(end - off) : IN_BLOCK;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			truncated = 1;
+			rc = report_problem(REPORT_READ_ERROR, path,
+			    l.lineno + 1, "%s", n == 0 ? "the file shrank" :
+			    strerror(errno));
+			break;
+		}
+		off += (uint64_t)n;
+		report_stats.bytes += (uint64_t)n;
+		report_stats.in_done += (uint64_t)n;
+		rc = lines_block(&l, buf, (size_t)n);
+		report_tick();
+	}
+	if (rc == 0 && rg->last) {
+		if (!truncated && (l.len > 0 || l.skipping))
+			rc = lines_eol(&l, "", 0);
+		if (rc == 0 && ops->end != NULL)
+			rc = ops->end(ctx, path, l.lineno, truncated);
+	}
+	free(l.buf);
+	free(buf);
+	close(fd);
 	return rc;
 }
 

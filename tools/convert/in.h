@@ -51,6 +51,18 @@ int in_run(const char *path, const struct in_ops *, void *ctx,
     size_t maxline);
 
 /*
+ * -j: bytes off .. off + len of a plain file, whose lines start at line
+ * line0 + 1; first: begin() and the file's counts, last: end().  A
+ * chunk starts and ends at a line's start; file_end() is the caller's.
+ */
+struct in_range {
+	uint64_t off, len, line0;
+	int first, last;
+};
+int in_run_range(const char *path, const struct in_range *,
+    const struct in_ops *, void *ctx, size_t maxline);
+
+/*
  * Up to len bytes into buf: fewer only at the end of the member.  -1 on
  * a read error (reported here), or when the run must stop.
  */

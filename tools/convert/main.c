@@ -43,6 +43,11 @@ struct conv {
 	int strict, verbose, quiet, merge;
 	int jobs;		/* -j: worker threads */
 	int worker;		/* this is a -j worker's copy */
+	const struct par_in *cur; /* a worker's input */
+	/* -j, the run's: the state the last chunk of a file left, and the
+	 * records of the file's chunks so far */
+	struct rd_carry carry;
+	uint64_t file_recs;
 };
 
 /* A -j worker: the run's settings, its own record, rows and tables. */
@@ -50,6 +55,7 @@ struct conv_w {
 	struct conv c;
 	struct conv *run;
 	struct rd *rd;
+	struct rd_carry exit;	/* the state its chunk left */
 };
 
 static void
@@ -91,7 +97,9 @@ conv_rec(struct conv *c, int rc, const char *err, const char *file,
 		log_warnx("out of memory building the aggregates");
 		return -1;
 	}
-	if (c->worker) {
+	/* a chunk after a file's first may have to be read again: it
+	 * keeps its rows until its turn */
+	if (c->worker && c->cur->chunk <= 1) {
 		size_t kept = 0;
 
 		for (int i = 0; i < c->nouts; i++)
@@ -426,6 +434,7 @@ conv_w_free(void *arg)
 	rec_free(&w->c.rec);
 	agg_free(w->c.agg);
 	rd_free(w->rd);
+	rd_carry_free(&w->exit);
 	free(w);
 }
 
@@ -458,28 +467,74 @@ fail:
 	return NULL;
 }
 
+/* A chunk of a file, from the state rd is in. */
 static int
-conv_w_input(void *arg, const char *path)
+conv_w_chunk(struct conv_w *w, const struct par_in *in)
+{
+	struct in_range rg = { in->off, in->len, in->line0, in->chunk == 1,
+		in->last };
+	int rc;
+
+	rc = in_run_range(in->path, &rg, &rd_in_ops, w->rd, w->c.maxline);
+	rd_carry_free(&w->exit);
+	if (rd_save(w->rd, &w->exit) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return rc;
+}
+
+static int
+conv_w_input(void *arg, const struct par_in *in)
 {
 	struct conv_w *w = arg;
 
-	return in_run(path, &rd_in_ops, w->rd, w->c.maxline);
+	w->c.cur = in;
+	/* the input with the turn writes as it reads */
+	if (in->chunk <= 1 && par_check(0) == -1)
+		return -1;
+	if (in->chunk == 0)
+		return in_run(in->path, &rd_in_ops, w->rd, w->c.maxline);
+	rd_chunk_begin(w->rd, in->chunk == 1);
+	return conv_w_chunk(w, in);
 }
 
-static void
+static void conv_w_drop(void *);
+
+static int
 conv_w_turn(void *arg)
 {
 	struct conv_w *w = arg;
+	int redo = w->c.cur->chunk > 1 &&
+	    !rd_chunk_valid(w->rd, &w->run->carry);
 
+	if (redo)
+		conv_w_drop(w);
 	for (int i = 0; i < w->c.nouts; i++)
 		if (w->c.outs[i].ops->record != NULL)
 			out_forward(&w->c.outs[i].out, &w->run->outs[i].out);
+	return redo;
+}
+
+/* The chunk again, from the state the chunk before left. */
+static int
+conv_w_redo(void *arg, const struct par_in *in)
+{
+	struct conv_w *w = arg;
+
+	if (rd_restore(w->rd, &w->run->carry) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	rd_chunk_begin(w->rd, -1);
+	return conv_w_chunk(w, in);
 }
 
 static int
 conv_w_done(void *arg)
 {
 	struct conv_w *w = arg;
+	const struct par_in *in = w->c.cur;
 	int rc = 0;
 
 	for (int i = 0; i < w->c.nouts; i++) {
@@ -501,6 +556,20 @@ conv_w_done(void *arg)
 		agg_free(w->c.agg);
 		if ((w->c.agg = agg_new(w->run->aggs)) == NULL)
 			rc = -1;
+	}
+	if (in->chunk > 0) {
+		/* the next chunk reads on from here */
+		w->run->file_recs += w->exit.records;
+		rd_carry_free(&w->run->carry);
+		w->run->carry = w->exit;
+		memset(&w->exit, 0, sizeof(w->exit));
+		if (in->last) {
+			if (rd_file_done(w->rd, in->path, in->fsize,
+			    w->run->file_recs) == -1)
+				rc = -1;
+			w->run->file_recs = 0;
+			rd_carry_free(&w->run->carry);
+		}
 	}
 	return rc;
 }
@@ -524,6 +593,7 @@ static const struct par_ops conv_par = {
 	.worker_free = conv_w_free,
 	.input = conv_w_input,
 	.turn = conv_w_turn,
+	.redo = conv_w_redo,
 	.done = conv_w_done,
 };
 

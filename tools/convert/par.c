@@ -3,19 +3,16 @@
 
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fts.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mem.h"
 #include "par.h"
 #include "report.h"
-
-struct par_in {
-	char *path;
-	int err;		/* an unreadable directory entry: its errno */
-};
 
 struct par {
 	const struct par_ops *ops;
@@ -36,21 +33,112 @@ struct par_self {
 	size_t i;
 	int has_turn;
 	int dropped;	/* the run stopped before its turn */
+	int redo;	/* turn() said: read it again */
 };
 
 static _Thread_local struct par_self *self;
 /* PAR_MEM, or HOPLITE_CONVERT_PAR_MEM (bytes) for the tests */
 static size_t par_mem = PAR_MEM;
+static uint64_t par_split = PAR_SPLIT;
 
-static int
+static struct par_in *
 par_add(struct par *p, const char *path, int err)
 {
-	if (mem_grow(&p->in, &p->cap, p->nin + 1, sizeof(*p->in)) == -1 ||
-	    (p->in[p->nin].path = strdup(path)) == NULL)
-		return -1;
-	p->in[p->nin].err = err;
+	struct par_in *in;
+
+	if (mem_grow(&p->in, &p->cap, p->nin + 1, sizeof(*p->in)) == -1)
+		return NULL;
+	in = &p->in[p->nin];
+	memset(in, 0, sizeof(*in));
+	if ((in->path = strdup(path)) == NULL)
+		return NULL;
+	in->err = err;
 	p->nin++;
+	return in;
+}
+
+#define PAR_MLAB "{\"UUID\""
+
+/* A chunk of path from start to stop. */
+static int
+par_chunk(struct par *p, const char *path, int *chunk, uint64_t start,
+    uint64_t stop, uint64_t line0, uint64_t size)
+{
+	struct par_in *in;
+
+	if ((in = par_add(p, path, 0)) == NULL)
+		return -1;
+	in->chunk = ++*chunk;
+	in->off = start;
+	in->len = stop - start;
+	in->line0 = line0;
+	in->fsize = size;
 	return 0;
+}
+
+/*
+ * A large plain file of M-Lab files: chunks of about par_split bytes,
+ * each from a metadata line on (the lines are counted on the way, for
+ * the chunks' line numbers).  0 (also when it is not such a file: then
+ * it stays whole), -1 out of memory.
+ */
+static int
+par_split_file(struct par *p, const char *path, uint64_t size)
+{
+	const size_t ml = sizeof(PAR_MLAB) - 1;
+	char head[sizeof(PAR_MLAB)], *buf = NULL;
+	uint64_t start = 0, lines = 0, line0 = 0, pos = 0, target = par_split;
+	int fd, chunk = 0, rc = -1;
+	ssize_t n;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return par_add(p, path, 0) != NULL ? 0 : -1;
+	if (pread(fd, head, ml, 0) != (ssize_t)ml ||
+	    memcmp(head, PAR_MLAB, ml) != 0 || (buf = malloc(1 << 20)) ==
+	    NULL) {
+		close(fd);
+		free(buf);
+		return par_add(p, path, 0) != NULL ? 0 : -1;
+	}
+	while ((n = pread(fd, buf, 1 << 20, (off_t)pos)) > 0) {
+		const char *q = buf, *end = buf + n;
+
+		while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+			uint64_t at = pos + (uint64_t)(q - buf) + 1;
+
+			q++;
+			lines++;
+			if (at < target || pread(fd, head, ml, (off_t)at) !=
+			    (ssize_t)ml || memcmp(head, PAR_MLAB, ml) != 0)
+				continue;
+			/* a chunk ends before this metadata line */
+			if (par_chunk(p, path, &chunk, start, at, line0,
+			    size) == -1)
+				goto done;
+			start = at;
+			line0 = lines;
+			target = start + par_split;
+		}
+		pos += (uint64_t)n;
+	}
+	if (chunk == 0)
+		rc = par_add(p, path, 0) != NULL ? 0 : -1;
+	else if ((rc = par_chunk(p, path, &chunk, start, size, line0,
+	    size)) == 0)
+		p->in[p->nin - 1].last = 1;
+done:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* A regular file: whole, or in chunks when large. */
+static int
+par_file(struct par *p, const char *path, uint64_t size)
+{
+	if (size >= 2 * par_split)
+		return par_split_file(p, path, size);
+	return par_add(p, path, 0) != NULL ? 0 : -1;
 }
 
 static int
@@ -69,22 +157,26 @@ par_expand(struct par *p, const char *path)
 	FTSENT *e;
 	int rc = 0;
 
-	if (strcmp(path, "-") == 0 || stat(path, &st) == -1 ||
-	    !S_ISDIR(st.st_mode))
-		return par_add(p, path, 0);
+	if (strcmp(path, "-") == 0 || stat(path, &st) == -1)
+		return par_add(p, path, 0) != NULL ? 0 : -1;
+	if (S_ISREG(st.st_mode))
+		return par_file(p, path, (uint64_t)st.st_size);
+	if (!S_ISDIR(st.st_mode))
+		return par_add(p, path, 0) != NULL ? 0 : -1;
 	if ((fts = fts_open(argv, FTS_PHYSICAL | FTS_NOCHDIR | FTS_COMFOLLOW,
 	    par_namecmp)) == NULL)
-		return par_add(p, path, errno);
+		return par_add(p, path, errno) != NULL ? 0 : -1;
 	while (rc == 0 && (e = fts_read(fts)) != NULL) {
 		switch (e->fts_info) {
 		case FTS_F:
-			rc = par_add(p, e->fts_path, 0);
+			rc = par_file(p, e->fts_path,
+			    (uint64_t)e->fts_statp->st_size);
 			break;
 		case FTS_DNR:
 		case FTS_ERR:
 		case FTS_NS:
 			rc = par_add(p, e->fts_path, e->fts_errno ?
-			    e->fts_errno : EIO);
+			    e->fts_errno : EIO) != NULL ? 0 : -1;
 			break;
 		default:
 			break;
@@ -111,7 +203,7 @@ par_take_turn(struct par_self *s)
 	if (s->dropped)
 		return;
 	report_capture(NULL);
-	p->ops->turn(s->w);
+	s->redo = p->ops->turn(s->w) == 1;
 }
 
 int
@@ -152,15 +244,22 @@ par_worker(void *arg)
 
 		report_stats = zero;
 		report_capture(&sink);
-		s->has_turn = s->dropped = 0;
-		par_check(0);
+		s->has_turn = s->dropped = s->redo = 0;
 		if (p->in[s->i].err != 0)
 			stop = report_unreadable(p->in[s->i].path, "%s",
 			    strerror(p->in[s->i].err)) == -1;
 		else
-			stop = p->ops->input(s->w, p->in[s->i].path) == -1;
+			stop = p->ops->input(s->w, &p->in[s->i]) == -1;
 		par_take_turn(s);
 		report_capture(NULL);
+		if (s->redo && !s->dropped) {
+			/* what was kept was read from the wrong state */
+			for (size_t k = 0; k < sink.n; k++)
+				free(sink.ev[k].text);
+			sink.n = 0;
+			report_stats = zero;
+			stop = p->ops->redo(s->w, &p->in[s->i]) == -1;
+		}
 		if (s->dropped) {
 			for (size_t k = 0; k < sink.n; k++)
 				free(sink.ev[k].text);
@@ -199,6 +298,9 @@ par_run(int n, char **paths, int npaths, const struct par_ops *ops,
 	memset(&p, 0, sizeof(p));
 	if (getenv("HOPLITE_CONVERT_PAR_MEM") != NULL)
 		par_mem = strtoull(getenv("HOPLITE_CONVERT_PAR_MEM"), NULL, 10);
+	if (getenv("HOPLITE_CONVERT_PAR_SPLIT") != NULL)
+		par_split = strtoull(getenv("HOPLITE_CONVERT_PAR_SPLIT"), NULL,
+		    10);
 	p.ops = ops;
 	p.ctx = ctx;
 	p.window = 2 * (size_t)n;

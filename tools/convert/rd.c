@@ -41,6 +41,9 @@ struct rd {
 	char *uuid, *cached_uuid, *hostname, *list;
 	int cached;
 	int64_t cycle;
+	/* a chunk of a file (-j): whether a record took the hostname, list
+	 * or cycle of a cycle-start before the chunk */
+	int cycle_seen, inherited;
 	/* document mode: the whole file, parsed at its end */
 	int doc, docover;
 	char *docbuf;
@@ -156,6 +159,8 @@ rd_emit(struct rd *r, const sj_t *trace, int with_file, const char *file,
 	m.hostname = r->hostname != NULL ? r->hostname : "";
 	m.list = r->list != NULL ? r->list : "";
 	m.cycle = r->cycle;
+	if (!r->cycle_seen)
+		r->inherited = 1;
 	report_stats.records++;
 	r->file_records++;
 	return r->emit(r->ctx, trace, &m, file, line);
@@ -167,6 +172,7 @@ rd_cycle_ids(struct rd *r, const sj_t *cs)
 {
 	const sj_t *id = sj_get(cs, "id");
 
+	r->cycle_seen = 1;
 	rd_setstr(&r->hostname, rd_str(cs, "hostname"));
 	rd_setstr(&r->list, rd_str(cs, "list_name"));
 	r->cycle = sj_is_integer(id) && sj_integer(id) >= 0 ?
@@ -343,6 +349,8 @@ rd_begin(void *ctx, const char *name)
 	rd_setstr(&r->hostname, NULL);
 	rd_setstr(&r->list, NULL);
 	r->cycle = -1;
+	r->cycle_seen = 1;
+	r->inherited = 0;
 	return 0;
 }
 
@@ -577,6 +585,107 @@ rd_warts(void *ctx, const char *name, struct in_stream *s)
 		return report_problem(REPORT_UNSUPPORTED, name, 0,
 		    "a warts file, where only JSON is read");
 	return warts_run(s, name, r->maxdoc, rd_warts_emit, r);
+}
+
+/* --- chunks of a file read by several -j workers ------------------------ */
+
+int
+rd_save(const struct rd *r, struct rd_carry *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->st = (int)r->st;
+	c->first = r->first;
+	c->cached = r->cached;
+	c->cycle = r->cycle;
+	c->doc = r->doc;
+	c->docover = r->docover;
+	c->docline = r->docline;
+	c->records = r->file_records;
+	if ((r->uuid && (c->uuid = strdup(r->uuid)) == NULL) ||
+	    (r->cached_uuid && (c->cached_uuid = strdup(r->cached_uuid)) ==
+	    NULL) || (r->hostname && (c->hostname = strdup(r->hostname)) ==
+	    NULL) || (r->list && (c->list = strdup(r->list)) == NULL))
+		goto fail;
+	if (r->doclen > 0) {
+		if ((c->docbuf = malloc(r->doclen)) == NULL)
+			goto fail;
+		memcpy(c->docbuf, r->docbuf, r->doclen);
+		c->doclen = r->doclen;
+	}
+	return 0;
+fail:
+	rd_carry_free(c);
+	return -1;
+}
+
+int
+rd_restore(struct rd *r, const struct rd_carry *c)
+{
+	r->st = (enum rd_state)c->st;
+	r->first = c->first;
+	r->cached = c->cached;
+	r->cycle = c->cycle;
+	r->doc = c->doc;
+	r->docover = c->docover;
+	r->docline = c->docline;
+	r->file_records = c->records;
+	rd_setstr(&r->uuid, c->uuid);
+	rd_setstr(&r->cached_uuid, c->cached_uuid);
+	rd_setstr(&r->hostname, c->hostname);
+	rd_setstr(&r->list, c->list);
+	r->doclen = 0;
+	if (c->doclen > 0) {
+		if (mem_grow(&r->docbuf, &r->doccap, c->doclen, 1) == -1)
+			return -1;
+		memcpy(r->docbuf, c->docbuf, c->doclen);
+		r->doclen = c->doclen;
+	}
+	r->cycle_seen = 1;
+	r->inherited = 0;
+	return 0;
+}
+
+void
+rd_carry_free(struct rd_carry *c)
+{
+	free(c->uuid);
+	free(c->cached_uuid);
+	free(c->hostname);
+	free(c->list);
+	free(c->docbuf);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+rd_chunk_begin(struct rd *r, int first)
+{
+	r->file_records = 0;
+	if (first == -1)	/* restored: reads on from there */
+		return;
+	rd_begin(r, NULL);
+	if (first)
+		return;
+	r->first = 0;
+	r->cycle_seen = 0;
+	r->inherited = 0;
+}
+
+int
+rd_chunk_valid(const struct rd *r, const struct rd_carry *before)
+{
+	if (r->inherited || before->doc)
+		return 0;
+	return before->st == RD_DONE || (before->st == RD_FREE &&
+	    before->uuid == NULL && before->cached_uuid == NULL &&
+	    !before->cached);
+}
+
+int
+rd_file_done(struct rd *r, const char *file, uint64_t bytes,
+    uint64_t records)
+{
+	r->file_records = records;
+	return rd_file_end(r, file, 1, bytes);
 }
 
 const struct in_ops rd_in_ops = {

@@ -53,6 +53,32 @@ struct rd *rd_new(rd_emit_fn, void *ctx, size_t maxdoc);
 void rd_set_warts(struct rd *, rd_warts_fn fn);
 void rd_free(struct rd *);
 
+/*
+ * -j reads a large file in chunks, each starting at an M-Lab metadata
+ * line, in parallel: each chunk starts as if the file before it ended a
+ * complete M-Lab file; when its turn comes, the state the chunk before
+ * left (saved) says whether that held, and the chunk is read again from
+ * that state when it did not.
+ */
+struct rd_carry {
+	int st, first, cached, doc, docover;
+	int64_t cycle;
+	char *uuid, *cached_uuid, *hostname, *list, *docbuf;
+	size_t doclen;
+	uint64_t docline, records;
+};
+int rd_save(const struct rd *, struct rd_carry *);
+int rd_restore(struct rd *, const struct rd_carry *);
+void rd_carry_free(struct rd_carry *);
+/* A chunk starts: the file's first (1), a later one (0), or a later one
+ * read again after rd_restore() (-1). */
+void rd_chunk_begin(struct rd *, int first);
+/* Whether the chunk just read is what reading on from before gives. */
+int rd_chunk_valid(const struct rd *, const struct rd_carry *before);
+/* The file's last chunk is done: no-trace, with the file's records. */
+int rd_file_done(struct rd *, const char *file, uint64_t bytes,
+    uint64_t records);
+
 /* in_run() callbacks; their ctx is the struct rd. */
 extern const struct in_ops rd_in_ops;
 
