@@ -594,6 +594,7 @@ static const struct par_ops conv_par = {
 	.input = conv_w_input,
 	.turn = conv_w_turn,
 	.redo = conv_w_redo,
+	.thread_exit = arena_release,	/* the thread's jansson chunks */
 	.done = conv_w_done,
 };
 

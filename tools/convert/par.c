@@ -283,6 +283,8 @@ par_worker(void *arg)
 	report_capture(NULL);
 	free(sink.ev);
 	self = NULL;
+	if (p->ops->thread_exit != NULL)
+		p->ops->thread_exit();
 	return NULL;
 }
 
@@ -318,25 +320,29 @@ par_run(int n, char **paths, int npaths, const struct par_ops *ops,
 	if ((s = calloc((size_t)n, sizeof(*s))) == NULL ||
 	    (th = calloc((size_t)n, sizeof(*th))) == NULL)
 		goto done;
-	for (started = 0; started < n; started++) {
-		s[started].p = &p;
-		if ((s[started].w = ops->worker_new(ctx)) == NULL ||
-		    pthread_create(&th[started], NULL, par_worker,
+	/* every worker made from the run's state before any thread runs */
+	for (int i = 0; i < n; i++) {
+		s[i].p = &p;
+		if ((s[i].w = ops->worker_new(ctx)) == NULL) {
+			for (int k = 0; k < i; k++)
+				ops->worker_free(s[k].w);
+			goto done;
+		}
+	}
+	for (started = 0; started < n; started++)
+		if (pthread_create(&th[started], NULL, par_worker,
 		    &s[started]) != 0) {
-			if (s[started].w != NULL)
-				ops->worker_free(s[started].w);
 			pthread_mutex_lock(&p.mu);
 			p.stop = 1;
 			pthread_cond_broadcast(&p.cv);
 			pthread_mutex_unlock(&p.mu);
 			break;
 		}
-	}
 	/* the progress line comes from the worker with the turn */
-	for (int i = 0; i < started; i++) {
+	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	for (int i = 0; i < n; i++)
 		ops->worker_free(s[i].w);
-	}
 	rc = p.stop || started < n ? -1 : 0;
 done:
 	for (size_t i = 0; i < p.nin; i++)

@@ -55,6 +55,8 @@ struct par_ops {
 	int (*done)(void *w);
 	/* The run stopped before its turn: what it read is dropped. */
 	void (*drop)(void *w);
+	/* A worker thread ends (what it kept per thread goes back). */
+	void (*thread_exit)(void);
 };
 
 /*
