@@ -33,10 +33,10 @@ subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), g, "7",
                 "400", "11"], check=True, stdout=subprocess.DEVNULL)
 compare(conv.HC + " -j 1", conv.HC + " -j 2", [g] + [
     os.path.join(g, f) for f in sorted(os.listdir(g))])
-# rows past the memory a worker keeps (PAR_MEM, here 4 kB) before its
+# rows past the memory a worker keeps (PAR_MEM, here 1 byte) before its
 # turn: it waits, then writes as it reads
 rc, one, err = run(["-j", "1", "-f", "hops", g, g, g])
-os.environ["HOPLITE_CONVERT_PAR_MEM"] = "4096"
+os.environ["HOPLITE_CONVERT_PAR_MEM"] = "1"
 rc2, four, err2 = run(["-j", "4", "-f", "hops", g, g, g])
 compare(conv.HC + " -j 1", conv.HC + " -j 3")
 del os.environ["HOPLITE_CONVERT_PAR_MEM"]

@@ -34,7 +34,16 @@ struct par_self {
 	int has_turn;
 	int dropped;	/* the run stopped before its turn */
 	int redo;	/* turn() said: read it again */
+	struct report_sink sink; /* its problems until its turn */
 };
+
+static void
+par_discard(struct report_sink *sink)
+{
+	for (size_t k = 0; k < sink->n; k++)
+		free(sink->ev[k].text);
+	sink->n = 0;
+}
 
 static _Thread_local struct par_self *self;
 /* PAR_MEM, or HOPLITE_CONVERT_PAR_MEM (bytes) for the tests */
@@ -202,8 +211,13 @@ par_take_turn(struct par_self *s)
 	s->has_turn = 1;
 	if (s->dropped)
 		return;
+	/* what it kept goes out first, before anything it reports next */
 	report_capture(NULL);
 	s->redo = p->ops->turn(s->w) == 1;
+	if (s->redo)
+		par_discard(&s->sink);
+	else
+		report_replay(&s->sink);
 }
 
 int
@@ -222,7 +236,6 @@ par_worker(void *arg)
 {
 	struct par_self *s = arg;
 	struct par *p = s->p;
-	struct report_sink sink = { NULL, 0, 0 };
 	struct report_stats zero;
 
 	memset(&zero, 0, sizeof(zero));
@@ -243,7 +256,7 @@ par_worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 
 		report_stats = zero;
-		report_capture(&sink);
+		report_capture(&s->sink);
 		s->has_turn = s->dropped = s->redo = 0;
 		if (p->in[s->i].err != 0)
 			stop = report_unreadable(p->in[s->i].path, "%s",
@@ -254,23 +267,15 @@ par_worker(void *arg)
 		report_capture(NULL);
 		if (s->redo && !s->dropped) {
 			/* what was kept was read from the wrong state */
-			for (size_t k = 0; k < sink.n; k++)
-				free(sink.ev[k].text);
-			sink.n = 0;
 			report_stats = zero;
 			stop = p->ops->redo(s->w, &p->in[s->i]) == -1;
 		}
 		if (s->dropped) {
-			for (size_t k = 0; k < sink.n; k++)
-				free(sink.ev[k].text);
-			sink.n = 0;
+			par_discard(&s->sink);
 			p->ops->drop(s->w);
 			report_stats = zero;
-		} else {
-			report_replay(&sink);
-			if (p->ops->done(s->w) == -1)
-				stop = 1;
-		}
+		} else if (p->ops->done(s->w) == -1)
+			stop = 1;
 
 		pthread_mutex_lock(&p->mu);
 		report_add_stats(&report_stats);
@@ -281,7 +286,7 @@ par_worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 	}
 	report_capture(NULL);
-	free(sink.ev);
+	free(s->sink.ev);
 	self = NULL;
 	if (p->ops->thread_exit != NULL)
 		p->ops->thread_exit();
