@@ -384,6 +384,32 @@ in_dir(const char *path, struct lines *l)
 }
 
 int
+in_run_mem(const void *p, size_t n, const char *name,
+    const struct in_ops *ops, void *ctx, size_t maxline)
+{
+	struct archive *a;
+	struct archive_entry *ent;
+	struct lines l;
+	int rc = 0;
+
+	memset(&l, 0, sizeof(l));
+	l.ops = ops;
+	l.ctx = ctx;
+	l.maxline = maxline;
+	l.name = name;
+	if ((a = archive_read_new()) == NULL)
+		return -1;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_memory(a, p, n) == ARCHIVE_OK &&
+	    archive_read_next_header(a, &ent) == ARCHIVE_OK)
+		rc = in_entry(a, &l);
+	archive_read_free(a);
+	free(l.buf);
+	return rc;
+}
+
+int
 in_run_range(const char *path, const struct in_range *rg,
     const struct in_ops *ops, void *ctx, size_t maxline)
 {

@@ -50,6 +50,10 @@ struct in_ops {
 int in_run(const char *path, const struct in_ops *, void *ctx,
     size_t maxline);
 
+/* Bytes in memory as one file (plain or compressed; the fuzz harness). */
+int in_run_mem(const void *p, size_t n, const char *name,
+    const struct in_ops *, void *ctx, size_t maxline);
+
 /*
  * -j: bytes off .. off + len of a plain file, whose lines start at line
  * line0 + 1; first: begin() and the file's counts, last: end().  A

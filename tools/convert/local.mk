@@ -68,4 +68,5 @@ TESTS += $(CONVERT_TESTS)
 EXTRA_DIST += $(CONVERT_TESTS) tests/convert/conv.py tests/convert/gen.py \
 	tests/convert/make_warts.py tests/convert/compare.py \
 	tools/slurm/submit.sh tools/slurm/shard.sbatch tools/slurm/merge.sbatch \
+	tests/fuzz/lsan-convert.supp \
 	tests/convert/data

@@ -31,6 +31,12 @@
 
 #define WARTS_HDR 8
 #define WARTS_TYPE_MAX 0x10	/* record types scamper writes, and a margin */
+/*
+ * libscamperfile 20211212 reads an address parameter whole even when the
+ * record ends before it (found by fuzzing): every buffer it is given has
+ * this many zero bytes after the record, so such a read stays in bounds.
+ */
+#define WARTS_PAD 64
 
 struct wr {
 	struct in_stream *s;
@@ -202,7 +208,8 @@ wr_read(void *param, uint8_t **data, size_t len)
 			return -2;
 		}
 	}
-	if (len > w->len - w->off || (*data = malloc(len)) == NULL)
+	if (len > w->len - w->off || (*data = calloc(1, len + WARTS_PAD)) ==
+	    NULL)
 		return -1;
 	memcpy(*data, w->rec + w->off, len);
 	w->off += len;
