@@ -179,6 +179,22 @@ def main():
             print("  -j 1 vs python: %.1fx; -j 2 vs -j 1: %.2fx" %
                   (rate[task, "1"] / rate[task, "py"],
                    rate[task, "2"] / rate[task, "1"]), flush=True)
+        # one large file: -j shares it in chunks
+        one = o("one.jsonl")
+        with open(one, "wb") as g:
+            for f in files:
+                with open(f, "rb") as fh:
+                    shutil.copyfileobj(fh, g)
+        for j in ("1", "2"):
+            cmd = [hc, "-q", "-j", j, "-f", "links", one]
+            dt = best(a.runs, lambda: measure(cmd, o("one%s.links" % j)))
+            rate["one", j] = row("mlab", "links", "one file, hoplite-convert "
+                                 "-j " + j, dt, size, ntr, rss_of(cmd))
+        print("  one file: -j 2 vs -j 1: %.2fx, identical: %s" % (
+            rate["one", "2"] / rate["one", "1"],
+            open(o("one1.links"), "rb").read() ==
+            open(o("one2.links"), "rb").read()), flush=True)
+        os.unlink(one)
         if a.jq and shutil.which("jq"):
             sys.path.insert(0, HERE)
             cmd = ["jq", "-c", "select(.type == \"trace\") | .dst"] + files
