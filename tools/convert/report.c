@@ -59,6 +59,10 @@ report_init(int s, int v, enum report_progress p, double iv)
 	interval = p == REPORT_PROGRESS_TTY ? 0.25 : iv;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tlast = t0;
+	/* a terminal sees the line from the first block on, however short
+	 * the run */
+	if (p == REPORT_PROGRESS_TTY)
+		tlast.tv_sec -= 1;
 }
 
 const char *
