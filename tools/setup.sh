@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 
 BUILD_DEPS="build-essential autoconf automake pkg-config libpcap-dev libnet1-dev
 	libdumbnet-dev libjansson-dev libevent-dev libarchive-dev libseccomp-dev
-	zlib1g-dev"
+	zlib1g-dev libscamperfile0-dev libsimdjson-dev"
 TEST_DEPS="iproute2 nftables scamper python3 python3-networkx clang valgrind strace
 	mandoc util-linux procps graphviz sqlite3 jq systemd zsh python3-yaml
-	libcap2-bin man-db"
+	libcap2-bin man-db slurm-wlm munge"
 
 if [ "$(id -u)" -eq 0 ]; then
 	missing=

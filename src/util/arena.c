@@ -16,11 +16,12 @@ struct chunk {
 	size_t size, used;
 };
 
-static struct chunk chunks[ARENA_MAXCHUNKS];
-static int nchunks, cur, active;
+/* Per thread: hoplite-convert's -j workers each parse with jansson. */
+static _Thread_local struct chunk chunks[ARENA_MAXCHUNKS];
+static _Thread_local int nchunks, cur, active;
 /* arena_cap(): bytes still allowed, SIZE_MAX for no cap */
-static size_t left = SIZE_MAX;
-static int refused;
+static _Thread_local size_t left = SIZE_MAX;
+static _Thread_local int refused;
 
 static int
 arena_owns(const void *p)

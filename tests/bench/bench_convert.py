@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Benchmark: hoplite-convert against a jq pipeline doing the same
-extraction, on a generated corpus of M-Lab 4-line files (scamper2 trace
-and scamper1 tracelb, about 30% MDA) of at least 1 GB.
+"""Benchmark: hoplite-convert's throughput, measured side by side in one
+run against Python's standard json module doing the same extraction
+(tests/bench/py_extract.py), across threads (-j 1, -j 2), and per input
+format: M-Lab JSON (a generated corpus of 4-line files, scamper2 trace and
+scamper1 tracelb), RIPE Atlas results and CAIDA warts (the real samples
+of tests/convert/data, repeated), warts read directly against
+`sc_warts2json | hoplite-convert -`.  Every figure comes with the peak
+RSS of the process.  jq (--jq) can be timed too.
 
-It is a benchmark, not a test: `make check` does not run it.  The corpus is
-written under /tmp and removed afterwards.  Results: docs/convert-benchmark.md.
+It is a benchmark, not a test: `make check` does not run it.  The corpora
+are written under /tmp and removed afterwards.  Results and how to read
+them: docs/convert-benchmark.md.
 
   tests/bench/bench_convert.py [--hc PATH] [--bytes N] [--files N]
-                               [--jq-files N] [--md FILE]
+                               [--runs N] [--jq] [--md FILE]
 """
 import argparse
 import os
@@ -18,181 +24,222 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
+DATA = os.path.join(TOP, "tests", "convert", "data")
 sys.path.insert(0, os.path.join(HERE, "..", "convert"))
 import gen  # noqa: E402
 
-# Rows of `hops`: every reply of trace and tracelb objects, with the UUID
-# of the M-Lab file (the metadata line two lines above the trace).
-JQ_HOPS = r'''
-foreach inputs as $o ({u: ""};
-  if ($o | has("UUID")) then {u: $o.UUID} else {u: .u, o: $o} end;
-  if (.o.type // "") == "trace" then
-    .u as $u | .o as $t | $t.hops[]? |
-    [$u, $t.src, $t.dst, $t.method, $t.start.sec, .probe_ttl, .probe_id,
-     .addr, .rtt, .reply_ttl, .icmp_type, .icmp_code] | @csv
-  elif (.o.type // "") == "tracelb" then
-    .u as $u | .o as $t | $t.nodes[]?.links[]?[]? | .addr as $a |
-    .probes[]? | . as $p | .replies[]? |
-    [$u, $t.src, $t.dst, $t.method, $t.start.sec, $p.flowid, $p.ttl,
-     $p.attempt + 1, $a, .rtt, .ttl, .icmp_type, .icmp_code] | @csv
-  else empty end)
-'''
-
-# `links` (near, far, gap, traces): per-flow paths (MDA flows rebuilt from
-# their probes, the first node at the first hop of every flow), links
-# between consecutive answered TTLs, counted once per trace.
-JQ_LINKS = r'''
-def usable: . != "*" and . != "";
-def flows:
-  if .type == "trace" then
-    [[.hops[]? | select(.addr | usable) | [.probe_ttl, .addr]] | unique]
-  else
-    (.firsthop // 1) as $fh | (.nodes[0].addr // "*") as $first |
-    [.nodes[]?.links[]?[]? | .addr as $a | .probes[]? |
-     select((.replies // []) | length > 0) | [.flowid, .ttl, $a]] |
-    group_by(.[0]) |
-    map((if $first | usable then [[$fh, $first]] else [] end) +
-        map(select(.[2] | usable) | [.[1], .[2]]) | unique)
-  end;
-def links: . as $f | range(1; length) | [$f[. - 1], $f[.]] |
-  select(.[0][1] != .[1][1]) |
-  "\(.[0][1]),\(.[1][1]),\(.[1][0] - .[0][0] - 1)";
-reduce (inputs | select(.type == "trace" or .type == "tracelb") |
-        [flows[] | links] | unique[]) as $k ({}; .[$k] += 1) |
-to_entries[] | "\(.key),\(.value)"
-'''
+PY = os.path.join(HERE, "py_extract.py")
 
 
-def timed(cmd, out):
+def measure(cmd, out, stdin=None, shell=False):
+    """(seconds, peak RSS kB) of cmd (its children included for a
+    pipeline); stdout into the file out."""
     t0 = time.monotonic()
     with open(out, "wb") as f:
-        p = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE)
+        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.PIPE,
+                             stdin=stdin, shell=shell)
+        _, err = p.communicate()
     dt = time.monotonic() - t0
-    if p.returncode != 0:
-        sys.exit("%s: exit %d\n%s" % (cmd[0], p.returncode,
-                                      p.stderr.decode()[-2000:]))
+    if p.returncode not in (0, 1):
+        sys.exit("%s: exit %d\n%s" % (cmd, p.returncode, err.decode()[-2000:]))
     return dt
 
 
-def lines(path):
-    n = 0
-    with open(path, "rb") as f:
-        for _ in f:
-            n += 1
-    return n
+def rss_of(cmd):
+    """Peak RSS (kB) of one run, from GNU time."""
+    p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return int(p.stderr.decode().strip().splitlines()[-1])
+
+
+def best(n, fn):
+    """The fastest of n runs (the machine is shared: the others are
+    noise from elsewhere)."""
+    return min(fn() for _ in range(n))
 
 
 def find_hc(arg):
-    top = os.path.normpath(os.path.join(HERE, "..", ".."))
     for c in [arg, os.environ.get("top_builddir") and
               os.path.join(os.environ["top_builddir"],
                            "tools/convert/hoplite-convert"),
-              os.path.join(top, "tools/convert/hoplite-convert"),
+              os.path.join(TOP, "tools/convert/hoplite-convert"),
               shutil.which("hoplite-convert")]:
         if c and os.access(c, os.X_OK):
             return c
     sys.exit("hoplite-convert not found (--hc PATH)")
 
 
+def lines(path):
+    with open(path, "rb") as f:
+        return sum(1 for _ in f)
+
+
+def repeat_lines(src, dst_dir, files, nbytes):
+    """Atlas: the sample results again and again, up to nbytes."""
+    data = open(src, "rb").read()
+    os.makedirs(dst_dir)
+    per = max(1, nbytes // files // len(data))
+    out = []
+    for i in range(files):
+        p = os.path.join(dst_dir, "atlas-%d.jsonl" % i)
+        with open(p, "wb") as f:
+            for _ in range(per):
+                f.write(data)
+        out.append(p)
+    return out, per * files * data.count(b"\n")
+
+
+def make_warts(tmp, files, nbytes):
+    """warts: tests/bench/warts_repeat.c (libscamperfile) writes the
+    samples' traces again and again."""
+    exe = os.path.join(tmp, "warts_repeat")
+    subprocess.run(["cc", "-O2", "-o", exe,
+                    os.path.join(HERE, "warts_repeat.c"), "-lscamperfile"],
+                   check=True)
+    samples = [os.path.join(DATA, "warts", f) for f in
+               ("lab.warts", "silent.warts")]
+    one = os.path.join(tmp, "probe.warts")
+    subprocess.run([exe, one, "1"] + samples, check=True,
+                   stdout=subprocess.DEVNULL)
+    count = max(1, nbytes // files // os.path.getsize(one))
+    out, n = [], 0
+    for i in range(files):
+        p = os.path.join(tmp, "ark-%d.warts" % i)
+        n += int(subprocess.run([exe, p, str(count)] + samples, check=True,
+                                stdout=subprocess.PIPE).stdout)
+        out.append(p)
+    return out, n
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hc")
-    ap.add_argument("--bytes", type=int, default=1100 * 1000 * 1000)
+    ap.add_argument("--bytes", type=int, default=240 * 1000 * 1000)
     ap.add_argument("--files", type=int, default=8)
-    ap.add_argument("--jq-files", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--jq", action="store_true")
     ap.add_argument("--md")
     a = ap.parse_args()
     hc = find_hc(a.hc)
-    if not shutil.which("jq"):
-        sys.exit("jq not found")
-    jqv = subprocess.run(["jq", "--version"], stdout=subprocess.PIPE,
-                         text=True).stdout.strip()
     tmp = tempfile.mkdtemp(prefix="hc-bench-", dir="/tmp")
+    res = []
+
+    def row(fmt, task, tool, dt, size, recs, rss, note=""):
+        res.append((fmt, task, tool, dt, size / 1e6 / dt, recs / dt,
+                    rss / 1024, note))
+        print("%-6s %-6s %-38s %6.2f s %7.1f MB/s %9.0f rec/s %6.0f MB %s"
+              % res[-1], flush=True)
+        return size / 1e6 / dt
+
+    o = lambda n: os.path.join(tmp, n)  # noqa: E731
     try:
-        corpus = os.path.join(tmp, "corpus")
-        t0 = time.monotonic()
-        ntraces = gen.write_bytes(corpus, a.files, a.bytes)
+        # --- M-Lab JSON
+        corpus = o("mlab")
+        ntr = gen.write_bytes(corpus, a.files, a.bytes)
         files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus))
         size = sum(os.path.getsize(f) for f in files)
-        print("corpus: %d traces, %.0f MB in %d files (%.0f s to make)" %
-              (ntraces, size / 1e6, len(files), time.monotonic() - t0))
+        print("M-Lab corpus: %d traces, %.0f MB in %d files" %
+              (ntr, size / 1e6, len(files)), flush=True)
         for f in files:  # into the page cache
             with open(f, "rb") as fh:
                 while fh.read(1 << 24):
                     pass
-        res = []
+        rate = {}
+        for task in ("links", "hops"):
+            for j in ("1", "2"):
+                cmd = [hc, "-q", "-j", j, "-f", task] + files
+                dt = best(a.runs, lambda: measure(cmd, o("hc%s.%s" %
+                                                         (j, task))))
+                rate[task, j] = row("mlab", task, "hoplite-convert -j " + j,
+                                    dt, size, ntr, rss_of(cmd))
+            same = open(o("hc1." + task), "rb").read() == \
+                open(o("hc2." + task), "rb").read()
+            print("  -j 2 output identical to -j 1: %s" % same)
+            if not same:
+                sys.exit("-j 2 differs from -j 1")
+            cmd = [sys.executable, PY, task] + files
+            dt = best(a.runs, lambda: measure(cmd, o("py." + task)))
+            rate[task, "py"] = row("mlab", task, "python3 json (py_extract)",
+                                   dt, size, ntr, rss_of(cmd))
+            if task == "links":
+                hl = {tuple(r.split(",")[:4]) for r in
+                      open(o("hc1.links")).read().splitlines()[1:]}
+                pl = {tuple(r.split(",")) for r in
+                      open(o("py.links")).read().splitlines()}
+                print("  links: hoplite-convert %d, python %d, identical "
+                      "(near, far, gap, traces): %s" % (len(hl), len(pl),
+                                                        hl == pl))
+            else:
+                nlb = sum(open(f, "rb").read().count(b'"type":"tracelb"')
+                          for f in files)
+                nh, npy = lines(o("hc1.hops")) - 1, lines(o("py.hops"))
+                print("  hops rows: hoplite-convert %d = python %d + %d MDA "
+                      "first nodes: %s" % (nh, npy, nlb, nh == npy + nlb))
+            print("  -j 1 vs python: %.1fx; -j 2 vs -j 1: %.2fx" %
+                  (rate[task, "1"] / rate[task, "py"],
+                   rate[task, "2"] / rate[task, "1"]), flush=True)
+        # one large file: -j shares it in chunks
+        one = o("one.jsonl")
+        with open(one, "wb") as g:
+            for f in files:
+                with open(f, "rb") as fh:
+                    shutil.copyfileobj(fh, g)
+        for j in ("1", "2"):
+            cmd = [hc, "-q", "-j", j, "-f", "links", one]
+            dt = best(a.runs, lambda: measure(cmd, o("one%s.links" % j)))
+            rate["one", j] = row("mlab", "links", "one file, hoplite-convert "
+                                 "-j " + j, dt, size, ntr, rss_of(cmd))
+        print("  one file: -j 2 vs -j 1: %.2fx, identical: %s" % (
+            rate["one", "2"] / rate["one", "1"],
+            open(o("one1.links"), "rb").read() ==
+            open(o("one2.links"), "rb").read()), flush=True)
+        os.unlink(one)
+        if a.jq and shutil.which("jq"):
+            sys.path.insert(0, HERE)
+            cmd = ["jq", "-c", "select(.type == \"trace\") | .dst"] + files
+            dt = measure(cmd, o("jq.out"))
+            row("mlab", "dst", "jq (one field of each trace)", dt, size,
+                ntr, rss_of(cmd))
 
-        def row(task, tool, dt, note=""):
-            res.append((task, tool, dt, size / 1e6 / dt, ntraces / dt, note))
-            print("%-8s %-34s %7.1f s %7.1f MB/s %8.0f traces/s %s" %
-                  res[-1])
+        # --- RIPE Atlas
+        at, nat = repeat_lines(os.path.join(DATA, "ripe-atlas",
+                                            "traceroute-samples.jsonl"),
+                               o("atlas"), 2, a.bytes // 6)
+        asize = sum(os.path.getsize(f) for f in at)
+        for j in ("1", "2"):
+            cmd = [hc, "-q", "-j", j, "-f", "hops"] + at
+            dt = best(a.runs, lambda: measure(cmd, o("at%s.hops" % j)))
+            row("atlas", "hops", "hoplite-convert -j " + j, dt, asize, nat,
+                rss_of(cmd))
 
-        o = lambda n: os.path.join(tmp, n)  # noqa: E731
-        # hops
-        dt = timed([hc, "-q", "-f", "hops"] + files, o("hc.hops"))
-        row("hops", "hoplite-convert -f hops", dt)
-        with open(o("hops.jq"), "w") as f:
-            f.write(JQ_HOPS)
-        dt2 = timed(["jq", "-nr", "-f", o("hops.jq")] + files, o("jq.hops"))
-        row("hops", "jq (%s)" % jqv, dt2)
-        nh, nj = lines(o("hc.hops")) - 1, lines(o("jq.hops"))
-        nlb = sum(open(f, "rb").read().count(b'"type":"tracelb"')
-                  for f in files)
-        print("  rows: hoplite-convert %d = jq %d + %d MDA first nodes: %s"
-              % (nh, nj, nlb, nh == nj + nlb))
-        # links (jq's reduce is slow: it gets the first --jq-files files,
-        # and hoplite-convert is timed on the same subset too)
-        dt = timed([hc, "-q", "-f", "links"] + files, o("hc.links"))
-        row("links", "hoplite-convert -f links", dt)
-        sub = files[:a.jq_files]
-        subsize = sum(os.path.getsize(f) for f in sub)
-        subtraces = ntraces * subsize / size
-        dt = timed([hc, "-q", "-f", "links"] + sub, o("hc.sublinks"))
-        res.append(("links", "hoplite-convert -f links (subset)", dt,
-                    subsize / 1e6 / dt, subtraces / dt,
-                    "%.0f MB subset" % (subsize / 1e6)))
-        print("%-8s %-34s %7.1f s %7.1f MB/s %8.0f traces/s %s" % res[-1])
-        with open(o("links.jq"), "w") as f:
-            f.write(JQ_LINKS)
-        dt2 = timed(["jq", "-nr", "-f", o("links.jq")] + sub, o("jq.links"))
-        res.append(("links", "jq (%s)" % jqv, dt2, subsize / 1e6 / dt2,
-                    subtraces / dt2, "same subset; near,far,gap,traces only"))
-        print("%-8s %-34s %7.1f s %7.1f MB/s %8.0f traces/s %s" % res[-1])
-        hl = {tuple(r.split(",")[:4]) for r in
-              open(o("hc.sublinks")).read().splitlines()[1:]}
-        jl = {tuple(r.split(",")) for r in
-              open(o("jq.links")).read().splitlines()}
-        print("  links: hoplite-convert %d, jq %d, identical (near, far, "
-              "gap, traces): %s" % (len(hl), len(jl), hl == jl))
-        # every format in one pass
-        dt = timed([hc, "-q", "-f", "hops", "-o", o("a.hops"), "-f",
-                    "paths", "-o", o("a.paths"), "-f", "links", "-o",
-                    o("a.links"), "--dsts", o("a.dsts"), "-f", "nodes",
-                    "-o", o("a.nodes"), "-f", "graphml"] + files,
-                   o("a.graphml"))
-        row("all", "hoplite-convert, 6 outputs, 1 pass", dt)
-        # two shards in parallel, then merge (the map/reduce way)
-        t0 = time.monotonic()
-        half = len(files) // 2
-        procs = [subprocess.Popen([hc, "-q", "-f", "links", "-o",
-                                   o("s%d.links" % i), "--dsts",
-                                   o("s%d.dsts" % i)] + part)
-                 for i, part in enumerate((files[:half], files[half:]))]
-        if any(p.wait() != 0 for p in procs):
-            sys.exit("shard failed")
-        timed([hc, "merge", "-q", "-f", "links", o("s0.links"),
-               o("s1.links"), o("s0.dsts"), o("s1.dsts")], o("m.links"))
-        dt = time.monotonic() - t0
-        same = open(o("m.links"), "rb").read() == \
-            open(o("hc.links"), "rb").read()
-        row("links", "hoplite-convert, 2 shards + merge", dt,
-            "merged = one pass: %s" % same)
+        # --- warts: direct, and through sc_warts2json
+        wf, nw = make_warts(tmp, 2, a.bytes // 6)
+        wsize = sum(os.path.getsize(f) for f in wf)
+        for j in ("1", "2"):
+            cmd = [hc, "-q", "-j", j, "-f", "hops"] + wf
+            dt = best(a.runs, lambda: measure(cmd, o("w%s.hops" % j)))
+            wd = row("warts", "hops", "hoplite-convert -j " + j, dt, wsize,
+                     nw, rss_of(cmd))
+            if j == "1":
+                direct = wd
+        pipe = "sc_warts2json %s | %s -q -j 1 -f hops -" % (
+            " ".join(wf), hc)
+        dt = best(a.runs, lambda: measure(pipe, o("wp.hops"), shell=True))
+        wp = row("warts", "hops", "sc_warts2json \\| hoplite-convert -", dt,
+                 wsize, nw, rss_of(["sh", "-c", pipe]),
+                 "RSS: the larger process")
+        rows_d = lines(o("w1.hops")) - 1
+        print("  warts direct %.1fx the pipe; rows %d, pipe rows %d" %
+              (direct / wp, rows_d, lines(o("wp.hops")) - 1))
         if a.md:
             with open(a.md, "w") as f:
-                f.write("| task | tool | seconds | MB/s | traces/s | |\n"
-                        "|---|---|---:|---:|---:|---|\n")
+                f.write("| input | task | tool | seconds | MB/s | records/s "
+                        "| peak RSS MB | |\n"
+                        "|---|---|---|---:|---:|---:|---:|---|\n")
                 for r in res:
-                    f.write("| %s | %s | %.1f | %.1f | %.0f | %s |\n" % r)
+                    f.write("| %s | %s | %s | %.2f | %.1f | %.0f | %.0f | %s "
+                            "|\n" % r)
     finally:
         shutil.rmtree(tmp, True)
 

@@ -20,13 +20,13 @@ PFX = os.path.join(conv.FIX, "pfx2as.txt")
 # --- paths: hoplite traces (a silent TTL, two replies at one TTL, a TCP
 # reply) and an MDA trace whose link chain folds two addresses.
 rc, out, err = run(["-f", "paths", HOPLITE, MDA], check=0)
-eq(out, """uuid,src,dst,flowid,complete,path,source,prb_id,msm_id
-,192.0.2.1,198.51.100.7,3,1,192.0.2.254 * 203.0.113.9|203.0.113.10 198.51.100.7,scamper,,
-,192.0.2.1,198.51.100.7,4,1,192.0.2.254 203.0.113.1 203.0.113.9 198.51.100.7,scamper,,
-,2001:db8::1,2001:db8:1:2::5,0,1,2001:db8::ff 2001:db8:1::1 2001:db8:1:2::5,scamper,,
-,192.0.2.1,10.0.2.1,1,1,10.0.0.1 10.0.1.1 10.0.2.1,scamper,,
-,192.0.2.1,10.0.2.1,2,1,10.0.0.1 10.0.1.1 10.0.2.1,scamper,,
-,192.0.2.1,10.0.2.1,3,0,10.0.0.1 10.0.1.2,scamper,,
+eq(out, """uuid,src,dst,flowid,complete,path,source,prb_id,msm_id,list,cycle
+,192.0.2.1,198.51.100.7,3,1,192.0.2.254 * 203.0.113.9|203.0.113.10 198.51.100.7,scamper,,,,
+,192.0.2.1,198.51.100.7,4,1,192.0.2.254 203.0.113.1 203.0.113.9 198.51.100.7,scamper,,,,
+,2001:db8::1,2001:db8:1:2::5,0,1,2001:db8::ff 2001:db8:1::1 2001:db8:1:2::5,scamper,,,,
+,192.0.2.1,10.0.2.1,1,1,10.0.0.1 10.0.1.1 10.0.2.1,scamper,,,default,0
+,192.0.2.1,10.0.2.1,2,1,10.0.0.1 10.0.1.1 10.0.2.1,scamper,,,default,0
+,192.0.2.1,10.0.2.1,3,0,10.0.0.1 10.0.1.2,scamper,,,default,0
 """, "paths of the fixtures")
 
 # --- links: scamper's chain [[10.0.1.1, 10.0.1.2], [10.0.2.1]] would imply

@@ -33,7 +33,7 @@ while read -r f; do
 	"$HC" -q -f paths "$T/tree/$f" | tail -n +2 >> "$T/ref.body"
 done < "$T/list"
 [ "$(wc -l < "$T/ref.body")" -eq 31 ] || fail "reference has $(wc -l < "$T/ref.body") paths, wanted 31"
-{ echo "uuid,src,dst,flowid,complete,path,source,prb_id,msm_id"; cat "$T/ref.body"; } > "$T/ref"
+{ echo "uuid,src,dst,flowid,complete,path,source,prb_id,msm_id,list,cycle"; cat "$T/ref.body"; } > "$T/ref"
 
 # a directory, walked recursively in name order
 "$HC" -f paths -o "$T/dir.out" "$T/tree"; status "directory" 0 $?
@@ -85,7 +85,7 @@ grep -q '^,' "$T/warts.out" || fail "raw scamper: no UUID"
 # several concatenated)
 "$HC" -f paths "$D/mlab-scamper2/valid-simple.json" > "$T/obj.out"
 status "one-object .json" 0 $?
-grep -q '^autonode_1729023628_0000000000001002,10.70.0.12,104.148.161.48,,0,\* \* 64.15.3.115 67.59.239.118 67.83.247.145 67.59.248.75,mlab,,$' "$T/obj.out" ||
+grep -q '^autonode_1729023628_0000000000001002,10.70.0.12,104.148.161.48,,0,\* \* 64.15.3.115 67.59.239.118 67.83.247.145 67.59.248.75,mlab,,,default,0$' "$T/obj.out" ||
 	fail "one-object .json: $(cat "$T/obj.out")"
 if command -v jq > /dev/null; then
 	jq . "$D/mlab-scamper2/valid-simple.json" > "$T/pretty.json"
@@ -113,7 +113,7 @@ same "CRLF" "$T/one.ref" "$T/crlf.out"
 # an empty file and an empty .gz: no record, said even without -v (exit 1)
 : > "$T/empty.jsonl"
 out=$("$HC" -f paths "$T/empty.jsonl" 2> "$T/err"); status "empty file" 1 $?
-[ "$out" = "uuid,src,dst,flowid,complete,path,source,prb_id,msm_id" ] || fail "empty file: $out"
+[ "$out" = "uuid,src,dst,flowid,complete,path,source,prb_id,msm_id,list,cycle" ] || fail "empty file: $out"
 grep -q "empty.jsonl: no trace (no data)" "$T/err" || fail "empty file: $(cat "$T/err")"
 gzip -c "$T/empty.jsonl" > "$T/empty.gz"
 "$HC" -q -f paths "$T/empty.gz" > /dev/null 2> "$T/err"; status "empty .gz" 1 $?

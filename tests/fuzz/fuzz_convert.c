@@ -4,7 +4,9 @@
  * checks the M-Lab structure, every trace or tracelb object it hands over
  * becomes a record (rec_parse), and every record goes into all the
  * aggregates (agg_add_rec).  The record's indexes must stay in range and
- * its paths and links consistent, whatever the input.  tests/fuzz/replay.c
+ * its paths and links consistent, whatever the input.  Bytes that start
+ * with the warts magic go through the warts reader (libscamperfile) and
+ * rec_warts instead.  tests/fuzz/replay.c
  * runs the same function over tests/fuzz/corpus_convert without libFuzzer.
  */
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include <jansson.h>
 
 #include "agg.h"
+#include "in.h"
 #include "util/arena.h"
 #include "rd.h"
 #include "rec.h"
@@ -77,7 +80,7 @@ check_rec(const struct rec *r)
 }
 
 static int
-emit(void *ctx, const json_t *trace, const struct rd_meta *meta,
+emit(void *ctx, const sj_t *trace, const struct rd_meta *meta,
     const char *file, uint64_t line)
 {
 	struct fuzz *f = ctx;
@@ -87,6 +90,23 @@ emit(void *ctx, const json_t *trace, const struct rd_meta *meta,
 	memset(&o, 0, sizeof(o));
 	o.anonymize = (int)(f->line++ & 1);
 	if (rec_parse(&f->rec, trace, meta, &o, err, sizeof(err)) == -1)
+		return 0;
+	check_rec(&f->rec);
+	if (agg_add_rec(f->agg, &f->rec) == -1)
+		abort();
+	return 0;
+}
+
+static int
+emit_warts(void *ctx, int type, const void *obj, const struct rd_meta *meta,
+    const char *file, uint64_t recno)
+{
+	struct fuzz *f = ctx;
+	struct rec_opts o;
+	char err[128];
+
+	memset(&o, 0, sizeof(o));
+	if (rec_warts(&f->rec, type, obj, meta, &o, err, sizeof(err)) == -1)
 		return 0;
 	check_rec(&f->rec);
 	if (agg_add_rec(f->agg, &f->rec) == -1)
@@ -113,7 +133,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((f.agg = agg_new(AGG_NODES | AGG_LINKS | AGG_DSTS | AGG_ASLINKS)) ==
 	    NULL || (rd = rd_new(emit, &f, FUZZ_MAXDOC)) == NULL)
 		abort();
-	rd_in_ops.begin(rd, "fuzz");
+	rd_set_warts(rd, emit_warts);
+	if (size >= 2 && data[0] == IN_WARTS_MAGIC0 &&
+	    data[1] == IN_WARTS_MAGIC1) {
+		in_run_mem(data, size, "fuzz", &rd_in_ops, rd, FUZZ_MAXDOC);
+		p = end;
+	} else
+		rd_in_ops.begin(rd, "fuzz");
 	while (p < end) {
 		size_t n;
 

@@ -409,6 +409,41 @@ agg_merge_aslink(struct agg *a, const char *as1, const char *as2,
 	return agg_aslink_add(a, x, y, v);
 }
 
+/* -j: a worker's tables into the run's, every row as merge reads it. */
+int
+agg_merge_agg(struct agg *a, const struct agg *w)
+{
+	for (size_t i = 0; i < w->nnodes; i++) {
+		const struct agg_node *n = &w->nodes[i];
+
+		if (agg_merge_node(a, &w->addrs[n->addr], agg_str(w, n->asn),
+		    n) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < w->nlinks; i++) {
+		const struct agg_link *l = &w->links[i];
+
+		if (agg_merge_link(a, &w->addrs[l->near], &w->addrs[l->far],
+		    l) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < w->ndsts; i++) {
+		const struct agg_link *l = &w->links[w->dsts[i].link];
+
+		if (agg_merge_dst(a, &w->addrs[l->near], &w->addrs[l->far],
+		    l->gap, &w->addrs[w->dsts[i].dst]) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < w->naslinks; i++) {
+		const struct agg_aslink *l = &w->aslinks[i];
+
+		if (agg_merge_aslink(a, agg_str(w, l->as1), agg_str(w, l->as2),
+		    l) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* --- output order -------------------------------------------------------- */
 
 static int

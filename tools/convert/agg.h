@@ -89,6 +89,9 @@ int agg_merge_dst(struct agg *, const struct addr_ip *near,
 int agg_merge_aslink(struct agg *, const char *as1, const char *as2,
     const struct agg_aslink *);
 
+/* Every table of w (a -j worker's) into a.  0, or -1 (out of memory). */
+int agg_merge_agg(struct agg *a, const struct agg *w);
+
 /*
  * Output order of one table (AGG_NODES, AGG_LINKS, AGG_DSTS, AGG_ASLINKS),
  * as a malloc'd array of indexes (NULL: out of memory): nodes and links by

@@ -6,7 +6,10 @@
 #include "fmt.h"
 #include "rec.h"
 
-/* source,prb_id,msm_id: where the record came from, ending each row. */
+/*
+ * source,prb_id,msm_id,list,cycle: where the record came from, ending
+ * each row.
+ */
 static void
 fmt_rec_suffix(struct out *o, const struct rec *r)
 {
@@ -14,6 +17,9 @@ fmt_rec_suffix(struct out *o, const struct rec *r)
 	out_str(o, r->meta.source);
 	out_col(o, r->prb_id);
 	out_col(o, r->msm_id);
+	out_char(o, ',');
+	out_csv(o, r->meta.list);
+	out_col(o, r->meta.cycle);
 	out_char(o, '\n');
 }
 
@@ -58,7 +64,7 @@ fmt_hops_begin(struct fmt_ctx *c)
 {
 	out_str(&c->out, "uuid,src,dst,method,start,flowid,ttl,probe_id,addr,"
 	    "rtt_ms,reply_ttl,icmp_type,icmp_code,tcp_flags,mpls,mpls_tc,mpls_s,"
-	    "mpls_ttl,asn,source,prb_id,msm_id\n");
+	    "mpls_ttl,asn,source,prb_id,msm_id,list,cycle\n");
 	return 0;
 }
 
@@ -108,7 +114,7 @@ static int
 fmt_paths_begin(struct fmt_ctx *c)
 {
 	out_str(&c->out, "uuid,src,dst,flowid,complete,path,source,prb_id,"
-	    "msm_id\n");
+	    "msm_id,list,cycle\n");
 	return 0;
 }
 

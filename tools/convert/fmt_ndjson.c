@@ -33,6 +33,8 @@ static const char *const fmt_schema[][3] = {
 	{ "source", "STRING", "REQUIRED" },
 	{ "prb_id", "INTEGER", "NULLABLE" },
 	{ "msm_id", "INTEGER", "NULLABLE" },
+	{ "list", "STRING", "NULLABLE" },
+	{ "cycle", "INTEGER", "NULLABLE" },
 	{ "hops", "RECORD", "REPEATED" },
 	{ "flowid", "INTEGER", "NULLABLE" },
 	{ "ttl", "INTEGER", "REQUIRED" },
@@ -188,6 +190,8 @@ fmt_ndjson_record(struct fmt_ctx *c, const struct rec *r)
 	fmt_setstr(o, "source", r->meta.source);
 	fmt_setint(o, "prb_id", r->prb_id);
 	fmt_setint(o, "msm_id", r->msm_id);
+	fmt_setstr(o, "list", r->meta.list);
+	fmt_setint(o, "cycle", r->meta.cycle);
 	for (size_t i = 0; i < r->nhops; i++)
 		json_array_append_new(hops, fmt_ndjson_hop(r, &r->hops[i]));
 	for (size_t i = 0; i < r->nflows; i++)

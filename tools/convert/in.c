@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fts.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,15 +102,89 @@ lines_block(struct lines *l, const char *p, size_t n)
 	return 0;
 }
 
-/* One file or archive member, to its end or to the first read error. */
+struct in_stream {
+	struct archive *a;
+	struct lines *l;
+	const char *p;	/* the rest of the current block */
+	size_t n;
+	int eof, truncated, stop;
+};
+
+/* The next block of a member: 1, 0 at its end, -1 on a read error. */
 static int
-in_entry(struct archive *a, struct lines *l)
+in_block(struct in_stream *s)
 {
 	const void *buf;
 	size_t size;
 	la_int64_t off;
-	int r, truncated = 0;
+	int r;
 
+	if (s->eof || s->truncated)
+		return s->eof ? 0 : -1;
+	r = archive_read_data_block(s->a, &buf, &size, &off);
+	if (r == ARCHIVE_EOF) {
+		s->eof = 1;
+		return 0;
+	}
+	if (r < ARCHIVE_WARN) {
+		s->truncated = 1;
+		return -1;
+	}
+	report_stats.bytes += size;
+	report_stats.in_done = s->l->in_base +
+	    (uint64_t)archive_filter_bytes(s->a, -1);
+	report_tick();
+	s->p = buf;
+	s->n = size;
+	return 1;
+}
+
+ssize_t
+in_stream_read(struct in_stream *s, void *buf, size_t len)
+{
+	size_t got = 0;
+	int r;
+
+	if (s->stop)
+		return -1;
+	while (got < len) {
+		if (s->n == 0) {
+			if ((r = in_block(s)) == 0)
+				break;
+			if (r == -1) {
+				if (report_problem(REPORT_READ_ERROR, s->l->name,
+				    0, "%s", archive_error_string(s->a)) == -1)
+					s->stop = 1;
+				return -1;
+			}
+			continue;
+		}
+		size_t k = len - got < s->n ? len - got : s->n;
+
+		memcpy((char *)buf + got, s->p, k);
+		s->p += k;
+		s->n -= k;
+		got += k;
+	}
+	return (ssize_t)got;
+}
+
+int
+in_stream_stopped(const struct in_stream *s)
+{
+	return s->stop;
+}
+
+/* One file or archive member, to its end or to the first read error. */
+static int
+in_entry(struct archive *a, struct lines *l)
+{
+	struct in_stream s;
+	int r, first = 1;
+
+	memset(&s, 0, sizeof(s));
+	s.a = a;
+	s.l = l;
 	l->len = 0;
 	l->lineno = 0;
 	l->skipping = 0;
@@ -117,11 +192,9 @@ in_entry(struct archive *a, struct lines *l)
 	if (l->ops->begin != NULL && l->ops->begin(l->ctx, l->name) == -1)
 		return -1;
 	for (;;) {
-		r = archive_read_data_block(a, &buf, &size, &off);
-		if (r == ARCHIVE_EOF)
+		if ((r = in_block(&s)) == 0)
 			break;
-		if (r < ARCHIVE_WARN) {
-			truncated = 1;
+		if (r == -1) {
 			if (report_problem(REPORT_READ_ERROR, l->name,
 			    l->lineno + 1, "%s%s", archive_error_string(a),
 			    l->len > 0 || l->skipping ?
@@ -129,19 +202,24 @@ in_entry(struct archive *a, struct lines *l)
 				return -1;
 			break;
 		}
-		report_stats.bytes += size;
-		report_stats.in_done = l->in_base +
-		    (uint64_t)archive_filter_bytes(a, -1);
-		if (lines_block(l, buf, size) == -1)
+		if (first && l->ops->warts != NULL && s.n >= 2 &&
+		    (uint8_t)s.p[0] == IN_WARTS_MAGIC0 &&
+		    (uint8_t)s.p[1] == IN_WARTS_MAGIC1) {
+			if (l->ops->warts(l->ctx, l->name, &s) == -1 || s.stop)
+				return -1;
+			break;
+		}
+		first = 0;
+		if (lines_block(l, s.p, s.n) == -1)
 			return -1;
-		report_tick();
+		s.n = 0;
 	}
-	if (!truncated && (l->len > 0 || l->skipping) &&
+	if (!s.truncated && (l->len > 0 || l->skipping) &&
 	    lines_eol(l, "", 0) == -1)
 		return -1;
 	l->len = 0;
 	if (l->ops->end != NULL &&
-	    l->ops->end(l->ctx, l->name, l->lineno, truncated) == -1)
+	    l->ops->end(l->ctx, l->name, l->lineno, s.truncated) == -1)
 		return -1;
 	return 0;
 }
@@ -302,6 +380,90 @@ in_dir(const char *path, struct lines *l)
 		}
 	}
 	fts_close(fts);
+	return rc;
+}
+
+int
+in_run_mem(const void *p, size_t n, const char *name,
+    const struct in_ops *ops, void *ctx, size_t maxline)
+{
+	struct archive *a;
+	struct archive_entry *ent;
+	struct lines l;
+	int rc = 0;
+
+	memset(&l, 0, sizeof(l));
+	l.ops = ops;
+	l.ctx = ctx;
+	l.maxline = maxline;
+	l.name = name;
+	if ((a = archive_read_new()) == NULL)
+		return -1;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_memory(a, p, n) == ARCHIVE_OK &&
+	    archive_read_next_header(a, &ent) == ARCHIVE_OK)
+		rc = in_entry(a, &l);
+	archive_read_free(a);
+	free(l.buf);
+	return rc;
+}
+
+int
+in_run_range(const char *path, const struct in_range *rg,
+    const struct in_ops *ops, void *ctx, size_t maxline)
+{
+	struct lines l;
+	char *buf = NULL;
+	uint64_t off = rg->off, end = rg->off + rg->len;
+	int fd, rc = 0, truncated = 0;
+
+	memset(&l, 0, sizeof(l));
+	l.ops = ops;
+	l.ctx = ctx;
+	l.maxline = maxline;
+	l.name = path;
+	l.lineno = rg->line0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return report_unreadable(path, "%s", strerror(errno));
+	if ((buf = malloc(IN_BLOCK)) == NULL) {
+		close(fd);
+		return report_unreadable(path, "out of memory");
+	}
+	if (rg->first) {
+		report_stats.files++;
+		report_stats.entries++;
+		if (ops->begin != NULL && ops->begin(ctx, path) == -1)
+			rc = -1;
+	}
+	while (rc == 0 && off < end) {
+		size_t want = end - off < IN_BLOCK ? (size_t)(end - off) : IN_BLOCK;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			truncated = 1;
+			rc = report_problem(REPORT_READ_ERROR, path,
+			    l.lineno + 1, "%s", n == 0 ? "the file shrank" :
+			    strerror(errno));
+			break;
+		}
+		off += (uint64_t)n;
+		report_stats.bytes += (uint64_t)n;
+		report_stats.in_done += (uint64_t)n;
+		rc = lines_block(&l, buf, (size_t)n);
+		report_tick();
+	}
+	if (rc == 0 && rg->last) {
+		if (!truncated && (l.len > 0 || l.skipping))
+			rc = lines_eol(&l, "", 0);
+		if (rc == 0 && ops->end != NULL)
+			rc = ops->end(ctx, path, l.lineno, truncated);
+	}
+	free(l.buf);
+	free(buf);
+	close(fd);
 	return rc;
 }
 

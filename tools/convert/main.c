@@ -18,11 +18,13 @@
 #include "in.h"
 #include "util/log.h"
 #include "merge.h"
+#include "par.h"
 #include "pfx2as.h"
 #include "rd.h"
 #include "rec.h"
 #include "report.h"
 #include "schema.h"
+#include "sj.h"
 
 #define MAX_OUTS 16
 #define EXIT_USAGE 2
@@ -39,6 +41,21 @@ struct conv {
 	size_t maxline;
 	double progress;	/* seconds between progress lines (no tty) */
 	int strict, verbose, quiet, merge;
+	int jobs;		/* -j: worker threads */
+	int worker;		/* this is a -j worker's copy */
+	const struct par_in *cur; /* a worker's input */
+	/* -j, the run's: the state the last chunk of a file left, and the
+	 * records of the file's chunks so far */
+	struct rd_carry carry;
+	uint64_t file_recs;
+};
+
+/* A -j worker: the run's settings, its own record, rows and tables. */
+struct conv_w {
+	struct conv c;
+	struct conv *run;
+	struct rd *rd;
+	struct rd_carry exit;	/* the state its chunk left */
 };
 
 static void
@@ -49,7 +66,7 @@ usage(FILE *f)
 	    "[--ndjson-schema path]\n"
 	    "           [--pfx2as file] [--anonymize netblock] [--strict] "
 	    "[--max-line bytes]\n"
-	    "           [--progress seconds] [-qv] file ...\n"
+	    "           [--progress seconds] [-j jobs] [-qv] file ...\n"
 	    "       hoplite-convert --schema sqlite|duckdb|bigquery\n"
 	    "       hoplite-convert merge [-f format [-o path]]... "
 	    "[--dsts path] table ...\n"
@@ -59,14 +76,12 @@ usage(FILE *f)
 
 /* Every record: the per-record outputs, then the aggregates. */
 static int
-conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
-    const char *file, uint64_t line)
+conv_rec(struct conv *c, int rc, const char *err, const char *file,
+    uint64_t line)
 {
-	struct conv *c = ctx;
 	struct rec *r = &c->rec;
-	char err[128];
 
-	if (rec_parse(r, t, meta, &c->opts, err, sizeof(err)) == -1)
+	if (rc == -1)
 		return report_problem(r->too_large ? REPORT_TOO_LARGE :
 		    REPORT_BAD_TRACE, file, line, "%s", err);
 	if (r->bad_hops > 0 && report_problem(REPORT_BAD_HOP, file, line,
@@ -83,7 +98,39 @@ conv_emit(void *ctx, const json_t *t, const struct rd_meta *meta,
 		log_warnx("out of memory building the aggregates");
 		return -1;
 	}
+	/* a chunk after a file's first may have to be read again: it
+	 * keeps its rows until its turn */
+	if (c->worker && c->cur->chunk <= 1) {
+		size_t kept = 0;
+
+		for (int i = 0; i < c->nouts; i++)
+			kept += c->outs[i].out.mlen;
+		return par_check(kept);
+	}
 	return 0;
+}
+
+static int
+conv_emit(void *ctx, const sj_t *t, const struct rd_meta *meta,
+    const char *file, uint64_t line)
+{
+	struct conv *c = ctx;
+	char err[128];
+	int rc = rec_parse(&c->rec, t, meta, &c->opts, err, sizeof(err));
+
+	return conv_rec(c, rc, err, file, line);
+}
+
+static int
+conv_warts(void *ctx, int type, const void *obj, const struct rd_meta *meta,
+    const char *file, uint64_t recno)
+{
+	struct conv *c = ctx;
+	char err[128];
+	int rc = rec_warts(&c->rec, type, obj, meta, &c->opts, err,
+	    sizeof(err));
+
+	return conv_rec(c, rc, err, file, recno);
 }
 
 static int
@@ -162,6 +209,22 @@ parse_seconds(const char *s, double *v)
 }
 
 static int
+parse_jobs(const char *s, int *v)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 256) {
+		log_warnx("-j: a number of threads from 1 to 256");
+		return -1;
+	}
+	*v = (int)n;
+	return 0;
+}
+
+static int
 parse_args(struct conv *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -175,6 +238,7 @@ parse_args(struct conv *c, int argc, char **argv)
 		{ "strict", no_argument, NULL, 's' },
 		{ "max-line", required_argument, NULL, 'M' },
 		{ "progress", required_argument, NULL, 'p' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -184,7 +248,7 @@ parse_args(struct conv *c, int argc, char **argv)
 	const char *early_o = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "f:o:qvVh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "f:o:j:qvVh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'f':
@@ -239,6 +303,10 @@ parse_args(struct conv *c, int argc, char **argv)
 			break;
 		case 'p':
 			if (parse_seconds(optarg, &c->progress) == -1)
+				return -1;
+			break;
+		case 'j':
+			if (parse_jobs(optarg, &c->jobs) == -1)
 				return -1;
 			break;
 		case 'q':
@@ -358,6 +426,183 @@ close_outs(struct conv *c, int finish)
 	return rc;
 }
 
+static void
+conv_w_free(void *arg)
+{
+	struct conv_w *w = arg;
+
+	if (w == NULL)
+		return;
+	for (int i = 0; i < w->c.nouts; i++)
+		if (w->c.outs[i].ops->record != NULL)
+			out_close(&w->c.outs[i].out);
+	rec_free(&w->c.rec);
+	agg_free(w->c.agg);
+	rd_free(w->rd);
+	rd_carry_free(&w->exit);
+	free(w);
+}
+
+static void *
+conv_w_new(void *ctx)
+{
+	struct conv *run = ctx;
+	struct conv_w *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->c = *run;
+	w->run = run;
+	w->c.worker = 1;
+	rec_init(&w->c.rec);
+	w->c.agg = NULL;
+	for (int i = 0; i < w->c.nouts; i++) {
+		memset(&w->c.outs[i].out, 0, sizeof(w->c.outs[i].out));
+		if (w->c.outs[i].ops->record != NULL &&
+		    out_open_mem(&w->c.outs[i].out) == -1)
+			goto fail;
+	}
+	if ((run->aggs != 0 && (w->c.agg = agg_new(run->aggs)) == NULL) ||
+	    (w->rd = rd_new(conv_emit, &w->c, run->maxline)) == NULL)
+		goto fail;
+	rd_set_warts(w->rd, conv_warts);
+	return w;
+fail:
+	conv_w_free(w);
+	return NULL;
+}
+
+/* A chunk of a file, from the state rd is in. */
+static int
+conv_w_chunk(struct conv_w *w, const struct par_in *in)
+{
+	struct in_range rg = { in->off, in->len, in->line0, in->chunk == 1,
+		in->last };
+	int rc;
+
+	rc = in_run_range(in->path, &rg, &rd_in_ops, w->rd, w->c.maxline);
+	rd_carry_free(&w->exit);
+	if (rd_save(w->rd, &w->exit) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return rc;
+}
+
+static int
+conv_w_input(void *arg, const struct par_in *in)
+{
+	struct conv_w *w = arg;
+
+	w->c.cur = in;
+	/* the input with the turn writes as it reads */
+	if (in->chunk <= 1 && par_check(0) == -1)
+		return -1;
+	if (in->chunk == 0)
+		return in_run(in->path, &rd_in_ops, w->rd, w->c.maxline);
+	rd_chunk_begin(w->rd, in->chunk == 1);
+	return conv_w_chunk(w, in);
+}
+
+static void conv_w_drop(void *);
+
+static int
+conv_w_turn(void *arg)
+{
+	struct conv_w *w = arg;
+	int redo = w->c.cur->chunk > 1 &&
+	    !rd_chunk_valid(w->rd, &w->run->carry);
+
+	if (redo)
+		conv_w_drop(w);
+	for (int i = 0; i < w->c.nouts; i++)
+		if (w->c.outs[i].ops->record != NULL)
+			out_forward(&w->c.outs[i].out, &w->run->outs[i].out);
+	return redo;
+}
+
+/* The chunk again, from the state the chunk before left. */
+static int
+conv_w_redo(void *arg, const struct par_in *in)
+{
+	struct conv_w *w = arg;
+
+	if (rd_restore(w->rd, &w->run->carry) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	rd_chunk_begin(w->rd, -1);
+	return conv_w_chunk(w, in);
+}
+
+static int
+conv_w_done(void *arg)
+{
+	struct conv_w *w = arg;
+	const struct par_in *in = w->c.cur;
+	int rc = 0;
+
+	for (int i = 0; i < w->c.nouts; i++) {
+		struct out *o = &w->c.outs[i].out;
+
+		if (w->c.outs[i].ops->record == NULL)
+			continue;
+		out_flush(o);
+		o->fwd = NULL;
+		o->mlen = 0;
+		if (o->err != 0)
+			rc = -1;
+	}
+	if (w->c.agg != NULL) {
+		if (agg_merge_agg(w->run->agg, w->c.agg) == -1) {
+			log_warnx("out of memory building the aggregates");
+			rc = -1;
+		}
+		agg_free(w->c.agg);
+		if ((w->c.agg = agg_new(w->run->aggs)) == NULL)
+			rc = -1;
+	}
+	if (in->chunk > 0) {
+		/* the next chunk reads on from here */
+		w->run->file_recs += w->exit.records;
+		rd_carry_free(&w->run->carry);
+		w->run->carry = w->exit;
+		memset(&w->exit, 0, sizeof(w->exit));
+		if (in->last) {
+			if (rd_file_done(w->rd, in->path, in->fsize,
+			    w->run->file_recs) == -1)
+				rc = -1;
+			w->run->file_recs = 0;
+			rd_carry_free(&w->run->carry);
+		}
+	}
+	return rc;
+}
+
+static void
+conv_w_drop(void *arg)
+{
+	struct conv_w *w = arg;
+
+	for (int i = 0; i < w->c.nouts; i++) {
+		w->c.outs[i].out.len = w->c.outs[i].out.mlen = 0;
+		w->c.outs[i].out.fwd = NULL;
+	}
+	agg_free(w->c.agg);
+	w->c.agg = w->run->aggs != 0 ? agg_new(w->run->aggs) : NULL;
+}
+
+static const struct par_ops conv_par = {
+	.drop = conv_w_drop,
+	.worker_new = conv_w_new,
+	.worker_free = conv_w_free,
+	.input = conv_w_input,
+	.turn = conv_w_turn,
+	.redo = conv_w_redo,
+	.thread_exit = arena_release,	/* the thread's jansson chunks */
+	.done = conv_w_done,
+};
+
 static int
 run(struct conv *c, int argc, char **argv)
 {
@@ -371,7 +616,15 @@ run(struct conv *c, int argc, char **argv)
 	if (c->merge) {
 		if ((m = merge_new(c->agg)) == NULL)
 			return -1;
-	} else if ((rd = rd_new(conv_emit, c, c->maxline)) == NULL)
+	} else if (c->jobs > 1 &&
+	    (rc = par_run(c->jobs, argv, argc, &conv_par, c)) != 1) {
+		/* -j: rows and problems in the order of one thread */
+		stopped = rc == -1;
+		rc = 0;
+		argc = 0;
+	} else if ((rd = rd_new(conv_emit, c, c->maxline)) != NULL)
+		rd_set_warts(rd, conv_warts);
+	if (!c->merge && argc > 0 && rd == NULL)
 		return -1;
 	for (int i = 0; i < argc && !stopped; i++)
 		stopped = in_run(argv[i], c->merge ? &merge_in_ops :
@@ -429,6 +682,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.maxline = 256u << 20;
 	c.progress = 30;
+	c.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	log_init("hoplite-convert", 0, 0);
 	if (argc > 1 && strcmp(argv[1], "merge") == 0) {
 		c.merge = 1;
@@ -442,6 +696,9 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* --strict stops at the first problem: one thread finds it first */
+	if (c.strict || c.jobs < 1)
+		c.jobs = 1;
 	if (c.ddl != NULL) {
 		if (schema_write(stdout, c.ddl) == -1 || fflush(stdout) == EOF) {
 			log_warn("stdout");
@@ -455,6 +712,7 @@ main(int argc, char **argv)
 	if (!c.quiet && !c.merge)
 		report_stats.in_total = inputs_size(argc, argv);
 	arena_install();
+	sj_init();
 	rec_init(&c.rec);
 
 	if (c.schema != NULL && fmt_ndjson_schema(c.schema) == -1) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "out.h"
 
 int
@@ -30,11 +31,42 @@ out_open(struct out *o, const char *path)
 	return 0;
 }
 
+int
+out_open_mem(struct out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd = OUT_MEM;
+	o->path = "(memory)";
+	return (o->buf = malloc(OUT_BUFSZ)) == NULL ? -1 : 0;
+}
+
+void
+out_forward(struct out *o, struct out *to)
+{
+	out_flush(o);
+	if (o->mlen > 0)
+		out_write(to, o->mem, o->mlen);
+	o->mlen = 0;
+	o->fwd = to;
+}
+
 void
 out_flush(struct out *o)
 {
 	size_t off = 0;
 
+	if (o->fd == OUT_MEM) {
+		if (o->fwd != NULL)
+			out_write(o->fwd, o->buf, o->len);
+		else if (o->len > 0 && mem_grow(&o->mem, &o->mcap,
+		    o->mlen + o->len, 1) == 0) {
+			memcpy(o->mem + o->mlen, o->buf, o->len);
+			o->mlen += o->len;
+		} else if (o->len > 0)
+			o->err = ENOMEM;
+		o->len = 0;
+		return;
+	}
 	while (off < o->len && o->err == 0) {
 		ssize_t n = write(o->fd, o->buf + off, o->len - off);
 
@@ -56,8 +88,11 @@ out_close(struct out *o)
 	if (o->buf == NULL)
 		return 0;
 	out_flush(o);
-	if (o->fd != STDOUT_FILENO && close(o->fd) == -1 && o->err == 0)
+	if (o->fd >= 0 && o->fd != STDOUT_FILENO && close(o->fd) == -1 &&
+	    o->err == 0)
 		o->err = errno;
+	free(o->mem);
+	o->mem = NULL;
 	free(o->buf);
 	o->buf = NULL;
 	err = o->err;

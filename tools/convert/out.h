@@ -12,18 +12,28 @@
 #define OUT_BUFSZ (256 * 1024)
 
 struct out {
-	int fd;
+	int fd;		  /* OUT_MEM: into mem, or on to fwd when set */
 	const char *path; /* for messages; "-" for stdout */
 	char *buf;
 	size_t len;
 	int err; /* errno of the first failed write, or 0 */
+	/* -j: a worker's rows wait in mem until its input's turn */
+	struct out *fwd;
+	char *mem;
+	size_t mlen, mcap;
 };
+
+#define OUT_MEM (-2)
 
 /* path NULL or "-": stdout.  0, or -1 with errno set. */
 int out_open(struct out *, const char *path);
 /* Flush and close; 0, or -1 with errno set (the first error seen). */
 int out_close(struct out *);
 void out_flush(struct out *);
+/* Rows kept in memory (OUT_MEM).  0, or -1 (out of memory). */
+int out_open_mem(struct out *);
+/* What o kept goes to to, and from now on all it writes. */
+void out_forward(struct out *o, struct out *to);
 void out_write(struct out *, const void *, size_t);
 void out_str(struct out *, const char *);
 void out_u64(struct out *, uint64_t);

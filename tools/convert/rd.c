@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "rd.h"
 #include "report.h"
+#include "warts.h"
 
 /*
  * jansson takes 10 to 20 times a trace's text to hold it, and up to 80
@@ -29,14 +30,20 @@ enum rd_state {
 
 struct rd {
 	rd_emit_fn emit;
+	rd_warts_fn warts;
+	struct sj_doc sj;	/* the last line's value */
 	void *ctx;
 	size_t maxdoc, maxparse;
 	uint64_t file_records; /* traces handed over from this input */
 	int refused;	       /* the last parse hit maxparse */
 	enum rd_state st;
 	int first;   /* no line with content yet in this file */
-	char *uuid, *cached_uuid, *hostname;
+	char *uuid, *cached_uuid, *hostname, *list;
 	int cached;
+	int64_t cycle;
+	/* a chunk of a file (-j): whether a record took the hostname, list
+	 * or cycle of a cycle-start before the chunk */
+	int cycle_seen, inherited;
 	/* document mode: the whole file, parsed at its end */
 	int doc, docover;
 	char *docbuf;
@@ -64,7 +71,15 @@ rd_new(rd_emit_fn emit, void *ctx, size_t maxdoc)
 	if (r->maxparse < RD_PARSE_MIN)
 		r->maxparse = RD_PARSE_MIN;
 	r->first = 1;
+	r->cycle = -1;
+	sj_doc_init(&r->sj, r->maxparse);
 	return r;
+}
+
+void
+rd_set_warts(struct rd *r, rd_warts_fn fn)
+{
+	r->warts = fn;
 }
 
 static void
@@ -82,14 +97,16 @@ rd_free(struct rd *r)
 	free(r->uuid);
 	free(r->cached_uuid);
 	free(r->hostname);
+	free(r->list);
 	free(r->docbuf);
+	sj_doc_free(&r->sj);
 	free(r);
 }
 
 static const char *
-rd_str(const json_t *o, const char *key)
+rd_str(const sj_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
+	const char *s = sj_string(sj_get(o, key));
 
 	return s != NULL ? s : "";
 }
@@ -111,26 +128,26 @@ rd_forget_file(struct rd *r)
 }
 
 static int
-rd_metadata(struct rd *r, const json_t *m, const char *file, uint64_t line)
+rd_metadata(struct rd *r, const sj_t *m, const char *file, uint64_t line)
 {
-	const char *uuid = json_string_value(json_object_get(m, "UUID"));
+	const char *uuid = sj_string(sj_get(m, "UUID"));
 	int rc = 0;
 
 	rd_forget_file(r);
-	if (!json_is_object(m) || uuid == NULL || *uuid == '\0')
+	if (!sj_is_object(m) || uuid == NULL || *uuid == '\0')
 		rc = report_problem(REPORT_BAD_METADATA, file, line,
 		    "no UUID in the metadata");
 	else
 		rd_setstr(&r->uuid, uuid);
-	if (json_is_object(m)) {
-		r->cached = json_is_true(json_object_get(m, "CachedResult"));
+	if (sj_is_object(m)) {
+		r->cached = sj_is_true(sj_get(m, "CachedResult"));
 		rd_setstr(&r->cached_uuid, rd_str(m, "CachedUUID"));
 	}
 	return rc;
 }
 
 static int
-rd_emit(struct rd *r, const json_t *trace, int with_file, const char *file,
+rd_emit(struct rd *r, const sj_t *trace, int with_file, const char *file,
     uint64_t line, const char *source)
 {
 	struct rd_meta m;
@@ -140,26 +157,42 @@ rd_emit(struct rd *r, const json_t *trace, int with_file, const char *file,
 	m.cached = with_file ? r->cached : 0;
 	m.cached_uuid = with_file && r->cached_uuid ? r->cached_uuid : "";
 	m.hostname = r->hostname != NULL ? r->hostname : "";
+	m.list = r->list != NULL ? r->list : "";
+	m.cycle = r->cycle;
+	if (!r->cycle_seen)
+		r->inherited = 1;
 	report_stats.records++;
 	r->file_records++;
 	return r->emit(r->ctx, trace, &m, file, line);
 }
 
+/* What a cycle-start says about the traces that follow it. */
+static void
+rd_cycle_ids(struct rd *r, const sj_t *cs)
+{
+	const sj_t *id = sj_get(cs, "id");
+
+	r->cycle_seen = 1;
+	rd_setstr(&r->hostname, rd_str(cs, "hostname"));
+	rd_setstr(&r->list, rd_str(cs, "list_name"));
+	r->cycle = sj_is_integer(id) && sj_integer(id) >= 0 ?
+	    (int64_t)sj_integer(id) : -1;
+}
+
 /* {"Metadata":..,"CycleStart":..,"Trace":..,"CycleStop":..} */
 static int
-rd_oneobj(struct rd *r, const json_t *o, const char *file, uint64_t line)
+rd_oneobj(struct rd *r, const sj_t *o, const char *file, uint64_t line)
 {
-	const json_t *t = json_object_get(o, "Trace");
+	const sj_t *t = sj_get(o, "Trace");
 	const char *type;
 
 	if (t == NULL)
-		t = json_object_get(o, "Tracelb");
-	if (rd_metadata(r, json_object_get(o, "Metadata"), file, line) == -1)
+		t = sj_get(o, "Tracelb");
+	if (rd_metadata(r, sj_get(o, "Metadata"), file, line) == -1)
 		return -1;
-	rd_setstr(&r->hostname,
-	    rd_str(json_object_get(o, "CycleStart"), "hostname"));
-	if (!json_is_object(json_object_get(o, "CycleStart")) ||
-	    !json_is_object(json_object_get(o, "CycleStop"))) {
+	rd_cycle_ids(r, sj_get(o, "CycleStart"));
+	if (!sj_is_object(sj_get(o, "CycleStart")) ||
+	    !sj_is_object(sj_get(o, "CycleStop"))) {
 		if (report_problem(REPORT_MLAB_STRUCTURE, file, line,
 		    "no CycleStart or CycleStop object") == -1)
 			return -1;
@@ -172,7 +205,7 @@ rd_oneobj(struct rd *r, const json_t *o, const char *file, uint64_t line)
 }
 
 static int
-rd_trace(struct rd *r, const json_t *o, const char *file, uint64_t line)
+rd_trace(struct rd *r, const sj_t *o, const char *file, uint64_t line)
 {
 	const char *why = NULL;
 	int with_file = 1;
@@ -202,11 +235,11 @@ rd_trace(struct rd *r, const json_t *o, const char *file, uint64_t line)
 }
 
 static int
-rd_cycle(struct rd *r, int start, const json_t *o, const char *file,
+rd_cycle(struct rd *r, int start, const sj_t *o, const char *file,
     uint64_t line)
 {
 	if (start) {
-		rd_setstr(&r->hostname, rd_str(o, "hostname"));
+		rd_cycle_ids(r, o);
 		if (r->st == RD_CSTART) {
 			r->st = RD_TRACE;
 			return 0;
@@ -229,17 +262,17 @@ rd_cycle(struct rd *r, int start, const json_t *o, const char *file,
 	    "unexpected cycle-stop");
 }
 
-static int rd_object(struct rd *, const json_t *, const char *, uint64_t);
+static int rd_object(struct rd *, const sj_t *, const char *, uint64_t);
 
 /* A JSON array of objects (RIPE Atlas's API): each element in turn. */
 static int
-rd_array(struct rd *r, const json_t *a, const char *file, uint64_t line)
+rd_array(struct rd *r, const sj_t *a, const char *file, uint64_t line)
 {
-	const json_t *e;
+	const sj_t *e;
 	size_t i;
 
-	json_array_foreach(a, i, e)
-		if (json_is_array(e) ? report_problem(REPORT_NOT_OBJECT, file,
+	sj_array_foreach(a, i, e)
+		if (sj_is_array(e) ? report_problem(REPORT_NOT_OBJECT, file,
 		    line, "an array in an array") == -1 :
 		    rd_object(r, e, file, line) == -1)
 			return -1;
@@ -247,9 +280,9 @@ rd_array(struct rd *r, const json_t *a, const char *file, uint64_t line)
 }
 
 static int
-rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
+rd_object(struct rd *r, const sj_t *o, const char *file, uint64_t line)
 {
-	const json_t *jt;
+	const sj_t *jt;
 	const char *t;
 
 	if (r->st == RD_DONE) {
@@ -257,17 +290,17 @@ rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		r->st = RD_FREE;
 		rd_forget_file(r);
 	}
-	if (json_is_array(o) && json_is_object(json_array_get(o, 0)))
+	if (sj_is_array(o) && sj_is_object(sj_at(o, 0)))
 		return rd_array(r, o, file, line);
-	if (!json_is_object(o)) {
+	if (!sj_is_object(o)) {
 		rd_skip_expected(r);
 		return report_problem(REPORT_NOT_OBJECT, file, line,
 		    "a JSON value that is not an object");
 	}
-	if ((jt = json_object_get(o, "type")) == NULL) {
-		if (json_object_get(o, "Metadata") != NULL)
+	if ((jt = sj_get(o, "type")) == NULL) {
+		if (sj_get(o, "Metadata") != NULL)
 			return rd_oneobj(r, o, file, line);
-		if (json_object_get(o, "UUID") != NULL) {
+		if (sj_get(o, "UUID") != NULL) {
 			if (r->st != RD_FREE && r->st != RD_DONE &&
 			    report_problem(REPORT_MLAB_STRUCTURE, file, line,
 			    "metadata before the previous file ended") == -1)
@@ -279,7 +312,7 @@ rd_object(struct rd *r, const json_t *o, const char *file, uint64_t line)
 		return report_problem(REPORT_UNKNOWN_TYPE, file, line,
 		    "an object without \"type\"");
 	}
-	if ((t = json_string_value(jt)) == NULL) {
+	if ((t = sj_string(jt)) == NULL) {
 		rd_skip_expected(r);
 		return report_problem(REPORT_UNKNOWN_TYPE, file, line,
 		    "\"type\" is not a string");
@@ -314,6 +347,10 @@ rd_begin(void *ctx, const char *name)
 	r->doclen = 0;
 	rd_forget_file(r);
 	rd_setstr(&r->hostname, NULL);
+	rd_setstr(&r->list, NULL);
+	r->cycle = -1;
+	r->cycle_seen = 1;
+	r->inherited = 0;
 	return 0;
 }
 
@@ -388,9 +425,8 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 {
 	struct rd *r = ctx;
 	json_error_t err;
-	json_t *o;
+	const sj_t *o;
 	size_t i;
-	int rc;
 
 	if (r->doc)
 		return rd_docappend(r, p, n);
@@ -402,11 +438,9 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 		return report_problem(REPORT_MLAB_STRUCTURE, file, line,
 		    "blank line in or after an M-Lab file");
 	}
-	arena_begin();
-	o = rd_load(r, p, n, 0, &err);
+	o = sj_parse(&r->sj, p, n, &err, &r->refused);
 	if (o == NULL) {
-		arena_end();
-		if (r->first && rd_opens(p, n) &&
+		if (r->first && rd_opens(p, n) && !r->refused &&
 		    json_error_code(&err) == json_error_premature_end_of_input) {
 			/* Pretty-printed JSON: read the file whole. */
 			r->doc = 1;
@@ -418,10 +452,7 @@ rd_line(void *ctx, const char *file, uint64_t line, const char *p, size_t n)
 		return rd_bad_json(r, p + i, &err, file, line);
 	}
 	r->first = 0;
-	rc = rd_object(r, o, file, line);
-	json_decref(o);
-	arena_end();
-	return rc;
+	return rd_object(r, o, file, line);
 }
 
 /* Document mode: one or more JSON values spread over lines. */
@@ -437,6 +468,7 @@ rd_doc(struct rd *r, const char *file)
 		    r->maxdoc);
 	for (;;) {
 		json_error_t err;
+		const sj_t *root;
 		json_t *o;
 		int rc;
 
@@ -469,9 +501,16 @@ rd_doc(struct rd *r, const char *file)
 			line++;
 			continue;
 		}
-		rc = rd_object(r, o, file, line);
+		/* the tree holds what the rest needs: jansson's value goes */
+		root = sj_from_jansson(&r->sj, o);
 		json_decref(o);
 		arena_end();
+		if (root == NULL)
+			rc = report_problem(REPORT_TOO_LARGE, file, line,
+			    "a JSON value that needs more than %zu bytes to "
+			    "parse", r->maxparse);
+		else
+			rc = rd_object(r, root, file, line);
 		if (rc == -1)
 			return -1;
 		for (size_t k = 0; k < (size_t)err.position; k++)
@@ -523,9 +562,136 @@ rd_file_end(void *ctx, const char *file, uint64_t members, uint64_t bytes)
 	    "no trace in %llu bytes", (unsigned long long)bytes);
 }
 
+/* One warts trace: its list and cycle come with it. */
+static int
+rd_warts_emit(void *ctx, int type, const void *obj, const char *file,
+    uint64_t recno)
+{
+	struct rd *r = ctx;
+	struct rd_meta m;
+
+	warts_meta(type, obj, &m);
+	report_stats.records++;
+	r->file_records++;
+	return r->warts(r->ctx, type, obj, &m, file, recno);
+}
+
+static int
+rd_warts(void *ctx, const char *name, struct in_stream *s)
+{
+	struct rd *r = ctx;
+
+	if (r->warts == NULL)
+		return report_problem(REPORT_UNSUPPORTED, name, 0,
+		    "a warts file, where only JSON is read");
+	return warts_run(s, name, r->maxdoc, rd_warts_emit, r);
+}
+
+/* --- chunks of a file read by several -j workers ------------------------ */
+
+int
+rd_save(const struct rd *r, struct rd_carry *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->st = (int)r->st;
+	c->first = r->first;
+	c->cached = r->cached;
+	c->cycle = r->cycle;
+	c->doc = r->doc;
+	c->docover = r->docover;
+	c->docline = r->docline;
+	c->records = r->file_records;
+	if ((r->uuid && (c->uuid = strdup(r->uuid)) == NULL) ||
+	    (r->cached_uuid && (c->cached_uuid = strdup(r->cached_uuid)) ==
+	    NULL) || (r->hostname && (c->hostname = strdup(r->hostname)) ==
+	    NULL) || (r->list && (c->list = strdup(r->list)) == NULL))
+		goto fail;
+	if (r->doclen > 0) {
+		if ((c->docbuf = malloc(r->doclen)) == NULL)
+			goto fail;
+		memcpy(c->docbuf, r->docbuf, r->doclen);
+		c->doclen = r->doclen;
+	}
+	return 0;
+fail:
+	rd_carry_free(c);
+	return -1;
+}
+
+int
+rd_restore(struct rd *r, const struct rd_carry *c)
+{
+	r->st = (enum rd_state)c->st;
+	r->first = c->first;
+	r->cached = c->cached;
+	r->cycle = c->cycle;
+	r->doc = c->doc;
+	r->docover = c->docover;
+	r->docline = c->docline;
+	r->file_records = c->records;
+	rd_setstr(&r->uuid, c->uuid);
+	rd_setstr(&r->cached_uuid, c->cached_uuid);
+	rd_setstr(&r->hostname, c->hostname);
+	rd_setstr(&r->list, c->list);
+	r->doclen = 0;
+	if (c->doclen > 0) {
+		if (mem_grow(&r->docbuf, &r->doccap, c->doclen, 1) == -1)
+			return -1;
+		memcpy(r->docbuf, c->docbuf, c->doclen);
+		r->doclen = c->doclen;
+	}
+	r->cycle_seen = 1;
+	r->inherited = 0;
+	return 0;
+}
+
+void
+rd_carry_free(struct rd_carry *c)
+{
+	free(c->uuid);
+	free(c->cached_uuid);
+	free(c->hostname);
+	free(c->list);
+	free(c->docbuf);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+rd_chunk_begin(struct rd *r, int first)
+{
+	r->file_records = 0;
+	if (first == -1)	/* restored: reads on from there */
+		return;
+	rd_begin(r, NULL);
+	if (first)
+		return;
+	r->first = 0;
+	r->cycle_seen = 0;
+	r->inherited = 0;
+}
+
+int
+rd_chunk_valid(const struct rd *r, const struct rd_carry *before)
+{
+	if (r->inherited || before->doc)
+		return 0;
+	return before->st == RD_DONE || (before->st == RD_FREE &&
+	    before->uuid == NULL && before->cached_uuid == NULL &&
+	    !before->cached);
+}
+
+int
+rd_file_done(struct rd *r, const char *file, uint64_t bytes,
+    uint64_t records)
+{
+	r->file_records = records;
+	return rd_file_end(r, file, 1, bytes);
+}
+
 const struct in_ops rd_in_ops = {
 	.begin = rd_begin,
 	.line = rd_line,
+	.warts = rd_warts,
 	.end = rd_end,
 	.file_end = rd_file_end,
 };

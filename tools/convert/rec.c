@@ -79,23 +79,34 @@ rec_bad_hop(struct rec *r, const char *fmt, ...)
 	vsnprintf(r->bad_hop_why, sizeof(r->bad_hop_why), fmt, ap);
 	va_end(ap);
 }
+void
+rec_bad_node(struct rec *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->bad_nodes++ > 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->bad_node_why, sizeof(r->bad_node_why), fmt, ap);
+	va_end(ap);
+}
 #define BAD_NODE(r, ...) \
 	rec_why((r)->bad_node_why, sizeof((r)->bad_node_why), \
 	    &(r)->bad_nodes, __VA_ARGS__)
 
 /* An integer member, or def when absent or not an integer. */
 int64_t
-rec_jint(const json_t *o, const char *key, int64_t def)
+rec_jint(const sj_t *o, const char *key, int64_t def)
 {
-	const json_t *v = json_object_get(o, key);
+	const sj_t *v = sj_get(o, key);
 
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
+	return sj_is_integer(v) ? (int64_t)sj_integer(v) : def;
 }
 
 static const char *
-jstr(const json_t *o, const char *key)
+jstr(const sj_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
+	const char *s = sj_string(sj_get(o, key));
 
 	return s != NULL ? s : "";
 }
@@ -167,13 +178,13 @@ rec_intern(struct rec *r, const struct addr_ip *ip,
  * something that is not an address at all.
  */
 static int
-rec_hop_addr(struct rec *r, const json_t *v, const struct rec_opts *opt,
+rec_hop_addr(struct rec *r, const sj_t *v, const struct rec_opts *opt,
     uint32_t *idx)
 {
 	*idx = REC_NONE;
-	if (json_string_value(v) == NULL)
+	if (sj_string(v) == NULL)
 		return -1;
-	return rec_hop_addr_str(r, json_string_value(v), opt, idx);
+	return rec_hop_addr_str(r, sj_string(v), opt, idx);
 }
 
 int
@@ -227,16 +238,16 @@ rec_lse_add(struct rec *r, struct rec_hop *h, int64_t label, int64_t tc,
 
 /* MPLS label stacks of RFC 4950 extension objects. */
 static void
-rec_mpls(struct rec *r, struct rec_hop *h, const json_t *ext)
+rec_mpls(struct rec *r, struct rec_hop *h, const sj_t *ext)
 {
 	size_t i, j;
-	const json_t *ie, *lab;
+	const sj_t *ie, *lab;
 
 	h->mpls = (uint32_t)r->nmpls;
-	if (!json_is_array(ext))
+	if (!sj_is_array(ext))
 		return;
-	json_array_foreach(ext, i, ie) {
-		json_array_foreach(json_object_get(ie, "mpls_labels"), j, lab) {
+	sj_array_foreach(ext, i, ie) {
+		sj_array_foreach(sj_get(ie, "mpls_labels"), j, lab) {
 			rec_lse_add(r, h, rec_jint(lab, "mpls_label", -1),
 			    rec_jint(lab, "mpls_exp", -1),
 			    rec_jint(lab, "mpls_s", -1),
@@ -246,13 +257,13 @@ rec_mpls(struct rec *r, struct rec_hop *h, const json_t *ext)
 }
 
 int64_t
-rec_rtt(const json_t *v)
+rec_rtt(const sj_t *v)
 {
 	double d;
 
-	if (!json_is_number(v))
+	if (!sj_is_number(v))
 		return -1;
-	d = json_number_value(v);
+	d = sj_number(v);
 	if (!(d >= 0) || d > 1e9)
 		return -1;
 	return llround(d * 1000.0);
@@ -303,18 +314,18 @@ rec_hop_done(struct rec *r, const struct rec_hop *h, int slot)
  */
 static int
 rec_add_hop(struct rec *r, uint32_t addr, int64_t flowid, int ttl,
-    int probe_id, const json_t *rep, const char *ttl_key, int slot)
+    int probe_id, const sj_t *rep, const char *ttl_key, int slot)
 {
 	struct rec_hop *h = rec_hop_new(r, addr, flowid, ttl, probe_id);
 
 	if (h == NULL)
 		return -1;
-	h->rtt = rec_rtt(json_object_get(rep, "rtt"));
+	h->rtt = rec_rtt(sj_get(rep, "rtt"));
 	h->reply_ttl = (int)rec_jint(rep, ttl_key, -1);
 	h->icmp_type = (int)rec_jint(rep, "icmp_type", -1);
 	h->icmp_code = (int)rec_jint(rep, "icmp_code", -1);
 	h->tcp_flags = (int)rec_jint(rep, "tcp_flags", -1);
-	rec_mpls(r, h, json_object_get(rep, "icmpext"));
+	rec_mpls(r, h, sj_get(rep, "icmpext"));
 	return rec_hop_done(r, h, slot);
 }
 
@@ -325,22 +336,22 @@ rec_ttl_ok(int64_t ttl)
 }
 
 static int
-rec_trace_hops(struct rec *r, const json_t *t, const struct rec_opts *opt)
+rec_trace_hops(struct rec *r, const sj_t *t, const struct rec_opts *opt)
 {
-	const json_t *hops = json_object_get(t, "hops"), *h;
+	const sj_t *hops = sj_get(t, "hops"), *h;
 	size_t i;
 
 	if (hops == NULL)
 		return 0;
-	if (!json_is_array(hops)) {
+	if (!sj_is_array(hops)) {
 		r->fail = "hops is not an array";
 		return -1;
 	}
-	json_array_foreach(hops, i, h) {
+	sj_array_foreach(hops, i, h) {
 		int64_t ttl = rec_jint(h, "probe_ttl", -1);
 		uint32_t addr;
 
-		if (!json_is_object(h)) {
+		if (!sj_is_object(h)) {
 			BAD_HOP(r, "hop %zu is not an object", i);
 			continue;
 		}
@@ -348,7 +359,7 @@ rec_trace_hops(struct rec *r, const json_t *t, const struct rec_opts *opt)
 			BAD_HOP(r, "hop %zu: no probe_ttl from 1 to 255", i);
 			continue;
 		}
-		if (rec_hop_addr(r, json_object_get(h, "addr"), opt,
+		if (rec_hop_addr(r, sj_get(h, "addr"), opt,
 		    &addr) == -1) {
 			BAD_HOP(r, "hop %zu: addr is not an address", i);
 			continue;
@@ -362,26 +373,25 @@ rec_trace_hops(struct rec *r, const json_t *t, const struct rec_opts *opt)
 
 /* The probes of one tracelb link entry whose replies came from addr. */
 static int
-rec_probes(struct rec *r, uint32_t addr, const json_t *probes,
-    int64_t **fl, size_t *nfl, size_t *capfl)
+rec_probes(struct rec *r, uint32_t addr, const sj_t *probes,
+    struct rec_lbflows *fl)
 {
-	const json_t *p, *rep;
+	const sj_t *p, *rep;
 	size_t i, j;
 
-	json_array_foreach(probes, i, p) {
+	sj_array_foreach(probes, i, p) {
 		int64_t ttl = rec_jint(p, "ttl", -1), flowid = rec_jint(p, "flowid", -1);
-		const json_t *replies = json_object_get(p, "replies");
+		const sj_t *replies = sj_get(p, "replies");
 
 		if (!rec_ttl_ok(ttl) || flowid < 0 ||
-		    (replies != NULL && !json_is_array(replies))) {
+		    (replies != NULL && !sj_is_array(replies))) {
 			BAD_HOP(r, "a probe without ttl, flowid or replies");
 			continue;
 		}
-		if (mem_grow(fl, capfl, *nfl + 1, sizeof(**fl)) == -1)
+		if (rec_lbflows_add(r, fl, flowid) == -1)
 			return -1;
-		(*fl)[(*nfl)++] = flowid;
-		json_array_foreach(replies, j, rep) {
-			if (!json_is_object(rep)) {
+		sj_array_foreach(replies, j, rep) {
+			if (!sj_is_object(rep)) {
 				BAD_HOP(r, "a reply that is not an object");
 				continue;
 			}
@@ -394,10 +404,10 @@ rec_probes(struct rec *r, uint32_t addr, const json_t *probes,
 }
 
 static int
-rec_node_links(struct rec *r, const json_t *node, size_t ni,
-    const struct rec_opts *opt, int64_t **fl, size_t *nfl, size_t *capfl)
+rec_node_links(struct rec *r, const sj_t *node, size_t ni,
+    const struct rec_opts *opt, struct rec_lbflows *fl)
 {
-	const json_t *links = json_object_get(node, "links"), *hopv, *e;
+	const sj_t *links = sj_get(node, "links"), *hopv, *e;
 	size_t i, j;
 
 	if (links == NULL) {
@@ -406,28 +416,28 @@ rec_node_links(struct rec *r, const json_t *node, size_t ni,
 			    (long long)rec_jint(node, "linkc", 0));
 		return 0;
 	}
-	if (!json_is_array(links)) {
+	if (!sj_is_array(links)) {
 		BAD_NODE(r, "node %zu: links is not an array", ni);
 		return 0;
 	}
-	json_array_foreach(links, i, hopv) {
-		if (!json_is_array(hopv)) {
+	sj_array_foreach(links, i, hopv) {
+		if (!sj_is_array(hopv)) {
 			BAD_NODE(r, "node %zu: a link that is not an array",
 			    ni);
 			continue;
 		}
-		json_array_foreach(hopv, j, e) {
-			const json_t *probes = json_object_get(e, "probes");
+		sj_array_foreach(hopv, j, e) {
+			const sj_t *probes = sj_get(e, "probes");
 			uint32_t addr;
 
-			if (rec_hop_addr(r, json_object_get(e, "addr"), opt,
+			if (rec_hop_addr(r, sj_get(e, "addr"), opt,
 			    &addr) == -1 ||
-			    (probes != NULL && !json_is_array(probes))) {
+			    (probes != NULL && !sj_is_array(probes))) {
 				BAD_NODE(r, "node %zu: a link hop without "
 				    "address or probes", ni);
 				continue;
 			}
-			if (rec_probes(r, addr, probes, fl, nfl, capfl) == -1)
+			if (rec_probes(r, addr, probes, fl) == -1)
 				return -1;
 		}
 	}
@@ -442,54 +452,77 @@ rec_cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void
+rec_lbflows_begin(struct rec *r, struct rec_lbflows *fl)
+{
+	fl->fl = r->fl;
+	fl->n = 0;
+}
+
+int
+rec_lbflows_add(struct rec *r, struct rec_lbflows *fl, int64_t flowid)
+{
+	int rc = mem_grow(&fl->fl, &r->cap_fl, fl->n + 1, sizeof(*fl->fl));
+
+	r->fl = fl->fl;
+	if (rc == -1)
+		return -1;
+	fl->fl[fl->n++] = flowid;
+	return 0;
+}
+
+/* The first hop's slot, once per flow (or alone, with no probes). */
+int
+rec_lbflows_end(struct rec *r, struct rec_lbflows *fl, uint32_t first)
+{
+	size_t k;
+
+	if (first == REC_NONE)
+		return 0;
+	if (fl->n > 1)	/* fl may still be NULL */
+		qsort(fl->fl, fl->n, sizeof(*fl->fl), rec_cmp_i64);
+	for (k = 0; k < fl->n; k++)
+		if ((k == 0 || fl->fl[k] != fl->fl[k - 1]) &&
+		    rec_add_slot(r, fl->fl[k], r->firsthop, first) == -1)
+			return -1;
+	if (fl->n == 0 && rec_add_slot(r, -1, r->firsthop, first) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * tracelb: every probe that got a reply gives (flow id, TTL, address);
  * the first node is every flow's first hop.  Links come from these
  * per-flow paths, not from scamper's node chains.
  */
 static int
-rec_tracelb(struct rec *r, const json_t *t, const struct rec_opts *opt)
+rec_tracelb(struct rec *r, const sj_t *t, const struct rec_opts *opt)
 {
-	const json_t *nodes = json_object_get(t, "nodes"), *n;
-	int64_t *fl = r->fl;
-	size_t nfl = 0, i, k;
+	const sj_t *nodes = sj_get(t, "nodes"), *n;
+	struct rec_lbflows fl;
+	size_t i;
 	uint32_t first = REC_NONE;
 
-	if (nodes != NULL && !json_is_array(nodes)) {
+	if (nodes != NULL && !sj_is_array(nodes)) {
 		r->fail = "nodes is not an array";
 		return -1;
 	}
-	json_array_foreach(nodes, i, n) {
-		if (!json_is_object(n)) {
+	rec_lbflows_begin(r, &fl);
+	sj_array_foreach(nodes, i, n) {
+		if (!sj_is_object(n)) {
 			BAD_NODE(r, "node %zu is not an object", i);
 			continue;
 		}
-		if (i == 0 && rec_hop_addr(r, json_object_get(n, "addr"), opt,
+		if (i == 0 && rec_hop_addr(r, sj_get(n, "addr"), opt,
 		    &first) == -1)
 			BAD_NODE(r, "node 0: addr is not an address");
 		if (i == 0 && rec_add_hop(r, first, -1, r->firsthop, -1, NULL,
 		    "ttl", 0) == -1)
-			goto fail;
-		if (rec_node_links(r, n, i, opt, &fl, &nfl,
-		    &r->cap_fl) == -1)
-			goto fail;
+			return -1;
+		if (rec_node_links(r, n, i, opt, &fl) == -1)
+			return -1;
 	}
-	/* the first hop's slot, once per flow (or alone, with no probes) */
-	if (first != REC_NONE) {
-		if (nfl > 1)	/* fl may still be NULL */
-			qsort(fl, nfl, sizeof(*fl), rec_cmp_i64);
-		for (k = 0; k < nfl; k++)
-			if ((k == 0 || fl[k] != fl[k - 1]) &&
-			    rec_add_slot(r, fl[k], r->firsthop, first) == -1)
-				goto fail;
-		if (nfl == 0 && rec_add_slot(r, -1, r->firsthop, first) == -1)
-			goto fail;
-	}
-	r->fl = fl;
-	return 0;
-fail:
-	r->fl = fl;
-	return -1;
+	return rec_lbflows_end(r, &fl, first);
 }
 
 static int
@@ -730,16 +763,16 @@ rec_set_ends(struct rec *r, const char *dst, const char *src,
 
 /* A scamper trace or tracelb object (hoplite's, M-Lab's, raw). */
 static int
-rec_scamper(struct rec *r, const json_t *t, const struct rec_opts *opt)
+rec_scamper(struct rec *r, const sj_t *t, const struct rec_opts *opt)
 {
-	const json_t *start = json_object_get(t, "start");
+	const sj_t *start = sj_get(t, "start");
 
 	r->kind = strcmp(r->type, "tracelb") == 0 ? REC_TRACELB : REC_TRACE;
 	if (rec_set_ends(r, jstr(t, "dst"), jstr(t, "src"), opt) == -1) {
 		r->fail = "without a dst address";
 		return -1;
 	}
-	if (start != NULL && !json_is_object(start)) {
+	if (start != NULL && !sj_is_object(start)) {
 		r->fail = "start is not an object";
 		return -1;
 	}
@@ -761,12 +794,9 @@ rec_scamper(struct rec *r, const json_t *t, const struct rec_opts *opt)
 	return rec_tracelb(r, t, opt);
 }
 
-int
-rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
-    const struct rec_opts *opt, char *err, size_t errlen)
+void
+rec_reset(struct rec *r, const struct rd_meta *meta)
 {
-	int rc;
-
 	r->naddrs = r->nhops = r->nslots = r->nflows = r->nlinks = 0;
 	r->naslinks = r->nmpls = r->bad_hops = r->bad_nodes = 0;
 	r->fail = NULL;
@@ -774,11 +804,12 @@ rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
 	htab_clear(&r->addr_ht);
 	r->meta = *meta;
 	r->prb_id = r->msm_id = -1;
-	r->type = jstr(t, "type");
-	if (strcmp(r->type, "traceroute") == 0)
-		rc = rec_atlas(r, t, opt);
-	else
-		rc = rec_scamper(r, t, opt);
+}
+
+int
+rec_done(struct rec *r, int rc, const struct rec_opts *opt, char *err,
+    size_t errlen)
+{
 	if (rc == 0)
 		rc = rec_finish(r, opt);
 	if (rc == -1) {
@@ -789,4 +820,19 @@ rec_parse(struct rec *r, const json_t *t, const struct rd_meta *meta,
 			    r->fail != NULL ? r->fail : "out of memory");
 	}
 	return rc;
+}
+
+int
+rec_parse(struct rec *r, const sj_t *t, const struct rd_meta *meta,
+    const struct rec_opts *opt, char *err, size_t errlen)
+{
+	int rc;
+
+	rec_reset(r, meta);
+	r->type = jstr(t, "type");
+	if (strcmp(r->type, "traceroute") == 0)
+		rc = rec_atlas(r, t, opt);
+	else
+		rc = rec_scamper(r, t, opt);
+	return rec_done(r, rc, opt, err, errlen);
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "sj.h"
 
 #include "util/addr.h"
 #include "htab.h"
@@ -119,6 +119,7 @@ struct rec {
 	size_t cap_aslinks, cap_mpls, cap_tmp, cap_fl;
 	struct htab addr_ht;
 	void *tmp;	     /* pairs, before they are made distinct */
+	char method_buf[32], stop_buf[32]; /* warts: the names' text */
 	int64_t *fl;	     /* tracelb flow ids */
 };
 
@@ -128,8 +129,15 @@ void rec_free(struct rec *);
  * Fill r from a trace or tracelb object.  0; or -1 when the record is
  * unusable, with the reason in err.  Strings point into obj and meta.
  */
-int rec_parse(struct rec *r, const json_t *obj, const struct rd_meta *meta,
+int rec_parse(struct rec *r, const sj_t *obj, const struct rd_meta *meta,
     const struct rec_opts *, char *err, size_t errlen);
+/*
+ * The same from a warts trace or tracelb (type: SCAMPER_FILE_OBJ_TRACE
+ * or _TRACELB, obj: scamper_trace_t or scamper_tracelb_t).
+ */
+int rec_warts(struct rec *r, int type, const void *obj,
+    const struct rd_meta *meta, const struct rec_opts *, char *err,
+    size_t errlen);
 /* Address text: "*" for REC_NONE. */
 const char *rec_addr_str(const struct rec *, uint32_t idx);
 

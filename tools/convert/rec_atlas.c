@@ -17,9 +17,9 @@
 #include "rec_priv.h"
 
 static const char *
-atlas_str(const json_t *o, const char *key)
+atlas_str(const sj_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
+	const char *s = sj_string(sj_get(o, key));
 
 	return s != NULL ? s : "";
 }
@@ -42,17 +42,17 @@ atlas_method(const char *proto, int64_t paris_id)
  * p port unreachable, h beyond scope; an integer is the ICMP code.
  */
 static void
-atlas_err(struct rec_hop *h, const json_t *err, int v6)
+atlas_err(struct rec_hop *h, const sj_t *err, int v6)
 {
 	static const char codes[] = "NHPpA";
 	static const int v4code[] = { 0, 1, 2, 3, 13 };
 	static const int v6code[] = { 0, 3, -1, 4, 1 };
-	const char *s = json_string_value(err), *c;
+	const char *s = sj_string(err), *c;
 
-	if (json_is_integer(err) && json_integer_value(err) >= 0 &&
-	    json_integer_value(err) <= 255) {
+	if (sj_is_integer(err) && sj_integer(err) >= 0 &&
+	    sj_integer(err) <= 255) {
 		h->icmp_type = v6 ? 1 : 3;
-		h->icmp_code = (int)json_integer_value(err);
+		h->icmp_code = (int)sj_integer(err);
 		return;
 	}
 	if (s == NULL || s[0] == '\0' || s[1] != '\0')
@@ -88,16 +88,16 @@ atlas_flags(const char *s)
 
 /* icmpext {"obj":[{"class":1,"type":1,"mpls":[{label,exp,s,ttl}]}]} */
 static void
-atlas_mpls(struct rec *r, struct rec_hop *h, const json_t *ext)
+atlas_mpls(struct rec *r, struct rec_hop *h, const sj_t *ext)
 {
-	const json_t *obj, *e;
+	const sj_t *obj, *e;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(ext, "obj"), i, obj) {
+	sj_array_foreach(sj_get(ext, "obj"), i, obj) {
 		if (rec_jint(obj, "class", -1) != 1 ||
 		    rec_jint(obj, "type", -1) != 1)
 			continue;
-		json_array_foreach(json_object_get(obj, "mpls"), j, e)
+		sj_array_foreach(sj_get(obj, "mpls"), j, e)
 			rec_lse_add(r, h, rec_jint(e, "label", -1),
 			    rec_jint(e, "exp", -1), rec_jint(e, "s", -1),
 			    rec_jint(e, "ttl", -1));
@@ -106,51 +106,51 @@ atlas_mpls(struct rec *r, struct rec_hop *h, const json_t *ext)
 
 /* One entry of a hop's reply list.  -1: out of memory. */
 static int
-atlas_reply(struct rec *r, const json_t *e, int ttl, int attempt,
+atlas_reply(struct rec *r, const sj_t *e, int ttl, int attempt,
     const struct rec_opts *opt, int v6, int slot)
 {
-	const json_t *err = json_object_get(e, "error");
+	const sj_t *err = sj_get(e, "error");
 	struct rec_hop *h;
 	uint32_t addr;
 
-	if (!json_is_object(e)) {
+	if (!sj_is_object(e)) {
 		rec_bad_hop(r, "hop %d: a reply that is not an object", ttl);
 		return 0;
 	}
-	if (json_object_get(e, "x") != NULL)
+	if (sj_get(e, "x") != NULL)
 		return 0;	/* timeout */
 	if (err != NULL) {
 		/* the probe could not send (bind, sendto failed) */
 		rec_bad_hop(r, "hop %d: %.60s", ttl,
-		    json_is_string(err) ? json_string_value(err) : "error");
+		    sj_is_string(err) ? sj_string(err) : "error");
 		return 0;
 	}
-	if (json_is_true(json_object_get(e, "dup")) ||
-	    json_object_get(e, "edst") != NULL)
+	if (sj_is_true(sj_get(e, "dup")) ||
+	    sj_get(e, "edst") != NULL)
 		return 0;
-	if (json_string_value(json_object_get(e, "from")) == NULL ||
+	if (sj_string(sj_get(e, "from")) == NULL ||
 	    rec_hop_addr_str(r, atlas_str(e, "from"), opt, &addr) == -1) {
 		rec_bad_hop(r, "hop %d: from is not an address", ttl);
 		return 0;
 	}
 	if ((h = rec_hop_new(r, addr, r->flowid, ttl, attempt)) == NULL)
 		return -1;
-	if (json_object_get(e, "late") == NULL)
-		h->rtt = rec_rtt(json_object_get(e, "rtt"));
+	if (sj_get(e, "late") == NULL)
+		h->rtt = rec_rtt(sj_get(e, "rtt"));
 	h->reply_ttl = (int)rec_jint(e, "ttl", -1);
 	if (h->reply_ttl > 255)
 		h->reply_ttl = -1;
-	atlas_err(h, json_object_get(e, "err"), v6);
+	atlas_err(h, sj_get(e, "err"), v6);
 	h->tcp_flags = atlas_flags(atlas_str(e, "flags"));
-	atlas_mpls(r, h, json_object_get(e, "icmpext"));
+	atlas_mpls(r, h, sj_get(e, "icmpext"));
 	return rec_hop_done(r, h, slot);
 }
 
 /* Why a result has no dst_addr: its first error, when it says so. */
 static void
-atlas_no_dst(struct rec *r, const json_t *res)
+atlas_no_dst(struct rec *r, const sj_t *res)
 {
-	const char *e = atlas_str(json_array_get(res, 0), "error");
+	const char *e = atlas_str(sj_at(res, 0), "error");
 
 	if (*e == '\0') {
 		r->fail = "without a dst_addr";
@@ -162,9 +162,9 @@ atlas_no_dst(struct rec *r, const json_t *res)
 }
 
 int
-rec_atlas(struct rec *r, const json_t *t, const struct rec_opts *opt)
+rec_atlas(struct rec *r, const sj_t *t, const struct rec_opts *opt)
 {
-	const json_t *res = json_object_get(t, "result"), *hop, *e;
+	const sj_t *res = sj_get(t, "result"), *hop, *e;
 	int64_t paris = rec_jint(t, "paris_id", -1);
 	int v6 = rec_jint(t, "af", 4) == 6;
 	size_t i, j;
@@ -178,7 +178,7 @@ rec_atlas(struct rec *r, const json_t *t, const struct rec_opts *opt)
 		atlas_no_dst(r, res);
 		return -1;
 	}
-	if (!json_is_array(res)) {
+	if (!sj_is_array(res)) {
 		/* firmware 1 wrote traceroute's text output here */
 		r->fail = "result is not an array";
 		return -1;
@@ -190,10 +190,10 @@ rec_atlas(struct rec *r, const json_t *t, const struct rec_opts *opt)
 	r->firsthop = 1;
 	r->hop_count = -1;
 	r->flowid = paris >= 0 ? paris : -1;
-	json_array_foreach(res, i, hop) {
+	sj_array_foreach(res, i, hop) {
 		int64_t ttl = rec_jint(hop, "hop", -1);
-		const json_t *err = json_object_get(hop, "error");
-		const json_t *list = json_object_get(hop, "result");
+		const sj_t *err = sj_get(hop, "error");
+		const sj_t *list = sj_get(hop, "result");
 
 		if (!rec_ttl_ok(ttl)) {
 			rec_bad_hop(r, "result %zu: no hop from 1 to 255", i);
@@ -201,16 +201,16 @@ rec_atlas(struct rec *r, const json_t *t, const struct rec_opts *opt)
 		}
 		if (err != NULL) {
 			rec_bad_hop(r, "hop %d: %.60s", (int)ttl,
-			    json_is_string(err) ? json_string_value(err) :
+			    sj_is_string(err) ? sj_string(err) :
 			    "error");
 			continue;
 		}
-		if (!json_is_array(list)) {
+		if (!sj_is_array(list)) {
 			rec_bad_hop(r, "hop %d: result is not an array",
 			    (int)ttl);
 			continue;
 		}
-		json_array_foreach(list, j, e)
+		sj_array_foreach(list, j, e)
 			if (atlas_reply(r, e, (int)ttl, (int)j + 1, opt, v6,
 			    ttl < 255 || prev == 254) == -1)
 				return -1;

@@ -7,9 +7,9 @@
 
 #include "rec.h"
 
-int64_t rec_jint(const json_t *, const char *key, int64_t def);
+int64_t rec_jint(const sj_t *, const char *key, int64_t def);
 /* An RTT in ms as usec, or -1. */
-int64_t rec_rtt(const json_t *);
+int64_t rec_rtt(const sj_t *);
 int rec_ttl_ok(int64_t ttl);
 /* Count a skipped hop; the first reason is kept. */
 void rec_bad_hop(struct rec *, const char *fmt, ...)
@@ -31,7 +31,25 @@ int rec_hop_done(struct rec *, const struct rec_hop *, int slot);
  * unknown (-1), a bad label is dropped. */
 void rec_lse_add(struct rec *, struct rec_hop *, int64_t label, int64_t tc,
     int64_t s, int64_t ttl);
+void rec_bad_node(struct rec *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A record starts: everything from the last one forgotten. */
+void rec_reset(struct rec *, const struct rd_meta *);
+/* It ends (rc: what filling it returned): links, AS links, the error. */
+int rec_done(struct rec *, int rc, const struct rec_opts *, char *err,
+    size_t errlen);
+/*
+ * tracelb: the flow ids of the probes, so that the first node is each
+ * flow's first hop (first: its address).
+ */
+struct rec_lbflows {
+	int64_t *fl;
+	size_t n;
+};
+void rec_lbflows_begin(struct rec *, struct rec_lbflows *);
+int rec_lbflows_add(struct rec *, struct rec_lbflows *, int64_t flowid);
+int rec_lbflows_end(struct rec *, struct rec_lbflows *, uint32_t first);
 /* A RIPE Atlas traceroute result ("type":"traceroute"). */
-int rec_atlas(struct rec *, const json_t *, const struct rec_opts *);
+int rec_atlas(struct rec *, const sj_t *, const struct rec_opts *);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "mem.h"
 #include "report.h"
 
 #define REPORT_KEEP 5 /* places kept per reason for the summary */
@@ -25,6 +26,7 @@ static struct reason reasons[REPORT_NREASONS] = {
 	[REPORT_LINE_TOO_LONG] = { .name = "line-too-long" },
 	[REPORT_TOO_LARGE] = { .name = "too-large" },
 	[REPORT_INVALID_JSON] = { .name = "invalid-json" },
+	[REPORT_BAD_WARTS] = { .name = "bad-warts" },
 	[REPORT_NOT_OBJECT] = { .name = "not-object" },
 	[REPORT_UNKNOWN_TYPE] = { .name = "unknown-type" },
 	[REPORT_UNSUPPORTED] = { .name = "unsupported-type" },
@@ -38,7 +40,9 @@ static struct reason reasons[REPORT_NREASONS] = {
 	[REPORT_NO_TRACE] = { .name = "no-trace", .loud = 1 },
 };
 
-struct report_stats report_stats;
+_Thread_local struct report_stats report_stats;
+static struct report_stats *run_stats;	/* report_init()'s thread's */
+static _Thread_local struct report_sink *sink;
 
 static int strict, verbose, drawn, unreadable;
 static enum report_progress progress;
@@ -50,10 +54,15 @@ report_init(int s, int v, enum report_progress p, double iv)
 {
 	strict = s;
 	verbose = v;
+	run_stats = &report_stats;
 	progress = p;
 	interval = p == REPORT_PROGRESS_TTY ? 0.25 : iv;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tlast = t0;
+	/* a terminal sees the line from the first block on, however short
+	 * the run */
+	if (p == REPORT_PROGRESS_TTY)
+		tlast.tv_sec -= 1;
 }
 
 const char *
@@ -71,23 +80,11 @@ report_clear(void)
 	}
 }
 
-int
-report_problem(enum report_reason r, const char *file, uint64_t line,
-    const char *fmt, ...)
+/* One problem, its place and message in w (taken). */
+static int
+report_count_one(enum report_reason r, char *w, const char *msg)
 {
 	struct reason *rs = &reasons[r];
-	char msg[512], *w;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line > 0) {
-		if (asprintf(&w, "%s:%llu: %s", file,
-		    (unsigned long long)line, msg) == -1)
-			w = NULL;
-	} else if (asprintf(&w, "%s: %s", file, msg) == -1)
-		w = NULL;
 
 	if (verbose || strict || rs->loud) {
 		report_clear();
@@ -101,19 +98,98 @@ report_problem(enum report_reason r, const char *file, uint64_t line,
 	return strict ? -1 : 0;
 }
 
-int
-report_unreadable(const char *file, const char *fmt, ...)
+static int
+report_keep(int r, char *text)
 {
-	char msg[512];
+	if (text == NULL || mem_grow(&sink->ev, &sink->cap, sink->n + 1,
+	    sizeof(*sink->ev)) == -1) {
+		free(text);
+		return 0;
+	}
+	sink->ev[sink->n].reason = r;
+	sink->ev[sink->n].text = text;
+	sink->n++;
+	return 0;
+}
+
+int
+report_problem(enum report_reason r, const char *file, uint64_t line,
+    const char *fmt, ...)
+{
+	char msg[512], *w;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (line > 0) {
+		if (asprintf(&w, "%s:%llu: %s", file,
+		    (unsigned long long)line, msg) == -1)
+			w = NULL;
+	} else if (asprintf(&w, "%s: %s", file, msg) == -1)
+		w = NULL;
+	if (sink != NULL)
+		return report_keep((int)r, w != NULL ? w : strdup(msg));
+	return report_count_one(r, w, msg);
+}
+
+static int
+report_unreadable_one(const char *text)
+{
 	report_clear();
-	log_warnx("%s: %s", file, msg);
+	log_warnx("%s", text);
 	unreadable = 1;
 	return strict ? -1 : 0;
+}
+
+int
+report_unreadable(const char *file, const char *fmt, ...)
+{
+	char msg[512], *w;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (asprintf(&w, "%s: %s", file, msg) == -1)
+		w = NULL;
+	if (sink != NULL)
+		return report_keep(-1, w);
+	rc = report_unreadable_one(w != NULL ? w : msg);
+	free(w);
+	return rc;
+}
+
+void
+report_capture(struct report_sink *s)
+{
+	sink = s;
+}
+
+void
+report_replay(struct report_sink *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->ev[i].reason == -1) {
+			report_unreadable_one(s->ev[i].text);
+			free(s->ev[i].text);
+		} else
+			report_count_one((enum report_reason)s->ev[i].reason,
+			    s->ev[i].text, s->ev[i].text);
+	}
+	s->n = 0;
+}
+
+void
+report_add_stats(const struct report_stats *w)
+{
+	run_stats->files += w->files;
+	run_stats->entries += w->entries;
+	run_stats->records += w->records;
+	run_stats->lines += w->lines;
+	run_stats->bytes += w->bytes;
+	run_stats->in_done += w->in_done;
 }
 
 static double
@@ -125,9 +201,9 @@ since(const struct timespec *a, const struct timespec *b)
 
 /* " 42% of 1.2 GB, ETA 3m20s" from the stored (compressed) bytes. */
 static void
-report_eta(char *buf, size_t len, double el)
+report_eta(const struct report_stats *st, char *buf, size_t len, double el)
 {
-	uint64_t done = report_stats.in_done, total = report_stats.in_total;
+	uint64_t done = st->in_done, total = st->in_total;
 	double left;
 
 	buf[0] = '\0';
@@ -152,20 +228,30 @@ report_tick(void)
 	char eta[96];
 	double el;
 
-	if (progress == REPORT_PROGRESS_OFF)
+	struct report_stats st;
+
+	/* the run's counters, and a -j worker's whose input has the turn */
+	if (progress == REPORT_PROGRESS_OFF || run_stats == NULL ||
+	    (&report_stats != run_stats && sink != NULL))
 		return;
+	st = *run_stats;
+	if (&report_stats != run_stats) {
+		st.entries += report_stats.entries;
+		st.records += report_stats.records;
+		st.bytes += report_stats.bytes;
+		st.in_done += report_stats.in_done;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (since(&tlast, &now) < interval)
 		return;
 	tlast = now;
 	el = since(&t0, &now);
-	report_eta(eta, sizeof(eta), el);
+	report_eta(&st, eta, sizeof(eta), el);
 	fprintf(stderr, "%s%llu files, %llu traces, %.1f MB, %.1f MB/s%s%s",
 	    progress == REPORT_PROGRESS_TTY ? "\r\033[K" : "hoplite-convert: ",
-	    (unsigned long long)report_stats.entries,
-	    (unsigned long long)report_stats.records,
-	    (double)report_stats.bytes / 1e6,
-	    el > 0 ? (double)report_stats.bytes / 1e6 / el : 0.0, eta,
+	    (unsigned long long)st.entries, (unsigned long long)st.records,
+	    (double)st.bytes / 1e6,
+	    el > 0 ? (double)st.bytes / 1e6 / el : 0.0, eta,
 	    progress == REPORT_PROGRESS_TTY ? "" : "\n");
 	drawn = progress == REPORT_PROGRESS_TTY;
 }

@@ -12,6 +12,7 @@ enum report_reason {
 	REPORT_LINE_TOO_LONG,
 	REPORT_TOO_LARGE,	/* a value or record beyond what memory allows */
 	REPORT_INVALID_JSON,
+	REPORT_BAD_WARTS,	/* warts bytes that are no readable record */
 	REPORT_NOT_OBJECT,
 	REPORT_UNKNOWN_TYPE,	/* no "type", or one scamper does not write */
 	REPORT_UNSUPPORTED,	/* a scamper object that is no traceroute */
@@ -34,7 +35,18 @@ struct report_stats {
 	uint64_t in_done, in_total;
 };
 
-extern struct report_stats report_stats;
+/* Per thread: a -j worker counts its input, then report_add_stats(). */
+extern _Thread_local struct report_stats report_stats;
+
+/* -j: the problems a worker found, kept until its input's turn. */
+struct report_ev {
+	int reason;	/* enum report_reason; -1: unreadable */
+	char *text;
+};
+struct report_sink {
+	struct report_ev *ev;
+	size_t n, cap;
+};
 
 enum report_progress {
 	REPORT_PROGRESS_OFF,
@@ -58,7 +70,13 @@ int report_problem(enum report_reason, const char *file, uint64_t line,
 /* An input that cannot be read at all (exit status 2). */
 int report_unreadable(const char *file, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Redraw the progress line if it is due. */
+/* This thread's problems go into sink (NULL: reported at once). */
+void report_capture(struct report_sink *);
+/* Report what sink kept, in order, and empty it. */
+void report_replay(struct report_sink *);
+/* A worker's counters into the run's (report_init()'s thread's). */
+void report_add_stats(const struct report_stats *);
+/* Redraw the progress line if it is due (the run's counters). */
 void report_tick(void);
 /* Clear the progress line and print the summary of problems. */
 void report_summary(void);

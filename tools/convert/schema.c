@@ -31,13 +31,14 @@ static const struct col hops[] = {
 	{ "icmp_code", T_INT }, { "tcp_flags", T_INT }, { "mpls", T_TEXT },
 	{ "mpls_tc", T_TEXT }, { "mpls_s", T_TEXT }, { "mpls_ttl", T_TEXT },
 	{ "asn", T_TEXT }, { "source", T_TEXT }, { "prb_id", T_INT },
-	{ "msm_id", T_INT }, { NULL, 0 }
+	{ "msm_id", T_INT }, { "list", T_TEXT }, { "cycle", T_INT },
+	{ NULL, 0 }
 };
 static const struct col paths[] = {
 	{ "uuid", T_TEXT }, { "src", T_TEXT }, { "dst", T_TEXT },
 	{ "flowid", T_INT }, { "complete", T_INT }, { "path", T_TEXT },
 	{ "source", T_TEXT }, { "prb_id", T_INT }, { "msm_id", T_INT },
-	{ NULL, 0 }
+	{ "list", T_TEXT }, { "cycle", T_INT }, { NULL, 0 }
 };
 static const struct col links[] = {
 	{ "near", T_TEXT }, { "far", T_TEXT }, { "gap", T_INT },
