@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DEPS="build-essential autoconf automake pkg-config libpcap-dev libnet1-dev
-	libdumbnet-dev libjansson-dev libevent-dev libarchive-dev libseccomp-dev"
+	libdumbnet-dev libjansson-dev libevent-dev libarchive-dev libseccomp-dev
+	zlib1g-dev"
 TEST_DEPS="iproute2 nftables scamper python3 python3-networkx clang valgrind strace
 	mandoc util-linux procps graphviz sqlite3 jq systemd zsh python3-yaml
 	libcap2-bin man-db"

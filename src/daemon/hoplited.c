@@ -1,5 +1,6 @@
 /*
- * hoplited: a Paris traceroute to each test's client, written beside the
+ * hoplited: a measurement of the path to each test's client (MDA, every
+ * load-balanced path, by default; or one Paris trace), written beside the
  * test's UUID.  Triggered by tcp-info's event socket or a control socket.
  */
 #include "config.h"
@@ -44,7 +45,8 @@ enum {
 	O_DEADLINE, O_METHOD, O_TEST_FLOW, O_FLOWID, O_ATTEMPTS, O_WAIT,
 	O_GAP_LIMIT, O_MAX_TTL, O_ANONYMIZE, O_METRICS, O_USER, O_HOSTNAME,
 	O_OPEN_TIMEOUT, O_GRACE, O_REPLAY_WINDOW, O_FILE_MODE, O_GROUP,
-	O_SECCOMP, O_JOURNAL, O_VERBOSE, O_VERSION, O_HELP,
+	O_SECCOMP, O_JOURNAL, O_VERBOSE, O_VERSION, O_HELP, O_MODE,
+	O_MDA_METHOD, O_CONFIDENCE, O_PROBE_GAP,
 };
 
 static const struct option longopts[] = {
@@ -59,7 +61,11 @@ static const struct option longopts[] = {
 	{ "queue", required_argument, NULL, O_QUEUE },
 	{ "pps", required_argument, NULL, O_PPS },
 	{ "deadline", required_argument, NULL, O_DEADLINE },
+	{ "mode", required_argument, NULL, O_MODE },
 	{ "method", required_argument, NULL, O_METHOD },
+	{ "mda-method", required_argument, NULL, O_MDA_METHOD },
+	{ "confidence", required_argument, NULL, O_CONFIDENCE },
+	{ "probe-gap", required_argument, NULL, O_PROBE_GAP },
 	{ "test-flow", no_argument, NULL, O_TEST_FLOW },
 	{ "flowid", required_argument, NULL, O_FLOWID },
 	{ "attempts", required_argument, NULL, O_ATTEMPTS },
@@ -102,6 +108,10 @@ struct daemon {
 	size_t nlocals, nallows;
 	unsigned pps, open_timeout, grace;
 	int verbose;
+	/* given on the command line or in the environment: they apply to
+	 * both kinds, else each kind has its own default */
+	uint8_t attempts, gaplimit, max_ttl;
+	unsigned wait_ms;
 
 	struct netio *nio;
 	struct engine *eng;
@@ -120,7 +130,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: hoplited --output DIR [--eventsocket PATH] [--control PATH] [options]\n"
-	    "Traces the path to each test's client and writes it beside the test's UUID.\n"
+	    "Measures the path to each test's client and writes it beside the test's UUID.\n"
 	    "\n"
 	    "Triggers (at least one):\n"
 	    "  --eventsocket PATH   tcp-info's event socket (reconnects forever)\n"
@@ -147,10 +157,19 @@ usage(FILE *f)
 	    "  --open-timeout S     forget a tcp-info Open with no Close after S s (3600)\n"
 	    "  --grace S            on SIGTERM, let traces finish for S seconds (5)\n"
 	    "Tracing:\n"
-	    "  --method M           icmp-paris (default), udp-paris, tcp-paris, tcp-ack-paris\n"
+	    "  --mode MODE          mda (default: every load-balanced path, a tracelb,\n"
+	    "                       M-Lab's scamper1) or paris (one flow, a trace, scamper2)\n"
+	    "  --mda-method M       icmp-echo (default), udp-dport, udp-sport, tcp-sport,\n"
+	    "                       tcp-ack-sport\n"
+	    "  --confidence N       MDA stopping rule: 95 (default) or 99\n"
+	    "  --probe-gap MS       MDA: least time between probes of one measurement (150)\n"
+	    "  --method M           Paris: icmp-paris (default), udp-paris, tcp-paris,\n"
+	    "                       tcp-ack-paris\n"
 	    "  --test-flow          trace the test's own flow: tcp-ack-paris, the test's ports\n"
+	    "                       (a Paris trace in either mode)\n"
 	    "  --flowid N           Paris flow id (0)\n"
-	    "  --attempts N  --wait MS  --gap-limit N  --max-ttl N   as in hoplite(1)\n"
+	    "  --attempts N  --wait MS  --gap-limit N  --max-ttl N   as in hoplite(1);\n"
+	    "                       MDA: 3, 5000, 3, 30; Paris: 2, 2000, 5, 30\n"
 	    "Operation:\n"
 	    "  --metrics ADDR:PORT  Prometheus metrics at /metrics\n"
 	    "  --user NAME          user to run as after opening sockets (nobody;\n"
@@ -269,6 +288,8 @@ env_args(char **out, int max)
 	return n;
 }
 
+static void conf_finish(struct daemon *);
+
 static void
 parse_args(struct daemon *d, int argc, char **argv)
 {
@@ -327,10 +348,36 @@ parse_args(struct daemon *d, int argc, char **argv)
 		case O_DEADLINE:
 			d->sc.deadline_s = (unsigned)num(name, optarg, 1, 3600);
 			break;
+		case O_MODE:
+			if (meas_kind_find(optarg, &d->sc.mode) == -1)
+				bad(name, optarg, "must be mda or paris");
+			break;
 		case O_METHOD:
 			if ((d->sc.trace.method = pkt_method_find(optarg)) == NULL)
 				bad(name, optarg, "unknown method (icmp-paris, "
 				    "udp-paris, tcp-paris, tcp-ack-paris)");
+			break;
+		case O_MDA_METHOD: {
+			enum mda_method mm;
+
+			/* The daemon traces both families: the IPv6 flow
+			 * label alone cannot trace an IPv4 client. */
+			if (mda_method_find(optarg, &mm) == -1 ||
+			    mm == MDA_FLOWLABEL)
+				bad(name, optarg, "unknown method (icmp-echo, "
+				    "udp-dport, udp-sport, tcp-sport, "
+				    "tcp-ack-sport)");
+			d->sc.mda.method = mm;
+			break;
+		}
+		case O_CONFIDENCE:
+			if (strcmp(optarg, "95") != 0 && strcmp(optarg, "99") != 0)
+				bad(name, optarg, "must be 95 or 99");
+			d->sc.mda.confidence = (uint8_t)atoi(optarg);
+			break;
+		case O_PROBE_GAP:
+			d->sc.mda.probe_gap_ms = (unsigned)num(name, optarg, 0,
+			    2000);
 			break;
 		case O_TEST_FLOW:
 			d->sc.test_flow = 1;
@@ -339,16 +386,16 @@ parse_args(struct daemon *d, int argc, char **argv)
 			d->sc.trace.flowid = (uint32_t)num(name, optarg, 0, 65535);
 			break;
 		case O_ATTEMPTS:
-			d->sc.trace.attempts = (uint8_t)num(name, optarg, 1, 10);
+			d->attempts = (uint8_t)num(name, optarg, 1, 10);
 			break;
 		case O_WAIT:
-			d->sc.trace.wait_ms = (unsigned)num(name, optarg, 1, 60000);
+			d->wait_ms = (unsigned)num(name, optarg, 1, 60000);
 			break;
 		case O_GAP_LIMIT:
-			d->sc.trace.gaplimit = (uint8_t)num(name, optarg, 1, 255);
+			d->gaplimit = (uint8_t)num(name, optarg, 1, 255);
 			break;
 		case O_MAX_TTL:
-			d->sc.trace.max_ttl = (uint8_t)num(name, optarg, 1, 255);
+			d->max_ttl = (uint8_t)num(name, optarg, 1, 255);
 			break;
 		case O_ANONYMIZE:
 			if (strcmp(optarg, "none") == 0)
@@ -456,11 +503,52 @@ parse_args(struct daemon *d, int argc, char **argv)
 			bad("metrics", d->metrics_addr, "must be ADDR:PORT, "
 			    "[ADDR6]:PORT or :PORT");
 	}
-	if (trace_conf_finish(&d->sc.trace, AF_INET, err, sizeof(err)) == -1 ||
-	    trace_conf_finish(&d->sc.trace, AF_INET6, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		exit(2);
-	}
+	conf_finish(d);
+}
+
+/*
+ * Settings given apply to both kinds; the rest are each kind's defaults
+ * (MDA's as M-Lab's traceroute-caller runs scamper: tracelb -P icmp-echo
+ * -q 3 -W 15, gap limit 3, wait 5 s, 3000 probes at most).
+ */
+static void
+conf_finish(struct daemon *d)
+{
+	struct trace_conf *t = &d->sc.trace;
+	struct mda_conf *m = &d->sc.mda, fin;
+	char err[256];
+
+	if (d->attempts != 0)
+		t->attempts = m->attempts = d->attempts;
+	if (d->wait_ms != 0)
+		t->wait_ms = m->wait_ms = d->wait_ms;
+	if (d->gaplimit != 0)
+		t->gaplimit = m->gaplimit = d->gaplimit;
+	if (d->max_ttl != 0)
+		t->max_ttl = m->max_ttl = d->max_ttl;
+	if (m->attempts == 0)
+		m->attempts = 3;
+	if (m->gaplimit == 0)
+		m->gaplimit = 3;
+	if (m->wait_ms == 0)
+		m->wait_ms = 5000;
+	if (m->probec_max == 0)
+		m->probec_max = 3000;
+	if (trace_conf_finish(t, AF_INET, err, sizeof(err)) == -1 ||
+	    trace_conf_finish(t, AF_INET6, err, sizeof(err)) == -1)
+		goto bad;
+	/* MDA's defaults hang on the family (probe size): each measurement
+	 * finishes its own copy; here the values are only checked. */
+	fin = *m;
+	if (mda_conf_finish(&fin, AF_INET, err, sizeof(err)) == -1)
+		goto bad;
+	fin = *m;
+	if (mda_conf_finish(&fin, AF_INET6, err, sizeof(err)) == -1)
+		goto bad;
+	return;
+bad:
+	log_warnx("%s", err);
+	exit(2);
 }
 
 /* Appends " key=value" to a line being built; a pair that does not fit
@@ -511,13 +599,39 @@ log_settings(const struct daemon *d)
 	kv(line, sizeof(line), "hostname", "%s", sc->hostname);
 	kv(line, sizeof(line), "anonymize", "%s",
 	    sc->anonymize ? "netblock" : "none");
+	kv(line, sizeof(line), "mode", "%s", meas_kind_name(sc->mode));
+	if (sc->mode == MEAS_MDA) {
+		kv(line, sizeof(line), "mda-method", "%s",
+		    mda_method_name(sc->mda.method));
+		kv(line, sizeof(line), "confidence", "%u",
+		    sc->mda.confidence != 0 ? (unsigned)sc->mda.confidence : 95);
+		kv(line, sizeof(line), "probe-gap", "%ums", sc->mda.probe_gap_ms);
+		kv(line, sizeof(line), "attempts", "%u",
+		    (unsigned)sc->mda.attempts);
+		kv(line, sizeof(line), "wait", "%ums", sc->mda.wait_ms);
+		kv(line, sizeof(line), "gap-limit", "%u",
+		    (unsigned)sc->mda.gaplimit);
+		kv(line, sizeof(line), "max-ttl", "%u",
+		    sc->mda.max_ttl != 0 ? (unsigned)sc->mda.max_ttl : 30);
+		kv(line, sizeof(line), "probec-max", "%u", sc->mda.probec_max);
+	}
+	/* Paris settings: the mode's, or --test-flow's traces in mode mda. */
 	kv(line, sizeof(line), "method", "%s", sc->trace.method->name);
 	kv(line, sizeof(line), "test-flow", "%s", sc->test_flow ? "yes" : "no");
 	kv(line, sizeof(line), "flowid", "%u", (unsigned)sc->trace.flowid);
-	kv(line, sizeof(line), "attempts", "%u", (unsigned)sc->trace.attempts);
-	kv(line, sizeof(line), "wait", "%ums", sc->trace.wait_ms);
-	kv(line, sizeof(line), "gap-limit", "%u", (unsigned)sc->trace.gaplimit);
-	kv(line, sizeof(line), "max-ttl", "%u", (unsigned)sc->trace.max_ttl);
+	if (sc->mode == MEAS_PARIS) {
+		kv(line, sizeof(line), "attempts", "%u",
+		    (unsigned)sc->trace.attempts);
+		kv(line, sizeof(line), "wait", "%ums", sc->trace.wait_ms);
+		kv(line, sizeof(line), "gap-limit", "%u",
+		    (unsigned)sc->trace.gaplimit);
+		kv(line, sizeof(line), "max-ttl", "%u",
+		    (unsigned)sc->trace.max_ttl);
+	} else if (sc->test_flow)
+		kv(line, sizeof(line), "test-flow-trace",
+		    "attempts:%u,wait:%ums,gap-limit:%u,max-ttl:%u",
+		    (unsigned)sc->trace.attempts, sc->trace.wait_ms,
+		    (unsigned)sc->trace.gaplimit, (unsigned)sc->trace.max_ttl);
 	kv(line, sizeof(line), "pps", "%u", d->pps);
 	kv(line, sizeof(line), "max-inflight", "%zu", sc->max_inflight);
 	kv(line, sizeof(line), "queue", "%zu", sc->queue_max);
@@ -643,6 +757,48 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	sched_shutdown(d->sched, d->grace, drained, d);
 }
 
+/*
+ * The capture admits TCP and UDP within the ports of the probes: the
+ * Paris trace's one flow (the mode's, or the traces of --test-flow and
+ * of requests journaled in mode paris) and, in mode mda, every flow an
+ * MDA measurement may vary (mda_port_ranges).  With --test-flow, every
+ * TCP reset: the test's ports are anyone's.
+ */
+static int
+set_capture_ports(const struct daemon *d, char *err, size_t errlen)
+{
+	struct netio_ports r[NETIO_MAX_RANGES];
+	struct mda_conf fin = d->sc.mda;
+	uint16_t lo[2], hi[2];
+	uint32_t sport;
+	size_t n = 0;
+
+	sport = d->sc.trace.sport ? d->sc.trace.sport :
+	    d->sc.trace.method->default_sport;
+	sport += d->sc.trace.flowid;
+	if (d->sc.mode == MEAS_MDA) {
+		unsigned nr;
+
+		if (mda_conf_finish(&fin, AF_INET, err, errlen) == -1)
+			return -1;
+		nr = mda_port_ranges(&fin, lo, hi);
+		for (unsigned i = 0; i < nr; i++) {
+			r[n].lo = lo[i];
+			r[n++].hi = hi[i];
+		}
+	}
+	/* The Paris flow's port, where a range is left for it: with two
+	 * MDA ranges (UDP and TCP methods) a Paris trace's destination
+	 * answers only if its port falls inside them; its ICMP answers
+	 * always pass. */
+	if (n < NETIO_MAX_RANGES) {
+		r[n].lo = (uint16_t)sport;
+		r[n++].hi = (uint16_t)sport;
+	}
+	return netio_set_port_ranges(d->nio, r, n, d->sc.test_flow, err,
+	    errlen);
+}
+
 /* The output root, created before dropping privileges and owned by the run user. */
 static void
 make_output_root(const char *root, const char *user, const char *group)
@@ -716,7 +872,6 @@ main(int argc, char **argv)
 	struct engine_io io;
 	struct event *ev_int, *ev_term, *ev_hup;
 	char err[512], host[256];
-	uint32_t sport;
 
 	memset(&d, 0, sizeof(d));
 	d.user = "nobody";
@@ -726,6 +881,9 @@ main(int argc, char **argv)
 	d.sc.replay_window_s = 300;
 	d.sc.file_mode = MLAB_FILE_MODE;
 	d.sc.trace.method = &pkt_icmp_paris;
+	d.sc.mode = MEAS_MDA;
+	d.sc.mda.method = MDA_ICMP_ECHO;
+	d.sc.mda.probe_gap_ms = 150;
 	d.sc.cache_window_s = 600;
 	d.sc.cache_max = 10000;
 	d.sc.max_inflight = 64;
@@ -773,10 +931,7 @@ main(int argc, char **argv)
 	d.journal = d.sc.journal = open_journal(d.base, d.sc.output,
 	    d.journal_path);
 
-	sport = d.sc.trace.sport ? d.sc.trace.sport : d.sc.trace.method->default_sport;
-	sport += d.sc.trace.flowid;
-	if (netio_set_ports(d.nio, (uint16_t)sport, (uint16_t)sport,
-	    d.sc.test_flow, err, sizeof(err)) == -1)
+	if (set_capture_ports(&d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	memset(&ec, 0, sizeof(ec));
 	ec.pps = d.pps;

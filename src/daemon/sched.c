@@ -1,5 +1,6 @@
 /*
- * sched: requests -> policy -> cache -> bounded queue -> traces -> files.
+ * sched: requests -> policy -> cache -> bounded queue -> measurements ->
+ * files.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <zlib.h>
 
 #include "util/log.h"
 #include "daemon/journal.h"
@@ -28,6 +30,7 @@ struct req {
 	char *uuid;
 	time_t when;			/* wall clock of acceptance: names the file */
 	uint64_t jid;			/* journal id, 0 when not journaled */
+	enum meas_kind kind;		/* what it gets, fixed at acceptance */
 };
 
 struct waiter {
@@ -39,17 +42,21 @@ STAILQ_HEAD(waiterq, waiter);
 
 enum centry_state { CE_RUNNING, CE_DONE };
 
-/* One client address: a trace running (or queued) for it, or a recent result. */
+/* One client address and kind: a measurement running (or queued) for it,
+ * or a recent result. */
 struct centry {
 	struct centry *hnext;
 	TAILQ_ENTRY(centry) done_entry;	/* finished results, oldest first */
 	struct addr_ip ip;
+	enum meas_kind kind;
 	enum centry_state state;
 	struct req orig;		/* the original request (uuid kept when done) */
 	struct waiterq waiters;
 	size_t nwaiters;
-	/* when done */
-	json_t *trace;
+	/* when done: the JSON line, compressed (copies are rare, memory
+	 * per cached client is what --cache-max multiplies) */
+	unsigned char *z;
+	uint32_t zlen, textlen;
 	time_t start_time, stop_time;
 	struct timespec done_at;	/* monotonic */
 };
@@ -60,8 +67,9 @@ struct job {
 	struct sched *s;
 	struct centry *ce;
 	struct addr_ip client;
-	struct trace_conf conf;
-	struct trace *trace;
+	enum meas_kind kind;
+	struct trace_conf conf;		/* MEAS_PARIS; MDA takes the sched's */
+	struct meas *m;
 	struct event *deadline;
 	struct timespec submitted;
 };
@@ -87,11 +95,16 @@ struct sched {
 	struct metric *m_time, *m_performed, *m_in_progress, *m_skipped,
 	    *m_crashed, *m_triggers, *m_results, *m_refused, *m_dropped,
 	    *m_cache_hits, *m_queue, *m_output_errors, *m_files, *m_journal,
-	    *m_journal_bytes;
+	    *m_journal_bytes, *m_kind, *m_mda_probes, *m_mda_nodes,
+	    *m_mda_perpacket;
 };
 
 static const double time_buckets[] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300,
+};
+
+static const double node_buckets[] = {
+	1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
 };
 
 static const char *const outcome_names[] = {
@@ -129,11 +142,11 @@ req_done(struct sched *s, struct req *r)
 /* --- the cache ----------------------------------------------------------- */
 
 static struct centry **
-cache_slot(struct sched *s, const struct addr_ip *ip)
+cache_slot(struct sched *s, const struct addr_ip *ip, enum meas_kind kind)
 {
 	struct centry **pp = &s->cache[addr_hash(ip) & (CACHE_BUCKETS - 1)];
 
-	while (*pp != NULL && !addr_eq(&(*pp)->ip, ip))
+	while (*pp != NULL && !(addr_eq(&(*pp)->ip, ip) && (*pp)->kind == kind))
 		pp = &(*pp)->hnext;
 	return pp;
 }
@@ -156,7 +169,7 @@ waiters_free(struct sched *s, struct centry *ce)
 static void
 cache_unlink(struct sched *s, struct centry *ce)
 {
-	struct centry **pp = cache_slot(s, &ce->ip);
+	struct centry **pp = cache_slot(s, &ce->ip, ce->kind);
 
 	if (*pp == ce)
 		*pp = ce->hnext;
@@ -171,7 +184,7 @@ cache_remove(struct sched *s, struct centry *ce)
 		s->ndone--;
 	}
 	waiters_free(s, ce);
-	json_decref(ce->trace);
+	free(ce->z);
 	free(ce->orig.uuid);
 	free(ce);
 }
@@ -181,12 +194,13 @@ static struct centry *
 cache_add(struct sched *s, const struct addr_ip *ip, struct req *r)
 {
 	struct centry *ce;
-	struct centry **pp = cache_slot(s, ip);
+	struct centry **pp = cache_slot(s, ip, r->kind);
 
 	if ((ce = calloc(1, sizeof(*ce))) == NULL)
 		return NULL;
 	ce->orig = *r;
 	ce->ip = *ip;
+	ce->kind = r->kind;
 	ce->state = CE_RUNNING;
 	STAILQ_INIT(&ce->waiters);
 	*pp = ce;
@@ -210,12 +224,53 @@ sweep(evutil_socket_t fd, short what, void *arg)
 	uuidset_sweep(s->uuids);
 }
 
+/* The result line into the entry, compressed; 0 or -1. */
+static int
+cache_store(struct centry *ce, const char *text)
+{
+	size_t len = strlen(text);
+	uLongf zlen = compressBound((uLong)len);
+	unsigned char *z, *fit;
+
+	if (len > UINT32_MAX || (z = malloc(zlen)) == NULL)
+		return -1;
+	if (compress2(z, &zlen, (const Bytef *)text, (uLong)len,
+	    Z_BEST_SPEED) != Z_OK) {
+		free(z);
+		return -1;
+	}
+	if ((fit = realloc(z, zlen)) != NULL)
+		z = fit;
+	ce->z = z;
+	ce->zlen = (uint32_t)zlen;
+	ce->textlen = (uint32_t)len;
+	return 0;
+}
+
+/* The entry's result line (malloc'd, NUL-terminated), or NULL. */
+static char *
+cache_text(const struct centry *ce)
+{
+	uLongf len = ce->textlen;
+	char *t;
+
+	if ((t = malloc((size_t)ce->textlen + 1)) == NULL)
+		return NULL;
+	if (uncompress((Bytef *)t, &len, ce->z, ce->zlen) != Z_OK ||
+	    len != ce->textlen) {
+		free(t);
+		return NULL;
+	}
+	t[len] = '\0';
+	return t;
+}
+
 /* --- files --------------------------------------------------------------- */
 
 /* The request's file, named by its acceptance time; the request is over
  * either way (a failure is counted). */
 static int
-write_file(struct sched *s, struct req *r, const json_t *trace,
+write_file(struct sched *s, struct req *r, const char *text,
     time_t start, time_t stop, const char *cached_uuid)
 {
 	struct mlab_file f;
@@ -231,7 +286,7 @@ write_file(struct sched *s, struct req *r, const json_t *trace,
 	f.start_time = start;
 	f.stop_time = stop;
 	f.name_time = r->when;
-	f.trace = trace;
+	f.trace_text = text;
 	f.mode = s->conf.file_mode;
 	f.nosync = cached_uuid != NULL;
 	if (mlab_write(s->conf.output, &f, path, sizeof(path), err,
@@ -250,7 +305,7 @@ write_file(struct sched *s, struct req *r, const json_t *trace,
 
 /* --- jobs ---------------------------------------------------------------- */
 
-static void job_done(struct trace *, void *);
+static void job_done(struct meas *, void *);
 static void pump(struct sched *);
 
 static void
@@ -258,7 +313,7 @@ job_free(struct job *j)
 {
 	if (j->deadline != NULL)
 		event_free(j->deadline);
-	trace_free(j->trace);
+	meas_free(j->m);
 	free(j);
 }
 
@@ -267,8 +322,9 @@ job_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
 
-	log_info("trace for %s passed its deadline; halting", j->ce->orig.uuid);
-	trace_halt(j->trace);
+	log_info("%s measurement for %s passed its deadline; halting",
+	    meas_kind_name(j->kind), j->ce->orig.uuid);
+	meas_halt(j->m);
 }
 
 static void
@@ -276,15 +332,16 @@ job_start(struct sched *s, struct job *j)
 {
 	struct timeval tv = { (time_t)s->conf.deadline_s, 0 };
 
-	j->trace = trace_new(s->eng, &j->conf, &j->client, job_done, j);
+	j->m = meas_new(j->kind, s->eng, &j->conf, &s->conf.mda, &j->client,
+	    job_done, j);
 	j->deadline = evtimer_new(s->base, job_deadline, j);
-	if (j->trace == NULL || j->deadline == NULL)
-		fatalx("out of memory starting a trace");
+	if (j->m == NULL || j->deadline == NULL)
+		fatalx("out of memory starting a measurement");
 	TAILQ_INSERT_TAIL(&s->running, j, entry);
 	s->nrunning++;
 	if (s->conf.deadline_s > 0)
 		evtimer_add(j->deadline, &tv);
-	trace_start(j->trace);
+	meas_start(j->m);
 }
 
 static void
@@ -300,13 +357,13 @@ pump(struct sched *s)
 		s->nqueued--;
 		job_start(s, j);
 		if (s->halting)
-			trace_halt(j->trace);	/* no-op if it already ended */
+			meas_halt(j->m);	/* no-op if it already ended */
 	}
 }
 
 /* Runs inside engine callbacks: only hand the job to reap(). */
 static void
-job_done(struct trace *t, void *arg)
+job_done(struct meas *m, void *arg)
 {
 	struct job *j = arg;
 	struct sched *s = j->s;
@@ -314,28 +371,6 @@ job_done(struct trace *t, void *arg)
 	TAILQ_REMOVE(&s->running, j, entry);
 	TAILQ_INSERT_TAIL(&s->reaped, j, entry);
 	event_active(s->reap_ev, EV_TIMEOUT, 0);
-}
-
-static json_t *
-result_json(struct sched *s, const struct trace_result *res)
-{
-	struct trace_result copy;
-	json_t *o;
-
-	if (!s->conf.anonymize)
-		return out_trace_json(res);
-	/* Anonymize a copy: the trace keeps what it measured. */
-	copy = *res;
-	if ((copy.hops = calloc(res->nhops ? res->nhops : 1,
-	    sizeof(*copy.hops))) == NULL)
-		return NULL;
-	memcpy(copy.hops, res->hops, res->nhops * sizeof(*copy.hops));
-	for (size_t i = 0; i < copy.nhops; i++)
-		policy_anonymize(&copy.hops[i].addr, &res->flow.dst);
-	policy_anonymize(&copy.flow.dst, &res->flow.dst);
-	o = out_trace_json(&copy);
-	free(copy.hops);
-	return o;
 }
 
 static enum sched_outcome place(struct sched *, const struct sched_request *,
@@ -361,65 +396,95 @@ resubmit_waiters(struct sched *s, struct centry *ce)
 		r.uuid = w->r.uuid;
 		r.client = ce->ip;
 		r.source = "retry";
+		r.has_kind = 1;
+		r.kind = w->r.kind;
 		metric_add(s->m_triggers, r.source, 1);
 		place(s, &r, &w->r, &why);
 		free(w);
 	}
 }
 
+/* The result as one JSON line (malloc'd), or NULL. */
+static char *
+result_text(struct sched *s, const struct meas *m)
+{
+	json_t *o;
+	char *text;
+
+	if ((o = meas_json(m, s->conf.anonymize)) == NULL)
+		return NULL;
+	text = json_dumps(o, OUT_JSON_FLAGS);
+	json_decref(o);
+	return text;
+}
+
+static void
+job_metrics(struct sched *s, const struct job *j,
+    const struct meas_summary *sum)
+{
+	metric_observe(s->m_time, sum->failed ? "error" : "success",
+	    (double)(sum->end.tv_sec - sum->start.tv_sec) +
+	    (sum->end.tv_usec - sum->start.tv_usec) / 1e6);
+	metric_add(s->m_performed, NULL, 1);
+	metric_add(s->m_kind, meas_kind_name(j->kind), 1);
+	if (j->kind == MEAS_MDA) {
+		metric_add(s->m_mda_probes, NULL, sum->probes);
+		metric_observe(s->m_mda_nodes, NULL, (double)sum->nodes);
+		metric_add(s->m_mda_perpacket, NULL, (double)sum->perpacket);
+	}
+}
+
 static void
 job_finish(struct sched *s, struct job *j)
 {
-	const struct trace_result *res = trace_result(j->trace);
+	struct meas_summary sum;
 	struct centry *ce = j->ce;
-	enum trace_stop why = res->stop_reason;
-	int failed = why == TRACE_STOP_ERROR;
-	int reusable = !failed && !(why == TRACE_STOP_HALTED && !s->shutting_down);
-	json_t *o;
+	int reusable;
+	char *text;
 	struct waiter *w;
 
-	metric_observe(s->m_time, failed ? "error" : "success",
-	    (double)(res->end.tv_sec - res->start.tv_sec) +
-	    (res->end.tv_usec - res->start.tv_usec) / 1e6);
-	metric_add(s->m_performed, NULL, 1);
-	if ((o = result_json(s, res)) == NULL) {
-		log_warnx("out of memory formatting the trace for %s",
+	meas_summary(j->m, &sum);
+	reusable = !sum.failed && !(sum.halted && !s->shutting_down);
+	job_metrics(s, j, &sum);
+	if ((text = result_text(s, j->m)) == NULL) {
+		log_warnx("out of memory formatting the result for %s",
 		    ce->orig.uuid);
 		metric_add(s->m_output_errors, NULL, 1);
 		req_done(s, &ce->orig);
 		reusable = 0;
-	} else if (write_file(s, &ce->orig, o, res->start.tv_sec,
-	    res->end.tv_sec, NULL) == -1)
+	} else if (write_file(s, &ce->orig, text, sum.start.tv_sec,
+	    sum.end.tv_sec, NULL) == -1)
 		reusable = 0;	/* a copy would name a file that is not there */
 
 	if (!reusable) {
 		cache_unlink(s, ce);
 		resubmit_waiters(s, ce);
-		json_decref(o);
+		free(text);
 		free(ce->orig.uuid);
 		free(ce);
 		return;
 	}
 	while ((w = STAILQ_FIRST(&ce->waiters)) != NULL) {
 		STAILQ_REMOVE_HEAD(&ce->waiters, entry);
-		write_file(s, &w->r, o, res->start.tv_sec, res->end.tv_sec,
+		write_file(s, &w->r, text, sum.start.tv_sec, sum.end.tv_sec,
 		    ce->orig.uuid);
 		free(w->r.uuid);
 		free(w);
 	}
 	ce->nwaiters = 0;
 	ce->state = CE_DONE;
-	ce->trace = o;
-	ce->start_time = res->start.tv_sec;
-	ce->stop_time = res->end.tv_sec;
+	ce->start_time = sum.start.tv_sec;
+	ce->stop_time = sum.end.tv_sec;
 	clock_gettime(CLOCK_MONOTONIC, &ce->done_at);
 	TAILQ_INSERT_TAIL(&s->done, ce, done_entry);
 	s->ndone++;
-	if (s->conf.cache_window_s == 0)
+	/* Not kept (no memory): later requests get a new measurement. */
+	if (s->conf.cache_window_s == 0 || cache_store(ce, text) == -1)
 		cache_remove(s, ce);
 	else
 		while (s->ndone > s->conf.cache_max)
 			cache_remove(s, TAILQ_FIRST(&s->done));
+	free(text);
 }
 
 static int
@@ -473,6 +538,7 @@ journal_req(struct sched *s, const struct sched_request *r, struct req *rq)
 	rec.server_port = r->server_port;
 	if (r->method != NULL)
 		snprintf(rec.method, sizeof(rec.method), "%s", r->method->name);
+	snprintf(rec.kind, sizeof(rec.kind), "%s", meas_kind_name(rq->kind));
 	snprintf(rec.uuid, sizeof(rec.uuid), "%s", rq->uuid);
 	rq->jid = journal_add(s->conf.journal, &rec);
 }
@@ -499,19 +565,28 @@ place(struct sched *s, const struct sched_request *r, struct req *rq,
 	struct centry **pp, *ce;
 	struct job *j;
 
-	pp = cache_slot(s, &r->client);
+	pp = cache_slot(s, &r->client, rq->kind);
 	if ((ce = *pp) != NULL && ce->state == CE_DONE && !cache_fresh(s, ce)) {
 		cache_remove(s, ce);
 		ce = NULL;
 	}
 	if (ce != NULL && ce->state == CE_DONE) {
+		char *text;
+
 		metric_add(s->m_cache_hits, NULL, 1);
 		metric_add(s->m_skipped, NULL, 1);
-		if (write_file(s, rq, ce->trace, ce->start_time,
+		if ((text = cache_text(ce)) == NULL) {
+			req_done(s, rq);
+			free(rq->uuid);
+			return refuse(s, SCHED_DROPPED, "no_memory", why);
+		}
+		if (write_file(s, rq, text, ce->start_time,
 		    ce->stop_time, ce->orig.uuid) == -1) {
+			free(text);
 			free(rq->uuid);
 			return refuse(s, SCHED_DROPPED, "output_error", why);
 		}
+		free(text);
 		free(rq->uuid);
 		metric_add(s->m_results, "cached", 1);
 		return SCHED_CACHED;
@@ -545,10 +620,12 @@ place(struct sched *s, const struct sched_request *r, struct req *rq,
 	j->s = s;
 	j->ce = ce;
 	j->client = r->client;
+	j->kind = rq->kind;
 	j->conf = s->conf.trace;
 	if (r->method != NULL)
 		j->conf.method = r->method;
-	if (s->conf.test_flow && r->client_port != 0 && r->server_port != 0) {
+	if (rq->kind == MEAS_PARIS && s->conf.test_flow &&
+	    r->client_port != 0 && r->server_port != 0) {
 		/* The test's own 4-tuple: the path its packets took. */
 		j->conf.method = &pkt_tcp_ack_paris;
 		j->conf.sport = r->server_port;
@@ -571,8 +648,19 @@ admit(struct sched *s, const struct sched_request *r, struct req *rq,
 	enum policy_verdict v;
 
 	memset(rq, 0, sizeof(*rq));
+	/* The test's own flow is one flow, a Paris trace in either mode:
+	 * MDA would vary the test's ports. */
+	if (r->has_kind)
+		rq->kind = r->kind;
+	else if (s->conf.test_flow && r->client_port != 0 &&
+	    r->server_port != 0)
+		rq->kind = MEAS_PARIS;
+	else
+		rq->kind = s->conf.mode;
 	if (!mlab_uuid_ok(r->uuid))
 		return refuse(s, SCHED_REFUSED, "bad_uuid", why);
+	if (r->method != NULL && rq->kind != MEAS_PARIS)
+		return refuse(s, SCHED_REFUSED, "method_needs_paris", why);
 	if ((v = policy_check(s->policy, &r->client)) != POLICY_OK)
 		return refuse(s, SCHED_REFUSED, policy_reason(v), why);
 	/* A UUID names a file: a second request with one still pending or
@@ -642,6 +730,11 @@ sched_replay(struct sched *s)
 		r.server_port = rec->server_port;
 		r.method = rec->method[0] != '\0' ?
 		    pkt_method_find(rec->method) : NULL;
+		/* What it was accepted as; lines of old versions, which
+		 * had no kind, were Paris traces. */
+		r.has_kind = 1;
+		if (meas_kind_find(rec->kind, &r.kind) == -1)
+			r.kind = MEAS_PARIS;
 		r.source = "journal";
 		metric_add(s->m_triggers, r.source, 1);
 		if (admit(s, &r, &rq, rec->when, &why) != SCHED_QUEUED) {
@@ -661,11 +754,12 @@ static void
 register_metrics(struct sched *s, struct metrics *m)
 {
 	s->m_time = metrics_register(m, "trace_time_seconds",
-	    "Time from the first probe to the end of each trace.",
+	    "Time from the first probe to the end of each measurement (a "
+	    "trace or an MDA tracelb).",
 	    METRIC_HISTOGRAM, "outcome", time_buckets,
 	    sizeof(time_buckets) / sizeof(time_buckets[0]));
 	s->m_performed = metrics_register(m, "traces_performed_total",
-	    "Traces run to the end (any stop reason).", METRIC_COUNTER, NULL,
+	    "Measurements run to the end (any stop reason, either type).", METRIC_COUNTER, NULL,
 	    NULL, 0);
 	s->m_in_progress = metrics_register(m, "traces_in_progress",
 	    "Traces running now.", METRIC_GAUGE, NULL, NULL, 0);
@@ -703,6 +797,21 @@ register_metrics(struct sched *s, struct metrics *m)
 	    METRIC_COUNTER, "event", NULL, 0);
 	s->m_journal_bytes = metrics_register(m, "hoplite_journal_bytes",
 	    "Size of the journal file.", METRIC_GAUGE, NULL, NULL, 0);
+	s->m_kind = metrics_register(m, "hoplite_measurements_total",
+	    "Measurements run to the end, by type: paris (a trace, scamper2) "
+	    "or mda (a tracelb, scamper1).", METRIC_COUNTER, "type", NULL, 0);
+	s->m_mda_probes = metrics_register(m, "hoplite_mda_probes_total",
+	    "Probes sent by MDA measurements, retries included.",
+	    METRIC_COUNTER, NULL, NULL, 0);
+	s->m_mda_nodes = metrics_register(m, "hoplite_mda_nodes",
+	    "Nodes (address and quoted TTL) found per MDA measurement.",
+	    METRIC_HISTOGRAM, NULL, node_buckets,
+	    sizeof(node_buckets) / sizeof(node_buckets[0]));
+	s->m_mda_perpacket = metrics_register(m, "hoplite_mda_perpacket_total",
+	    "Nodes flagged as per-packet load balancers by MDA measurements.",
+	    METRIC_COUNTER, NULL, NULL, 0);
+	metric_add(s->m_kind, meas_kind_name(MEAS_PARIS), 0);
+	metric_add(s->m_kind, meas_kind_name(MEAS_MDA), 0);
 	metric_add(s->m_journal, "expired", 0);
 	metric_add(s->m_journal, "replayed", 0);
 	metric_add(s->m_journal, "present", 0);
@@ -779,10 +888,10 @@ grace_over(evutil_socket_t fd, short what, void *arg)
 	struct job *j, *next;
 
 	s->halting = 1;
-	/* trace_halt calls back job_done, which moves the job to reaped. */
+	/* meas_halt calls back job_done, which moves the job to reaped. */
 	for (j = TAILQ_FIRST(&s->running); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
-		trace_halt(j->trace);
+		meas_halt(j->m);
 	}
 	pump(s);
 	if (drained_now(s))
