@@ -117,6 +117,8 @@ def day_dirs(root):
     """root/YYYY/MM/DD directories (a handful)."""
     out = []
     for y in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        if not y.isdigit():     # the journal, .hoplited.journal
+            continue
         for m in sorted(os.listdir(os.path.join(root, y))):
             for dd in sorted(os.listdir(os.path.join(root, y, m))):
                 out.append(os.path.join(root, y, m, dd))
@@ -169,6 +171,8 @@ def burst(d, srv, server_ip, clients, tag, poll_s, timeout):
     archive = os.path.join(os.path.dirname(d.output), "archive", tag)
     os.makedirs(archive, exist_ok=True)
     for e in os.listdir(d.output):
+        if e.startswith("."):   # the daemon's journal stays
+            continue
         os.rename(os.path.join(d.output, e), os.path.join(archive, e))
     return {
         "tag": tag, "clients": len(clients), "files": len(seen),

@@ -17,6 +17,10 @@ family, balancers that hash ICMP as hardware routers do):
     /24 (/48) is zeroed, the destination too; the links outside stay.
 (d) SIGTERM with --grace 0: the running MDA measurement and a queued one
     are written as HALTED tracelb files that M-Lab's rules accept.
+(e) The journal keeps each request's kind: kill -9 an MDA daemon with
+    requests pending (journal lines "mda:-"), restart it in --mode paris on
+    the same output: the replayed requests still get tracelb files, while
+    a new request gets a trace.
 """
 
 import ipaddress
@@ -190,6 +194,47 @@ def part_d(ck, L, t, wd):
           else False, label + ": h4 was halted after some probes")
 
 
+def part_e(ck, L, t, wd):
+    label = "(e) journal across modes"
+    out = wd.path("e-out")
+    d = daemon.Daemon(L, t.src, wd, ["--probe-gap", "500", "--max-inflight",
+                                      "1"], name="e1", output=out,
+                      mode="mda").start()
+    with d.control() as c:
+        for u, ip in (("j4", t.dst4), ("j6", t.dst6)):
+            r = c.request({"uuid": u, "ip": ip})
+            ck.eq(r.get("status"), "queued", "%s %s: queued" % (label, u))
+    lines = d.journal()
+    ck.ok(len(lines) == 2 and all(b" mda:- " in x for x in lines),
+          label + ": journal lines name the kind", repr(lines))
+    d.kill()
+    ck.eq(d.jsonl(), {}, label + ": no file before the restart")
+    d2 = daemon.Daemon(L, t.src, wd, [], name="e2", output=out,
+                       mode="paris").start()
+    try:
+        got = d2.wait_files(["j4", "j6"], timeout=FILE_WAIT)
+        ck.eq(sorted(got), ["j4", "j6"], label + ": both replayed")
+        for u in sorted(got):
+            tr = daemon.check_mlab_file(ck, got[u], u,
+                                        label="%s %s" % (label, u))
+            if tr:
+                rules(ck, got[u], "tracelb", "%s %s" % (label, u))
+        with d2.control() as c:
+            c.request({"uuid": "j-new", "ip": t.dst4})
+        p = d2.wait_file("j-new", 30)
+        tr = daemon.check_mlab_file(ck, p, "j-new", label=label + " j-new")
+        ck.eq(tr.get("type") if tr else None, "trace",
+              label + ": a new request in mode paris gets a trace")
+        m = d2.scrape()
+        ck.eq(m.v("hoplite_journal_total", event="replayed"), 2,
+              label + ": hoplite_journal_total{event=replayed}")
+        ck.eq(m.v("hoplite_measurements_total", type="mda"), 2,
+              label + ": two MDA measurements in mode paris")
+    finally:
+        ck.eq(d2.stop(timeout=30), 0, label + ": SIGTERM: exit 0")
+    ck.eq(d2.journal(), [], label + ": journal empty after the exit")
+
+
 def main():
     lab.require_lab()
     lab.require_hoplite()
@@ -206,7 +251,8 @@ def main():
         for part in (lambda: part_a(ck, L, t, wd),
                      lambda: part_b(ck, L, t, wd),
                      lambda: part_c(ck, L, t, wd, None),
-                     lambda: part_d(ck, L, t, wd)):
+                     lambda: part_d(ck, L, t, wd),
+                     lambda: part_e(ck, L, t, wd)):
             try:
                 part()
             except lab.LabError as e:
