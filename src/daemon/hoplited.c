@@ -153,7 +153,8 @@ usage(FILE *f)
 	    "  --max-inflight N     traces at once (64)\n"
 	    "  --queue N            requests waiting for a slot (1024)\n"
 	    "  --pps N              probes per second, all traces together (1000)\n"
-	    "  --deadline S         halt a trace running longer than S seconds (60)\n"
+	    "  --deadline S         halt a measurement running longer than S seconds\n"
+	    "                       (MDA 600, Paris 60)\n"
 	    "  --open-timeout S     forget a tcp-info Open with no Close after S s (3600)\n"
 	    "  --grace S            on SIGTERM, let traces finish for S seconds (5)\n"
 	    "Tracing:\n"
@@ -526,6 +527,12 @@ conf_finish(struct daemon *d)
 		t->gaplimit = m->gaplimit = d->gaplimit;
 	if (d->max_ttl != 0)
 		t->max_ttl = m->max_ttl = d->max_ttl;
+	/* MDA sends tens to hundreds of probes 150 ms apart, and a silent
+	 * tail waits: a minute would halt measurements that end well (the
+	 * black-holed lab destination takes 55-60 s).  M-Lab gave scamper
+	 * 30 minutes. */
+	if (d->sc.deadline_s == 0)
+		d->sc.deadline_s = d->sc.mode == MEAS_MDA ? 600 : 60;
 	if (m->attempts == 0)
 		m->attempts = 3;
 	if (m->gaplimit == 0)
@@ -888,7 +895,6 @@ main(int argc, char **argv)
 	d.sc.cache_max = 10000;
 	d.sc.max_inflight = 64;
 	d.sc.queue_max = 1024;
-	d.sc.deadline_s = 60;
 	d.sc.max_waiters = 256;
 	d.sc.version = "hoplite-" PACKAGE_VERSION;
 	log_init("hoplited", 0, 0);

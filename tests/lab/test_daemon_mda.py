@@ -21,6 +21,9 @@ family, balancers that hash ICMP as hardware routers do):
     requests pending (journal lines "mda:-"), restart it in --mode paris on
     the same output: the replayed requests still get tracelb files, while
     a new request gets a trace.
+(f) --test-flow in mode mda: a request with the test's ports gets a
+    one-flow TCP ACK Paris `trace` from the server's port to the client's
+    (MDA would vary the test's ports); one without ports a `tracelb`.
 """
 
 import ipaddress
@@ -235,6 +238,38 @@ def part_e(ck, L, t, wd):
     ck.eq(d2.journal(), [], label + ": journal empty after the exit")
 
 
+def part_f(ck, L, t, wd):
+    label = "(f) --test-flow, mode mda"
+    d = daemon.Daemon(L, t.src, wd, ["--test-flow", "--cache-window", "0"],
+                      name="f", mode="mda").start()
+    try:
+        with d.control() as c:
+            r = c.request({"uuid": "tf4", "ip": t.dst4, "sport": 40000,
+                           "dport": 443})
+            ck.eq(r.get("status"), "queued", label + ": tf4 queued")
+            r = c.request({"uuid": "lb4", "ip": t.dst4})
+            ck.eq(r.get("status"), "queued", label + ": lb4 queued")
+        p = d.wait_file("tf4", 30)
+        tr = daemon.check_mlab_file(ck, p, "tf4", label=label + " tf4")
+        if tr:
+            rules(ck, p, "trace", label + " tf4")
+            ck.eq(tr.get("type"), "trace", label + ": the test's flow: a trace")
+            ck.eq(tr.get("method"), "tcp-ack", label + ": tcp-ack")
+            ck.eq((tr.get("sport"), tr.get("dport")), (443, 40000),
+                  label + ": the test's ports")
+            ck.eq(tr.get("stop_reason"), "COMPLETED", label + ": completed")
+        p = d.wait_file("lb4", FILE_WAIT)
+        tr = daemon.check_mlab_file(ck, p, "lb4", label=label + " lb4")
+        if tr:
+            rules(ck, p, "tracelb", label + " lb4")
+        m = d.scrape()
+        ck.eq((m.v("hoplite_measurements_total", type="paris"),
+               m.v("hoplite_measurements_total", type="mda")), (1, 1),
+              label + ": one of each kind")
+    finally:
+        ck.eq(d.stop(), 0, label + ": SIGTERM: exit 0")
+
+
 def main():
     lab.require_lab()
     lab.require_hoplite()
@@ -252,7 +287,8 @@ def main():
                      lambda: part_b(ck, L, t, wd),
                      lambda: part_c(ck, L, t, wd, None),
                      lambda: part_d(ck, L, t, wd),
-                     lambda: part_e(ck, L, t, wd)):
+                     lambda: part_e(ck, L, t, wd),
+                     lambda: part_f(ck, L, t, wd)):
             try:
                 part()
             except lab.LabError as e:
