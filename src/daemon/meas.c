@@ -191,7 +191,7 @@ mda_free_op(struct meas *m)
 	mda_free(m->u.m);
 }
 
-/* --- the table -------------------------------------------------------------- */
+/* --- the table ------------------------------------------------------------ */
 
 static const struct meas_ops kinds[MEAS_NKINDS] = {
 	[MEAS_PARIS] = { "paris", paris_create, paris_start, paris_halt,

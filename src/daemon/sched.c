@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <sys/queue.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,91 +12,13 @@
 
 #include <event2/event.h>
 #include <jansson.h>
-#include <zlib.h>
 
 #include "util/log.h"
 #include "daemon/journal.h"
 #include "daemon/mlab.h"
 #include "output/out.h"
-#include "daemon/sched.h"
+#include "daemon/sched_int.h"
 #include "daemon/uuidset.h"
-
-#define CACHE_BUCKETS	4096
-#define SWEEP_SECONDS	10
-
-/* An accepted request: it gets a file (or its loss is counted). */
-struct req {
-	char *uuid;
-	time_t when;			/* wall clock of acceptance: names the file */
-	uint64_t jid;			/* journal id, 0 when not journaled */
-	enum meas_kind kind;		/* what it gets, fixed at acceptance */
-};
-
-struct waiter {
-	STAILQ_ENTRY(waiter) entry;
-	struct req r;
-};
-STAILQ_HEAD(waiterq, waiter);
-
-
-enum centry_state { CE_RUNNING, CE_DONE };
-
-/* One client address and kind: a measurement running (or queued) for it,
- * or a recent result. */
-struct centry {
-	struct centry *hnext;
-	TAILQ_ENTRY(centry) done_entry;	/* finished results, oldest first */
-	struct addr_ip ip;
-	enum meas_kind kind;
-	enum centry_state state;
-	struct req orig;		/* the original request (uuid kept when done) */
-	struct waiterq waiters;
-	size_t nwaiters;
-	/* when done: the JSON line, compressed (copies are rare, memory
-	 * per cached client is what --cache-max multiplies) */
-	unsigned char *z;
-	uint32_t zlen, textlen;
-	time_t start_time, stop_time;
-	struct timespec done_at;	/* monotonic */
-};
-TAILQ_HEAD(centryq, centry);
-
-struct job {
-	TAILQ_ENTRY(job) entry;		/* queue, running or reaped list */
-	struct sched *s;
-	struct centry *ce;
-	struct addr_ip client;
-	enum meas_kind kind;
-	struct trace_conf conf;		/* MEAS_PARIS; MDA takes the sched's */
-	struct meas *m;
-	struct event *deadline;
-	struct timespec submitted;
-};
-TAILQ_HEAD(jobq, job);
-
-struct sched {
-	struct event_base *base;
-	struct engine *eng;
-	const struct policy *policy;
-	struct sched_conf conf;
-	struct centry *cache[CACHE_BUCKETS];
-	struct centryq done;		/* finished entries, by age */
-	size_t ndone;
-	struct jobq queue, running, reaped;
-	size_t nqueued, nrunning;
-	struct uuidset *uuids;		/* pending or recently written */
-	struct event *reap_ev, *sweep_ev, *grace_ev, *drained_ev;
-	int shutting_down;
-	int halting;			/* grace over: every trace halted at start */
-	void (*drained)(void *);
-	void *drained_arg;
-
-	struct metric *m_time, *m_performed, *m_in_progress, *m_skipped,
-	    *m_crashed, *m_triggers, *m_results, *m_refused, *m_dropped,
-	    *m_cache_hits, *m_queue, *m_output_errors, *m_files, *m_journal,
-	    *m_journal_bytes, *m_kind, *m_mda_probes, *m_mda_nodes,
-	    *m_mda_perpacket;
-};
 
 static const double time_buckets[] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300,
@@ -119,15 +40,6 @@ sched_outcome_name(enum sched_outcome o)
 	return outcome_names[o];
 }
 
-static double
-mono_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) +
-	    (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* An accepted request is over (file written, or its loss counted); the
  * caller frees the UUID. */
@@ -139,131 +51,6 @@ req_done(struct sched *s, struct req *r)
 	uuidset_release(s->uuids, r->uuid);
 }
 
-/* --- the cache ----------------------------------------------------------- */
-
-static struct centry **
-cache_slot(struct sched *s, const struct addr_ip *ip, enum meas_kind kind)
-{
-	struct centry **pp = &s->cache[addr_hash(ip) & (CACHE_BUCKETS - 1)];
-
-	while (*pp != NULL && !(addr_eq(&(*pp)->ip, ip) && (*pp)->kind == kind))
-		pp = &(*pp)->hnext;
-	return pp;
-}
-
-/* Memory only: a request still waiting at exit stays in the journal. */
-static void
-waiters_free(struct sched *s, struct centry *ce)
-{
-	struct waiter *w;
-
-	while ((w = STAILQ_FIRST(&ce->waiters)) != NULL) {
-		STAILQ_REMOVE_HEAD(&ce->waiters, entry);
-		free(w->r.uuid);
-		free(w);
-	}
-	ce->nwaiters = 0;
-}
-
-/* Out of the hash table only. */
-static void
-cache_unlink(struct sched *s, struct centry *ce)
-{
-	struct centry **pp = cache_slot(s, &ce->ip, ce->kind);
-
-	if (*pp == ce)
-		*pp = ce->hnext;
-}
-
-static void
-cache_remove(struct sched *s, struct centry *ce)
-{
-	cache_unlink(s, ce);
-	if (ce->state == CE_DONE) {
-		TAILQ_REMOVE(&s->done, ce, done_entry);
-		s->ndone--;
-	}
-	waiters_free(s, ce);
-	free(ce->z);
-	free(ce->orig.uuid);
-	free(ce);
-}
-
-/* The entry takes the request. */
-static struct centry *
-cache_add(struct sched *s, const struct addr_ip *ip, struct req *r)
-{
-	struct centry *ce;
-	struct centry **pp = cache_slot(s, ip, r->kind);
-
-	if ((ce = calloc(1, sizeof(*ce))) == NULL)
-		return NULL;
-	ce->orig = *r;
-	ce->ip = *ip;
-	ce->kind = r->kind;
-	ce->state = CE_RUNNING;
-	STAILQ_INIT(&ce->waiters);
-	*pp = ce;
-	return ce;
-}
-
-static int
-cache_fresh(const struct sched *s, const struct centry *ce)
-{
-	return mono_since(&ce->done_at) < (double)s->conf.cache_window_s;
-}
-
-static void
-sweep(evutil_socket_t fd, short what, void *arg)
-{
-	struct sched *s = arg;
-	struct centry *ce;
-
-	while ((ce = TAILQ_FIRST(&s->done)) != NULL && !cache_fresh(s, ce))
-		cache_remove(s, ce);
-	uuidset_sweep(s->uuids);
-}
-
-/* The result line into the entry, compressed; 0 or -1. */
-static int
-cache_store(struct centry *ce, const char *text)
-{
-	size_t len = strlen(text);
-	uLongf zlen = compressBound((uLong)len);
-	unsigned char *z, *fit;
-
-	if (len > UINT32_MAX || (z = malloc(zlen)) == NULL)
-		return -1;
-	if (compress2(z, &zlen, (const Bytef *)text, (uLong)len,
-	    Z_BEST_SPEED) != Z_OK) {
-		free(z);
-		return -1;
-	}
-	if ((fit = realloc(z, zlen)) != NULL)
-		z = fit;
-	ce->z = z;
-	ce->zlen = (uint32_t)zlen;
-	ce->textlen = (uint32_t)len;
-	return 0;
-}
-
-/* The entry's result line (malloc'd, NUL-terminated), or NULL. */
-static char *
-cache_text(const struct centry *ce)
-{
-	uLongf len = ce->textlen;
-	char *t;
-
-	if ((t = malloc((size_t)ce->textlen + 1)) == NULL)
-		return NULL;
-	if (uncompress((Bytef *)t, &len, ce->z, ce->zlen) != Z_OK ||
-	    len != ce->textlen) {
-		free(t);
-		return NULL;
-	}
-	t[len] = '\0';
-	return t;
-}
 
 /* --- files --------------------------------------------------------------- */
 
@@ -457,7 +244,7 @@ job_finish(struct sched *s, struct job *j)
 		reusable = 0;	/* a copy would name a file that is not there */
 
 	if (!reusable) {
-		cache_unlink(s, ce);
+		sched_cache_unlink(s, ce);
 		resubmit_waiters(s, ce);
 		free(text);
 		free(ce->orig.uuid);
@@ -479,11 +266,11 @@ job_finish(struct sched *s, struct job *j)
 	TAILQ_INSERT_TAIL(&s->done, ce, done_entry);
 	s->ndone++;
 	/* Not kept (no memory): later requests get a new measurement. */
-	if (s->conf.cache_window_s == 0 || cache_store(ce, text) == -1)
-		cache_remove(s, ce);
+	if (s->conf.cache_window_s == 0 || sched_cache_store(ce, text) == -1)
+		sched_cache_remove(s, ce);
 	else
 		while (s->ndone > s->conf.cache_max)
-			cache_remove(s, TAILQ_FIRST(&s->done));
+			sched_cache_remove(s, TAILQ_FIRST(&s->done));
 	free(text);
 }
 
@@ -565,9 +352,9 @@ place(struct sched *s, const struct sched_request *r, struct req *rq,
 	struct centry **pp, *ce;
 	struct job *j;
 
-	pp = cache_slot(s, &r->client, rq->kind);
-	if ((ce = *pp) != NULL && ce->state == CE_DONE && !cache_fresh(s, ce)) {
-		cache_remove(s, ce);
+	pp = sched_cache_slot(s, &r->client, rq->kind);
+	if ((ce = *pp) != NULL && ce->state == CE_DONE && !sched_cache_fresh(s, ce)) {
+		sched_cache_remove(s, ce);
 		ce = NULL;
 	}
 	if (ce != NULL && ce->state == CE_DONE) {
@@ -575,7 +362,7 @@ place(struct sched *s, const struct sched_request *r, struct req *rq,
 
 		metric_add(s->m_cache_hits, NULL, 1);
 		metric_add(s->m_skipped, NULL, 1);
-		if ((text = cache_text(ce)) == NULL) {
+		if ((text = sched_cache_text(ce)) == NULL) {
 			req_done(s, rq);
 			free(rq->uuid);
 			return refuse(s, SCHED_DROPPED, "no_memory", why);
@@ -613,7 +400,7 @@ place(struct sched *s, const struct sched_request *r, struct req *rq,
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return unplaced(s, rq, SCHED_DROPPED, "no_memory", why);
 	journal_req(s, r, rq);
-	if ((ce = cache_add(s, &r->client, rq)) == NULL) {
+	if ((ce = sched_cache_add(s, &r->client, rq)) == NULL) {
 		free(j);
 		return unplaced(s, rq, SCHED_DROPPED, "no_memory", why);
 	}
@@ -759,7 +546,8 @@ register_metrics(struct sched *s, struct metrics *m)
 	    METRIC_HISTOGRAM, "outcome", time_buckets,
 	    sizeof(time_buckets) / sizeof(time_buckets[0]));
 	s->m_performed = metrics_register(m, "traces_performed_total",
-	    "Measurements run to the end (any stop reason, either type).", METRIC_COUNTER, NULL,
+	    "Measurements run to the end (any stop reason, either type).",
+	    METRIC_COUNTER, NULL,
 	    NULL, 0);
 	s->m_in_progress = metrics_register(m, "traces_in_progress",
 	    "Traces running now.", METRIC_GAUGE, NULL, NULL, 0);
@@ -851,7 +639,7 @@ sched_new(struct event_base *base, struct engine *eng,
 	TAILQ_INIT(&s->running);
 	TAILQ_INIT(&s->reaped);
 	s->reap_ev = event_new(base, -1, 0, reap, s);
-	s->sweep_ev = event_new(base, -1, EV_PERSIST, sweep, s);
+	s->sweep_ev = event_new(base, -1, EV_PERSIST, sched_cache_sweep, s);
 	s->drained_ev = event_new(base, -1, 0, drained_cb, s);
 	s->uuids = uuidset_new(conf->cache_window_s, conf->cache_max);
 	if (s->reap_ev == NULL || s->sweep_ev == NULL || s->drained_ev == NULL ||
@@ -942,7 +730,7 @@ sched_free(struct sched *s)
 	}
 	for (size_t i = 0; i < CACHE_BUCKETS; i++)
 		while (s->cache[i] != NULL)
-			cache_remove(s, s->cache[i]);
+			sched_cache_remove(s, s->cache[i]);
 	uuidset_free(s->uuids);
 	if (s->reap_ev != NULL)
 		event_free(s->reap_ev);

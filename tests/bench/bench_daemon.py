@@ -31,7 +31,7 @@ Scenarios (--mode paris, the default here: one Paris trace per client):
            clients) is served from the cache; the cache's memory per
            client is VmRSS after the first burst minus before, per client,
            and the compressed size of each file's line 3 (as the daemon
-           keeps it: zlib, fastest level)
+           keeps it: zlib, best level)
 
 --mode mda: hoplited's default mode with M-Lab's settings (icmp-echo,
 -q 3, 150 ms between probes of a measurement) on each MDA lab topology
@@ -201,13 +201,13 @@ def summary(rounds):
 
 def line3_sizes(paths):
     """(raw, compressed) bytes of each file's line 3, as the cache keeps
-    it (sched.c: zlib at its fastest level)."""
+    it (sched.c: zlib at its best level)."""
     out = []
     for p in paths:
         with open(p, "rb") as f:
             lines = f.read().split(b"\n")
         if len(lines) >= 3:
-            out.append((len(lines[2]), len(zlib.compress(lines[2], 1))))
+            out.append((len(lines[2]), len(zlib.compress(lines[2], 9))))
     return out
 
 
