@@ -41,6 +41,7 @@ declare -gA _hoplite_args=(
 	[submit]="-S --socket -u --uuid --sport --dport -P --method -t --timeout"
 	[hoplited]="--eventsocket --control --output --local-ip --allow
 	    --cache-window --cache-max --max-inflight --queue --pps --deadline
+	    --mode --mda-method --confidence --probe-gap
 	    --method --flowid --attempts --wait --gap-limit --max-ttl
 	    --anonymize --metrics --user --hostname --open-timeout --grace
 	    --replay-window --journal --file-mode --group --seccomp"
@@ -65,6 +66,9 @@ declare -gA _hoplite_values=(
 	[hoplited:--output]="dir" [hoplited:--anonymize]="words:none netblock"
 	[hoplited:--journal]="file" [hoplited:--seccomp]="words:kill log off"
 	[hoplited:--group]="group"
+	[hoplited:--mode]="words:mda paris"
+	[hoplited:--mda-method]="words:icmp-echo udp-dport udp-sport tcp-sport tcp-ack-sport"
+	[hoplited:--confidence]="words:95 99"
 	[convert:-f]="formats" [convert:--format]="formats"
 	[convert-merge:-f]="formats" [convert-merge:--format]="formats"
 	[convert:-o]="file" [convert:--output]="file"

@@ -92,6 +92,27 @@ parse_word(const char **p, const char *end, char *buf, size_t buflen)
 	return 0;
 }
 
+/* "<kind>:<method|->", or an old line's "<method|->" (kind ""). */
+static int
+parse_kind_method(const char *word, struct journal_rec *rec)
+{
+	const char *colon = strchr(word, ':'), *method = word;
+
+	if (colon != NULL) {
+		if (colon == word ||
+		    (size_t)(colon - word) >= sizeof(rec->kind))
+			return -1;
+		memcpy(rec->kind, word, (size_t)(colon - word));
+		rec->kind[colon - word] = '\0';
+		method = colon + 1;
+	}
+	if (*method == '\0' || strlen(method) >= sizeof(rec->method))
+		return -1;
+	if (strcmp(method, "-") != 0)
+		strcpy(rec->method, method);
+	return 0;
+}
+
 int
 journal_parse(const char *line, size_t len, struct journal_rec *rec)
 {
@@ -137,10 +158,9 @@ journal_parse(const char *line, size_t len, struct journal_rec *rec)
 	if (parse_u64(&p, end, 65535, &v) == -1)
 		return -1;
 	rec->server_port = (uint16_t)v;
-	if (parse_word(&p, end, rec->method, sizeof(rec->method)) == -1)
+	if (parse_word(&p, end, word, sizeof(word)) == -1 ||
+	    parse_kind_method(word, rec) == -1)
 		return -1;
-	if (strcmp(rec->method, "-") == 0)
-		rec->method[0] = '\0';
 	/* The UUID is the rest of the line (it may hold spaces). */
 	if (mlab_uuid_problem(p, (size_t)(end - p)) != NULL)
 		return -1;
@@ -339,10 +359,10 @@ journal_add(struct journal *j, struct journal_rec *rec)
 
 	addr_ntop(&rec->client, ip, sizeof(ip));
 	rec->id = j->next_id;
-	n = snprintf(body, sizeof(body), "A %" PRIu64 " %lld %s %u %u %s %s",
+	n = snprintf(body, sizeof(body), "A %" PRIu64 " %lld %s %u %u %s:%s %s",
 	    rec->id, (long long)rec->when, ip, rec->client_port,
-	    rec->server_port, rec->method[0] != '\0' ? rec->method : "-",
-	    rec->uuid);
+	    rec->server_port, rec->kind[0] != '\0' ? rec->kind : "paris",
+	    rec->method[0] != '\0' ? rec->method : "-", rec->uuid);
 	if (n < 0 || (size_t)n >= sizeof(body) ||
 	    (len = format_line(line, sizeof(line), body)) == 0 ||
 	    live_add(j, rec->id, line, len) == -1) {

@@ -3,9 +3,11 @@
  * for, kept on disk so that kill -9 or a power loss does not lose them.
  *
  * One append-only text file in the output volume.  Each line is
- *   <crc> A <id> <when> <ip> <client port> <server port> <method|-> <uuid>
+ *   <crc> A <id> <when> <ip> <client port> <server port> <kind>:<method|-> <uuid>
  *   <crc> D <id>
  * (an accepted request, and its file landed or its fate was counted);
+ * <kind> is the measurement it was accepted for ("paris", "mda"); lines of
+ * versions before it read "<method|->", kind "" then;
  * <crc> is the FNV-1a hash of the rest of the line in 8 hex digits, so a
  * torn or corrupt line is recognised, counted and skipped.  Appends are
  * write(2)s (they survive kill -9 at once) fsync'd in batches; the file
@@ -32,6 +34,7 @@ struct journal_rec {
 	time_t when;			/* wall clock of acceptance */
 	struct addr_ip client;
 	uint16_t client_port, server_port;	/* 0 when unknown */
+	char kind[8];			/* "paris", "mda"; "" in old lines */
 	char method[24];		/* "" when the configured one */
 	char uuid[MLAB_UUID_MAX + 1];
 };

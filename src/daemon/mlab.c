@@ -197,6 +197,35 @@ trace_ok(const json_t *trace)
 	    (strcmp(type, "trace") == 0 || strcmp(type, "tracelb") == 0);
 }
 
+/* Text made by our own writers from such an object (sched's cache): the
+ * type comes first there, and one line is one object. */
+static int
+trace_text_ok(const char *t)
+{
+	static const char trace[] = "{\"type\":\"trace\",";
+	static const char tracelb[] = "{\"type\":\"tracelb\",";
+
+	return t != NULL && (strncmp(t, trace, sizeof(trace) - 1) == 0 ||
+	    strncmp(t, tracelb, sizeof(tracelb) - 1) == 0) &&
+	    strchr(t, '\n') == NULL;
+}
+
+static int
+append_text(char **buf, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	char *nb;
+
+	if ((nb = realloc(*buf, *len + n + 2)) == NULL)
+		return -1;
+	memcpy(nb + *len, s, n);
+	nb[*len + n] = '\n';
+	nb[*len + n + 1] = '\0';
+	*buf = nb;
+	*len += n + 1;
+	return 0;
+}
+
 char *
 mlab_render(const struct mlab_file *f)
 {
@@ -205,7 +234,8 @@ mlab_render(const struct mlab_file *f)
 	size_t len = 0;
 	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
 
-	if (f == NULL || !trace_ok(f->trace) || !strings_ok(f)) {
+	if (f == NULL || !(f->trace != NULL ? trace_ok(f->trace) :
+	    trace_text_ok(f->trace_text)) || !strings_ok(f)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -215,7 +245,8 @@ mlab_render(const struct mlab_file *f)
 	stop = cycle_line("cycle-stop", f->hostname, "stop_time", f->stop_time);
 	if (append_line(&buf, &len, meta, flags) == -1 ||
 	    append_line(&buf, &len, start, flags) == -1 ||
-	    append_line(&buf, &len, f->trace, OUT_JSON_FLAGS) == -1 ||
+	    (f->trace != NULL ? append_line(&buf, &len, f->trace,
+	    OUT_JSON_FLAGS) : append_text(&buf, &len, f->trace_text)) == -1 ||
 	    append_line(&buf, &len, stop, flags) == -1) {
 		free(buf);
 		buf = NULL;

@@ -19,7 +19,9 @@ struct mlab_file {
 	const char *hostname;		/* cycle-start/stop hostname */
 	time_t start_time, stop_time;	/* cycle-start/stop times (unix s) */
 	time_t name_time;		/* the UTC time in the path and name */
-	const json_t *trace;		/* the trace (or tracelb) object */
+	const json_t *trace;		/* the trace (or tracelb) object, or */
+	const char *trace_text;		/* when trace is NULL: that object as
+					   one compact JSON line (no '\n') */
 	mode_t mode;			/* file mode (0: MLAB_FILE_MODE); directories
 					   made get it plus x where it has r */
 	int nosync;			/* skip the fsyncs (still atomic by rename):
@@ -65,7 +67,8 @@ int mlab_path(const char *root, const char *uuid, time_t name_time,
 /*
  * The 4 lines as one string (malloc'd, each line ending in '\n'), as
  * mlab_write writes them.  NULL, with errno EINVAL when the trace is not an
- * object whose "type" is "trace" or "tracelb" or a string is not UTF-8, or
+ * object whose "type" is "trace" or "tracelb" (trace_text: does not start
+ * with that key and value, or holds a newline) or a string is not UTF-8, or
  * ENOMEM.  NULL strings in the mlab_file are written as "".
  */
 char *mlab_render(const struct mlab_file *);

@@ -51,6 +51,9 @@ static const char *const allowed[] = {
 	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
 	"getrandom", "uname", "exit", "exit_group", "tgkill", "futex",
 	"sched_yield", "prlimit64", "getrlimit",
+	/* glibc's qsort sizes its buffer by sysconf(_SC_PHYS_PAGES): the
+	 * tracelb writer sorts an MDA measurement's probes */
+	"sysinfo",
 #ifdef SANDBOX_ASAN
 	/* AddressSanitizer's runtime and LeakSanitizer at exit (checked with
 	 * every daemon lab test on an -fsanitize=address,undefined build). */

@@ -1,9 +1,9 @@
 /*
- * sched: requests -> policy -> cache -> bounded queue -> traces -> files.
+ * sched: requests -> policy -> cache -> bounded queue -> measurements ->
+ * files.
  */
 #include "config.h"
 
-#include <sys/queue.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,81 +17,15 @@
 #include "daemon/journal.h"
 #include "daemon/mlab.h"
 #include "output/out.h"
-#include "daemon/sched.h"
+#include "daemon/sched_int.h"
 #include "daemon/uuidset.h"
-
-#define CACHE_BUCKETS	4096
-#define SWEEP_SECONDS	10
-
-/* An accepted request: it gets a file (or its loss is counted). */
-struct req {
-	char *uuid;
-	time_t when;			/* wall clock of acceptance: names the file */
-	uint64_t jid;			/* journal id, 0 when not journaled */
-};
-
-struct waiter {
-	STAILQ_ENTRY(waiter) entry;
-	struct req r;
-};
-STAILQ_HEAD(waiterq, waiter);
-
-
-enum centry_state { CE_RUNNING, CE_DONE };
-
-/* One client address: a trace running (or queued) for it, or a recent result. */
-struct centry {
-	struct centry *hnext;
-	TAILQ_ENTRY(centry) done_entry;	/* finished results, oldest first */
-	struct addr_ip ip;
-	enum centry_state state;
-	struct req orig;		/* the original request (uuid kept when done) */
-	struct waiterq waiters;
-	size_t nwaiters;
-	/* when done */
-	json_t *trace;
-	time_t start_time, stop_time;
-	struct timespec done_at;	/* monotonic */
-};
-TAILQ_HEAD(centryq, centry);
-
-struct job {
-	TAILQ_ENTRY(job) entry;		/* queue, running or reaped list */
-	struct sched *s;
-	struct centry *ce;
-	struct addr_ip client;
-	struct trace_conf conf;
-	struct trace *trace;
-	struct event *deadline;
-	struct timespec submitted;
-};
-TAILQ_HEAD(jobq, job);
-
-struct sched {
-	struct event_base *base;
-	struct engine *eng;
-	const struct policy *policy;
-	struct sched_conf conf;
-	struct centry *cache[CACHE_BUCKETS];
-	struct centryq done;		/* finished entries, by age */
-	size_t ndone;
-	struct jobq queue, running, reaped;
-	size_t nqueued, nrunning;
-	struct uuidset *uuids;		/* pending or recently written */
-	struct event *reap_ev, *sweep_ev, *grace_ev, *drained_ev;
-	int shutting_down;
-	int halting;			/* grace over: every trace halted at start */
-	void (*drained)(void *);
-	void *drained_arg;
-
-	struct metric *m_time, *m_performed, *m_in_progress, *m_skipped,
-	    *m_crashed, *m_triggers, *m_results, *m_refused, *m_dropped,
-	    *m_cache_hits, *m_queue, *m_output_errors, *m_files, *m_journal,
-	    *m_journal_bytes;
-};
 
 static const double time_buckets[] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300,
+};
+
+static const double node_buckets[] = {
+	1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
 };
 
 static const char *const outcome_names[] = {
@@ -106,15 +40,6 @@ sched_outcome_name(enum sched_outcome o)
 	return outcome_names[o];
 }
 
-static double
-mono_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) +
-	    (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* An accepted request is over (file written, or its loss counted); the
  * caller frees the UUID. */
@@ -126,96 +51,13 @@ req_done(struct sched *s, struct req *r)
 	uuidset_release(s->uuids, r->uuid);
 }
 
-/* --- the cache ----------------------------------------------------------- */
-
-static struct centry **
-cache_slot(struct sched *s, const struct addr_ip *ip)
-{
-	struct centry **pp = &s->cache[addr_hash(ip) & (CACHE_BUCKETS - 1)];
-
-	while (*pp != NULL && !addr_eq(&(*pp)->ip, ip))
-		pp = &(*pp)->hnext;
-	return pp;
-}
-
-/* Memory only: a request still waiting at exit stays in the journal. */
-static void
-waiters_free(struct sched *s, struct centry *ce)
-{
-	struct waiter *w;
-
-	while ((w = STAILQ_FIRST(&ce->waiters)) != NULL) {
-		STAILQ_REMOVE_HEAD(&ce->waiters, entry);
-		free(w->r.uuid);
-		free(w);
-	}
-	ce->nwaiters = 0;
-}
-
-/* Out of the hash table only. */
-static void
-cache_unlink(struct sched *s, struct centry *ce)
-{
-	struct centry **pp = cache_slot(s, &ce->ip);
-
-	if (*pp == ce)
-		*pp = ce->hnext;
-}
-
-static void
-cache_remove(struct sched *s, struct centry *ce)
-{
-	cache_unlink(s, ce);
-	if (ce->state == CE_DONE) {
-		TAILQ_REMOVE(&s->done, ce, done_entry);
-		s->ndone--;
-	}
-	waiters_free(s, ce);
-	json_decref(ce->trace);
-	free(ce->orig.uuid);
-	free(ce);
-}
-
-/* The entry takes the request. */
-static struct centry *
-cache_add(struct sched *s, const struct addr_ip *ip, struct req *r)
-{
-	struct centry *ce;
-	struct centry **pp = cache_slot(s, ip);
-
-	if ((ce = calloc(1, sizeof(*ce))) == NULL)
-		return NULL;
-	ce->orig = *r;
-	ce->ip = *ip;
-	ce->state = CE_RUNNING;
-	STAILQ_INIT(&ce->waiters);
-	*pp = ce;
-	return ce;
-}
-
-static int
-cache_fresh(const struct sched *s, const struct centry *ce)
-{
-	return mono_since(&ce->done_at) < (double)s->conf.cache_window_s;
-}
-
-static void
-sweep(evutil_socket_t fd, short what, void *arg)
-{
-	struct sched *s = arg;
-	struct centry *ce;
-
-	while ((ce = TAILQ_FIRST(&s->done)) != NULL && !cache_fresh(s, ce))
-		cache_remove(s, ce);
-	uuidset_sweep(s->uuids);
-}
 
 /* --- files --------------------------------------------------------------- */
 
 /* The request's file, named by its acceptance time; the request is over
  * either way (a failure is counted). */
 static int
-write_file(struct sched *s, struct req *r, const json_t *trace,
+write_file(struct sched *s, struct req *r, const char *text,
     time_t start, time_t stop, const char *cached_uuid)
 {
 	struct mlab_file f;
@@ -231,7 +73,7 @@ write_file(struct sched *s, struct req *r, const json_t *trace,
 	f.start_time = start;
 	f.stop_time = stop;
 	f.name_time = r->when;
-	f.trace = trace;
+	f.trace_text = text;
 	f.mode = s->conf.file_mode;
 	f.nosync = cached_uuid != NULL;
 	if (mlab_write(s->conf.output, &f, path, sizeof(path), err,
@@ -250,7 +92,7 @@ write_file(struct sched *s, struct req *r, const json_t *trace,
 
 /* --- jobs ---------------------------------------------------------------- */
 
-static void job_done(struct trace *, void *);
+static void job_done(struct meas *, void *);
 static void pump(struct sched *);
 
 static void
@@ -258,7 +100,7 @@ job_free(struct job *j)
 {
 	if (j->deadline != NULL)
 		event_free(j->deadline);
-	trace_free(j->trace);
+	meas_free(j->m);
 	free(j);
 }
 
@@ -267,8 +109,9 @@ job_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
 
-	log_info("trace for %s passed its deadline; halting", j->ce->orig.uuid);
-	trace_halt(j->trace);
+	log_info("%s measurement for %s passed its deadline; halting",
+	    meas_kind_name(j->kind), j->ce->orig.uuid);
+	meas_halt(j->m);
 }
 
 static void
@@ -276,15 +119,16 @@ job_start(struct sched *s, struct job *j)
 {
 	struct timeval tv = { (time_t)s->conf.deadline_s, 0 };
 
-	j->trace = trace_new(s->eng, &j->conf, &j->client, job_done, j);
+	j->m = meas_new(j->kind, s->eng, &j->conf, &s->conf.mda, &j->client,
+	    job_done, j);
 	j->deadline = evtimer_new(s->base, job_deadline, j);
-	if (j->trace == NULL || j->deadline == NULL)
-		fatalx("out of memory starting a trace");
+	if (j->m == NULL || j->deadline == NULL)
+		fatalx("out of memory starting a measurement");
 	TAILQ_INSERT_TAIL(&s->running, j, entry);
 	s->nrunning++;
 	if (s->conf.deadline_s > 0)
 		evtimer_add(j->deadline, &tv);
-	trace_start(j->trace);
+	meas_start(j->m);
 }
 
 static void
@@ -300,13 +144,13 @@ pump(struct sched *s)
 		s->nqueued--;
 		job_start(s, j);
 		if (s->halting)
-			trace_halt(j->trace);	/* no-op if it already ended */
+			meas_halt(j->m);	/* no-op if it already ended */
 	}
 }
 
 /* Runs inside engine callbacks: only hand the job to reap(). */
 static void
-job_done(struct trace *t, void *arg)
+job_done(struct meas *m, void *arg)
 {
 	struct job *j = arg;
 	struct sched *s = j->s;
@@ -314,28 +158,6 @@ job_done(struct trace *t, void *arg)
 	TAILQ_REMOVE(&s->running, j, entry);
 	TAILQ_INSERT_TAIL(&s->reaped, j, entry);
 	event_active(s->reap_ev, EV_TIMEOUT, 0);
-}
-
-static json_t *
-result_json(struct sched *s, const struct trace_result *res)
-{
-	struct trace_result copy;
-	json_t *o;
-
-	if (!s->conf.anonymize)
-		return out_trace_json(res);
-	/* Anonymize a copy: the trace keeps what it measured. */
-	copy = *res;
-	if ((copy.hops = calloc(res->nhops ? res->nhops : 1,
-	    sizeof(*copy.hops))) == NULL)
-		return NULL;
-	memcpy(copy.hops, res->hops, res->nhops * sizeof(*copy.hops));
-	for (size_t i = 0; i < copy.nhops; i++)
-		policy_anonymize(&copy.hops[i].addr, &res->flow.dst);
-	policy_anonymize(&copy.flow.dst, &res->flow.dst);
-	o = out_trace_json(&copy);
-	free(copy.hops);
-	return o;
 }
 
 static enum sched_outcome place(struct sched *, const struct sched_request *,
@@ -361,65 +183,95 @@ resubmit_waiters(struct sched *s, struct centry *ce)
 		r.uuid = w->r.uuid;
 		r.client = ce->ip;
 		r.source = "retry";
+		r.has_kind = 1;
+		r.kind = w->r.kind;
 		metric_add(s->m_triggers, r.source, 1);
 		place(s, &r, &w->r, &why);
 		free(w);
 	}
 }
 
+/* The result as one JSON line (malloc'd), or NULL. */
+static char *
+result_text(struct sched *s, const struct meas *m)
+{
+	json_t *o;
+	char *text;
+
+	if ((o = meas_json(m, s->conf.anonymize)) == NULL)
+		return NULL;
+	text = json_dumps(o, OUT_JSON_FLAGS);
+	json_decref(o);
+	return text;
+}
+
+static void
+job_metrics(struct sched *s, const struct job *j,
+    const struct meas_summary *sum)
+{
+	metric_observe(s->m_time, sum->failed ? "error" : "success",
+	    (double)(sum->end.tv_sec - sum->start.tv_sec) +
+	    (sum->end.tv_usec - sum->start.tv_usec) / 1e6);
+	metric_add(s->m_performed, NULL, 1);
+	metric_add(s->m_kind, meas_kind_name(j->kind), 1);
+	if (j->kind == MEAS_MDA) {
+		metric_add(s->m_mda_probes, NULL, sum->probes);
+		metric_observe(s->m_mda_nodes, NULL, (double)sum->nodes);
+		metric_add(s->m_mda_perpacket, NULL, (double)sum->perpacket);
+	}
+}
+
 static void
 job_finish(struct sched *s, struct job *j)
 {
-	const struct trace_result *res = trace_result(j->trace);
+	struct meas_summary sum;
 	struct centry *ce = j->ce;
-	enum trace_stop why = res->stop_reason;
-	int failed = why == TRACE_STOP_ERROR;
-	int reusable = !failed && !(why == TRACE_STOP_HALTED && !s->shutting_down);
-	json_t *o;
+	int reusable;
+	char *text;
 	struct waiter *w;
 
-	metric_observe(s->m_time, failed ? "error" : "success",
-	    (double)(res->end.tv_sec - res->start.tv_sec) +
-	    (res->end.tv_usec - res->start.tv_usec) / 1e6);
-	metric_add(s->m_performed, NULL, 1);
-	if ((o = result_json(s, res)) == NULL) {
-		log_warnx("out of memory formatting the trace for %s",
+	meas_summary(j->m, &sum);
+	reusable = !sum.failed && !(sum.halted && !s->shutting_down);
+	job_metrics(s, j, &sum);
+	if ((text = result_text(s, j->m)) == NULL) {
+		log_warnx("out of memory formatting the result for %s",
 		    ce->orig.uuid);
 		metric_add(s->m_output_errors, NULL, 1);
 		req_done(s, &ce->orig);
 		reusable = 0;
-	} else if (write_file(s, &ce->orig, o, res->start.tv_sec,
-	    res->end.tv_sec, NULL) == -1)
+	} else if (write_file(s, &ce->orig, text, sum.start.tv_sec,
+	    sum.end.tv_sec, NULL) == -1)
 		reusable = 0;	/* a copy would name a file that is not there */
 
 	if (!reusable) {
-		cache_unlink(s, ce);
+		sched_cache_unlink(s, ce);
 		resubmit_waiters(s, ce);
-		json_decref(o);
+		free(text);
 		free(ce->orig.uuid);
 		free(ce);
 		return;
 	}
 	while ((w = STAILQ_FIRST(&ce->waiters)) != NULL) {
 		STAILQ_REMOVE_HEAD(&ce->waiters, entry);
-		write_file(s, &w->r, o, res->start.tv_sec, res->end.tv_sec,
+		write_file(s, &w->r, text, sum.start.tv_sec, sum.end.tv_sec,
 		    ce->orig.uuid);
 		free(w->r.uuid);
 		free(w);
 	}
 	ce->nwaiters = 0;
 	ce->state = CE_DONE;
-	ce->trace = o;
-	ce->start_time = res->start.tv_sec;
-	ce->stop_time = res->end.tv_sec;
+	ce->start_time = sum.start.tv_sec;
+	ce->stop_time = sum.end.tv_sec;
 	clock_gettime(CLOCK_MONOTONIC, &ce->done_at);
 	TAILQ_INSERT_TAIL(&s->done, ce, done_entry);
 	s->ndone++;
-	if (s->conf.cache_window_s == 0)
-		cache_remove(s, ce);
+	/* Not kept (no memory): later requests get a new measurement. */
+	if (s->conf.cache_window_s == 0 || sched_cache_store(ce, text) == -1)
+		sched_cache_remove(s, ce);
 	else
 		while (s->ndone > s->conf.cache_max)
-			cache_remove(s, TAILQ_FIRST(&s->done));
+			sched_cache_remove(s, TAILQ_FIRST(&s->done));
+	free(text);
 }
 
 static int
@@ -473,6 +325,7 @@ journal_req(struct sched *s, const struct sched_request *r, struct req *rq)
 	rec.server_port = r->server_port;
 	if (r->method != NULL)
 		snprintf(rec.method, sizeof(rec.method), "%s", r->method->name);
+	snprintf(rec.kind, sizeof(rec.kind), "%s", meas_kind_name(rq->kind));
 	snprintf(rec.uuid, sizeof(rec.uuid), "%s", rq->uuid);
 	rq->jid = journal_add(s->conf.journal, &rec);
 }
@@ -499,19 +352,28 @@ place(struct sched *s, const struct sched_request *r, struct req *rq,
 	struct centry **pp, *ce;
 	struct job *j;
 
-	pp = cache_slot(s, &r->client);
-	if ((ce = *pp) != NULL && ce->state == CE_DONE && !cache_fresh(s, ce)) {
-		cache_remove(s, ce);
+	pp = sched_cache_slot(s, &r->client, rq->kind);
+	if ((ce = *pp) != NULL && ce->state == CE_DONE && !sched_cache_fresh(s, ce)) {
+		sched_cache_remove(s, ce);
 		ce = NULL;
 	}
 	if (ce != NULL && ce->state == CE_DONE) {
+		char *text;
+
 		metric_add(s->m_cache_hits, NULL, 1);
 		metric_add(s->m_skipped, NULL, 1);
-		if (write_file(s, rq, ce->trace, ce->start_time,
+		if ((text = sched_cache_text(ce)) == NULL) {
+			req_done(s, rq);
+			free(rq->uuid);
+			return refuse(s, SCHED_DROPPED, "no_memory", why);
+		}
+		if (write_file(s, rq, text, ce->start_time,
 		    ce->stop_time, ce->orig.uuid) == -1) {
+			free(text);
 			free(rq->uuid);
 			return refuse(s, SCHED_DROPPED, "output_error", why);
 		}
+		free(text);
 		free(rq->uuid);
 		metric_add(s->m_results, "cached", 1);
 		return SCHED_CACHED;
@@ -538,17 +400,19 @@ place(struct sched *s, const struct sched_request *r, struct req *rq,
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return unplaced(s, rq, SCHED_DROPPED, "no_memory", why);
 	journal_req(s, r, rq);
-	if ((ce = cache_add(s, &r->client, rq)) == NULL) {
+	if ((ce = sched_cache_add(s, &r->client, rq)) == NULL) {
 		free(j);
 		return unplaced(s, rq, SCHED_DROPPED, "no_memory", why);
 	}
 	j->s = s;
 	j->ce = ce;
 	j->client = r->client;
+	j->kind = rq->kind;
 	j->conf = s->conf.trace;
 	if (r->method != NULL)
 		j->conf.method = r->method;
-	if (s->conf.test_flow && r->client_port != 0 && r->server_port != 0) {
+	if (rq->kind == MEAS_PARIS && s->conf.test_flow &&
+	    r->client_port != 0 && r->server_port != 0) {
 		/* The test's own 4-tuple: the path its packets took. */
 		j->conf.method = &pkt_tcp_ack_paris;
 		j->conf.sport = r->server_port;
@@ -571,8 +435,19 @@ admit(struct sched *s, const struct sched_request *r, struct req *rq,
 	enum policy_verdict v;
 
 	memset(rq, 0, sizeof(*rq));
+	/* The test's own flow is one flow, a Paris trace in either mode:
+	 * MDA would vary the test's ports. */
+	if (r->has_kind)
+		rq->kind = r->kind;
+	else if (s->conf.test_flow && r->client_port != 0 &&
+	    r->server_port != 0)
+		rq->kind = MEAS_PARIS;
+	else
+		rq->kind = s->conf.mode;
 	if (!mlab_uuid_ok(r->uuid))
 		return refuse(s, SCHED_REFUSED, "bad_uuid", why);
+	if (r->method != NULL && rq->kind != MEAS_PARIS)
+		return refuse(s, SCHED_REFUSED, "method_needs_paris", why);
 	if ((v = policy_check(s->policy, &r->client)) != POLICY_OK)
 		return refuse(s, SCHED_REFUSED, policy_reason(v), why);
 	/* A UUID names a file: a second request with one still pending or
@@ -642,6 +517,11 @@ sched_replay(struct sched *s)
 		r.server_port = rec->server_port;
 		r.method = rec->method[0] != '\0' ?
 		    pkt_method_find(rec->method) : NULL;
+		/* What it was accepted as; lines of old versions, which
+		 * had no kind, were Paris traces. */
+		r.has_kind = 1;
+		if (meas_kind_find(rec->kind, &r.kind) == -1)
+			r.kind = MEAS_PARIS;
 		r.source = "journal";
 		metric_add(s->m_triggers, r.source, 1);
 		if (admit(s, &r, &rq, rec->when, &why) != SCHED_QUEUED) {
@@ -661,11 +541,13 @@ static void
 register_metrics(struct sched *s, struct metrics *m)
 {
 	s->m_time = metrics_register(m, "trace_time_seconds",
-	    "Time from the first probe to the end of each trace.",
+	    "Time from the first probe to the end of each measurement (a "
+	    "trace or an MDA tracelb).",
 	    METRIC_HISTOGRAM, "outcome", time_buckets,
 	    sizeof(time_buckets) / sizeof(time_buckets[0]));
 	s->m_performed = metrics_register(m, "traces_performed_total",
-	    "Traces run to the end (any stop reason).", METRIC_COUNTER, NULL,
+	    "Measurements run to the end (any stop reason, either type).",
+	    METRIC_COUNTER, NULL,
 	    NULL, 0);
 	s->m_in_progress = metrics_register(m, "traces_in_progress",
 	    "Traces running now.", METRIC_GAUGE, NULL, NULL, 0);
@@ -703,6 +585,21 @@ register_metrics(struct sched *s, struct metrics *m)
 	    METRIC_COUNTER, "event", NULL, 0);
 	s->m_journal_bytes = metrics_register(m, "hoplite_journal_bytes",
 	    "Size of the journal file.", METRIC_GAUGE, NULL, NULL, 0);
+	s->m_kind = metrics_register(m, "hoplite_measurements_total",
+	    "Measurements run to the end, by type: paris (a trace, scamper2) "
+	    "or mda (a tracelb, scamper1).", METRIC_COUNTER, "type", NULL, 0);
+	s->m_mda_probes = metrics_register(m, "hoplite_mda_probes_total",
+	    "Probes sent by MDA measurements, retries included.",
+	    METRIC_COUNTER, NULL, NULL, 0);
+	s->m_mda_nodes = metrics_register(m, "hoplite_mda_nodes",
+	    "Nodes (address and quoted TTL) found per MDA measurement.",
+	    METRIC_HISTOGRAM, NULL, node_buckets,
+	    sizeof(node_buckets) / sizeof(node_buckets[0]));
+	s->m_mda_perpacket = metrics_register(m, "hoplite_mda_perpacket_total",
+	    "Nodes flagged as per-packet load balancers by MDA measurements.",
+	    METRIC_COUNTER, NULL, NULL, 0);
+	metric_add(s->m_kind, meas_kind_name(MEAS_PARIS), 0);
+	metric_add(s->m_kind, meas_kind_name(MEAS_MDA), 0);
 	metric_add(s->m_journal, "expired", 0);
 	metric_add(s->m_journal, "replayed", 0);
 	metric_add(s->m_journal, "present", 0);
@@ -742,7 +639,7 @@ sched_new(struct event_base *base, struct engine *eng,
 	TAILQ_INIT(&s->running);
 	TAILQ_INIT(&s->reaped);
 	s->reap_ev = event_new(base, -1, 0, reap, s);
-	s->sweep_ev = event_new(base, -1, EV_PERSIST, sweep, s);
+	s->sweep_ev = event_new(base, -1, EV_PERSIST, sched_cache_sweep, s);
 	s->drained_ev = event_new(base, -1, 0, drained_cb, s);
 	s->uuids = uuidset_new(conf->cache_window_s, conf->cache_max);
 	if (s->reap_ev == NULL || s->sweep_ev == NULL || s->drained_ev == NULL ||
@@ -779,10 +676,10 @@ grace_over(evutil_socket_t fd, short what, void *arg)
 	struct job *j, *next;
 
 	s->halting = 1;
-	/* trace_halt calls back job_done, which moves the job to reaped. */
+	/* meas_halt calls back job_done, which moves the job to reaped. */
 	for (j = TAILQ_FIRST(&s->running); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
-		trace_halt(j->trace);
+		meas_halt(j->m);
 	}
 	pump(s);
 	if (drained_now(s))
@@ -833,7 +730,7 @@ sched_free(struct sched *s)
 	}
 	for (size_t i = 0; i < CACHE_BUCKETS; i++)
 		while (s->cache[i] != NULL)
-			cache_remove(s, s->cache[i]);
+			sched_cache_remove(s, s->cache[i]);
 	uuidset_free(s->uuids);
 	if (s->reap_ev != NULL)
 		event_free(s->reap_ev);

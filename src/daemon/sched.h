@@ -1,11 +1,15 @@
 /*
  * sched: hoplited's core.  Takes trace requests (from the event socket or
  * the control socket), applies the destination policy and the per-client
- * cache, queues within bounds, runs traces on the engine, and writes each
- * result as an M-Lab trace file beside the test's UUID.
+ * cache, queues within bounds, runs measurements on the engine (a Paris
+ * trace or an MDA tracelb, daemon/meas.h), and writes each result as an
+ * M-Lab file beside the test's UUID.
  *
  *   request -> policy -> cache (done: cached copy now; running: wait for it)
- *           -> bounded queue -> at most max_inflight traces -> file
+ *           -> bounded queue -> at most max_inflight measurements -> file
+ *
+ * The cache keeps each result as its JSON line, zlib-compressed: about
+ * 1 KB per client for a typical trace.
  */
 #ifndef HOPLITE_SCHED_H
 #define HOPLITE_SCHED_H
@@ -17,11 +21,16 @@
 #include "probe/engine.h"
 #include "daemon/metrics.h"
 #include "daemon/policy.h"
+#include "daemon/meas.h"
+#include "measure/mda.h"
 #include "measure/trace.h"
 
 struct sched_conf {
+	enum meas_kind mode;		/* what a request gets: MEAS_PARIS or MEAS_MDA */
 	struct trace_conf trace;	/* every trace's settings (method may be overridden) */
-	int test_flow;			/* trace the test's own flow: tcp-ack-paris, test's ports */
+	struct mda_conf mda;		/* every MDA measurement's settings */
+	int test_flow;			/* trace the test's own flow: tcp-ack-paris,
+					   test's ports (a Paris trace in either mode) */
 	unsigned cache_window_s;	/* reuse a result for this long (0 = never) */
 	size_t cache_max;		/* finished results kept at most */
 	size_t max_inflight;		/* traces running at once */
@@ -41,8 +50,11 @@ struct sched_request {
 	const char *uuid;
 	struct addr_ip client;
 	uint16_t client_port, server_port;	/* 0 when unknown */
-	const struct pkt_method *method;	/* NULL: the configured one */
+	const struct pkt_method *method;	/* NULL: the configured one
+						   (Paris only) */
 	const char *source;			/* "eventsocket", "control" (metrics label) */
+	int has_kind;				/* kind given (journal replay) */
+	enum meas_kind kind;			/* else the mode (or test flow) */
 };
 
 enum sched_outcome {

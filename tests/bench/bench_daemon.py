@@ -25,10 +25,20 @@ of the burst (Close write -> last file), and hoplited's CPU time.
 hoplited's peak memory is the kernel's high-water mark (VmHWM in
 /proc/PID/status) at the end, with VmRSS at start for comparison.
 
-Scenarios:
+Scenarios (--mode paris, the default here: one Paris trace per client):
   fresh    --cache-window 0: every round traces every client (v4, then v6)
   cached   cache on: one burst traces, a second burst (new UUIDs, same
-           clients) is served from the cache
+           clients) is served from the cache; the cache's memory per
+           client is VmRSS after the first burst minus before, per client,
+           and the compressed size of each file's line 3 (as the daemon
+           keeps it: zlib, best level)
+
+--mode mda: hoplited's default mode with M-Lab's settings (icmp-echo,
+-q 3, 150 ms between probes of a measurement) on each MDA lab topology
+(tests/lab/mdalab.py): --mda-clients client addresses per family, all
+requested at once, --rounds times; per measurement the time from the
+request to its file, the tracelb's probe count and links against the
+topology's truth, and the compressed size of its line 3.
 
     sudo HOPLITE=src/hoplite tests/bench/bench_daemon.py [--json out.json]
 
@@ -44,12 +54,14 @@ import shutil
 import statistics
 import sys
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 import daemon  # noqa: E402
 import lab  # noqa: E402
+import mdalab  # noqa: E402
 from tcpinfo_server import TcpInfoServer, event_line, OPEN, CLOSE  # noqa
 
 
@@ -105,6 +117,8 @@ def day_dirs(root):
     """root/YYYY/MM/DD directories (a handful)."""
     out = []
     for y in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        if not y.isdigit():     # the journal, .hoplited.journal
+            continue
         for m in sorted(os.listdir(os.path.join(root, y))):
             for dd in sorted(os.listdir(os.path.join(root, y, m))):
                 out.append(os.path.join(root, y, m, dd))
@@ -157,6 +171,8 @@ def burst(d, srv, server_ip, clients, tag, poll_s, timeout):
     archive = os.path.join(os.path.dirname(d.output), "archive", tag)
     os.makedirs(archive, exist_ok=True)
     for e in os.listdir(d.output):
+        if e.startswith("."):   # the daemon's journal stays
+            continue
         os.rename(os.path.join(d.output, e), os.path.join(archive, e))
     return {
         "tag": tag, "clients": len(clients), "files": len(seen),
@@ -183,6 +199,18 @@ def summary(rounds):
     }
 
 
+def line3_sizes(paths):
+    """(raw, compressed) bytes of each file's line 3, as the cache keeps
+    it (sched.c: zlib at its best level)."""
+    out = []
+    for p in paths:
+        with open(p, "rb") as f:
+            lines = f.read().split(b"\n")
+        if len(lines) >= 3:
+            out.append((len(lines[2]), len(zlib.compress(lines[2], 9))))
+    return out
+
+
 def run_daemon(L, t, wd, srv, name, args):
     d = daemon.Daemon(L, t.src, wd, ["--eventsocket", srv.path] + args,
                       name=name, control=False, eventserver=srv)
@@ -202,6 +230,14 @@ def main():
     ap.add_argument("--timeout", type=float, default=60.0,
                     help="seconds a burst may take at most (60)")
     ap.add_argument("--json", help="write every burst in detail here")
+    ap.add_argument("--mode", choices=("paris", "mda"), default="paris",
+                    help="paris: the burst scenarios; mda: MDA on the "
+                    "MDA lab topologies")
+    ap.add_argument("--mda-clients", type=int, default=4,
+                    help="--mode mda: clients per family per round (4)")
+    ap.add_argument("--topologies", default="diamond,fan4n,nested24,"
+                    "meshed,silent,blackhole",
+                    help="--mode mda: mdalab topologies")
     ap.add_argument("extra", nargs="*",
                     help="extra hoplited options (after --)")
     args = ap.parse_args()
@@ -214,6 +250,8 @@ def main():
     if not 1 <= args.clients <= 1000:
         ap.error("--clients must be 1-1000")
 
+    if args.mode == "mda":
+        return bench_mda(args, hd)
     wd = daemon.Workdir("bench")
     results = {"hoplited": hd, "kernel": platform.release(),
                "cpus": os.cpu_count(), "clients": args.clients,
@@ -271,12 +309,22 @@ def main():
         # cached: a traced burst, then the same clients under new UUIDs
         d, rss0 = run_daemon(L, t, wd, srv, "cached", list(args.extra))
         first = burst(d, srv, t.src4, lo4, "c-trace", poll, args.timeout)
+        time.sleep(0.2)
+        rss1 = kb(proc_status(d.pid), "VmRSS")
         second = burst(d, srv, t.src4, lo4, "c-copy", poll, args.timeout)
         ok &= not first["missing"] and not second["missing"]
         st = proc_status(d.pid)
         m = d.scrape()
+        sizes = line3_sizes(daemon.jsonl_files(
+            wd.path("archive", "c-trace")).values())
         cached = {"traced": summary([first]), "copies": summary([second]),
                   "rounds": [first, second], "vmhwm_kb": kb(st, "VmHWM"),
+                  "rss_before_kb": rss0, "rss_after_first_kb": rss1,
+                  "rss_per_client_b": (rss1 - rss0) * 1024.0 / args.clients,
+                  "line3_bytes_median": statistics.median(
+                      [a for a, _ in sizes]) if sizes else None,
+                  "line3_zlib_bytes_median": statistics.median(
+                      [b for _, b in sizes]) if sizes else None,
                   "cache_hits": m.v("hoplite_cache_hits_total")}
         d.stop(timeout=20)
         results["scenarios"]["cached"] = cached
@@ -306,6 +354,11 @@ def main():
     print("memory: VmRSS at start %d kB, VmHWM after %d bursts %d kB "
           "(cache scenario: %d kB)" % (f["vmrss_start_kb"], 2 * args.rounds,
                                        f["vmhwm_kb"], c["vmhwm_kb"]))
+    print("cache: VmRSS %d kB before the first burst, %d kB after: %.0f "
+          "bytes per cached client; line 3 median %s bytes, %s compressed" % (
+              c["rss_before_kb"], c["rss_after_first_kb"],
+              c["rss_per_client_b"], c["line3_bytes_median"],
+              c["line3_zlib_bytes_median"]))
     print("cpu per burst (median): %.2f s; probes sent: %d for %d traces; "
           "stop reasons: %s; exit %r" % (
               f["summary"]["cpu_per_burst_s"], f["probes_sent"], f["traces"],
@@ -315,6 +368,102 @@ def main():
             json.dump(results, fp, indent=1, default=str)
     if not ok:
         print("FAIL: some triggers produced no file")
+    return 0 if ok else 1
+
+
+def bench_mda(args, hd):
+    """MDA on the MDA lab topologies with M-Lab's settings."""
+    wd = daemon.Workdir("benchmda")
+    results = {"hoplited": hd, "kernel": platform.release(),
+               "cpus": os.cpu_count(), "mode": "mda", "extra": args.extra,
+               "topologies": {}}
+    ok = True
+    allt = []
+    for name in args.topologies.split(","):
+        with lab.Lab("bm" + name[:2]) as L:
+            t = mdalab.build(L, mdalab.SPECS[name](),
+                             lo_addrs=args.mda_clients - 1)
+            d = daemon.Daemon(L, t.src, wd, ["--cache-window", "0"] +
+                              list(args.extra), name="m-" + name,
+                              mode=None).start()
+            rows = []
+            try:
+                for r in range(args.rounds):
+                    clients = [t.dst4] + t.lo4 + [t.dst6] + t.lo6
+                    t0, uuids = {}, []
+                    with d.control() as c:
+                        for i, ip in enumerate(clients):
+                            u = "%s-%d-%d" % (name, r, i)
+                            t0[u] = time.monotonic()
+                            c.request({"uuid": u, "ip": ip})
+                            uuids.append((u, ip))
+                    seen = {}
+                    deadline = time.monotonic() + args.timeout
+                    while len(seen) < len(uuids) and \
+                            time.monotonic() < deadline:
+                        files = d.jsonl()
+                        now = time.monotonic()
+                        for u, _ in uuids:
+                            if u in files and u not in seen:
+                                seen[u] = (now - t0[u], files[u])
+                        time.sleep(0.05)
+                    for u, ip in uuids:
+                        if u not in seen:
+                            ok = False
+                            continue
+                        secs, path = seen[u]
+                        tr = daemon.trace_of(path)
+                        lb = mdalab.Tracelb(tr)
+                        truth = t.truth[daemon.family(ip)]
+                        if ip not in (t.dst4, t.dst6):
+                            truth = None  # lo addresses: same paths
+                        raw, z = line3_sizes([path])[0]
+                        rows.append({"uuid": u, "family": daemon.family(ip),
+                                     "seconds": secs,
+                                     "probec": tr.get("probec"),
+                                     "stop": tr.get("stop_reason"),
+                                     "links": len(lb.links),
+                                     "true_links": len(t.truth[
+                                         daemon.family(ip)]),
+                                     "all_true_found": truth is None or
+                                     truth <= lb.links,
+                                     "line3_bytes": raw, "line3_zlib": z})
+            finally:
+                d.stop(timeout=20)
+            secs = [x["seconds"] for x in rows]
+            allt += secs
+            results["topologies"][name] = {
+                "rows": rows, "p50_s": pct(secs, 50), "p99_s": pct(secs, 99),
+                "max_s": max(secs) if secs else None,
+                "probec_median": statistics.median(
+                    [x["probec"] for x in rows]) if rows else None,
+                "zlib_median": statistics.median(
+                    [x["line3_zlib"] for x in rows]) if rows else None,
+                "raw_median": statistics.median(
+                    [x["line3_bytes"] for x in rows]) if rows else None}
+            lab.log("  %s: %d measurements, p50 %.2f s, p99 %.2f s" % (
+                name, len(rows), pct(secs, 50), pct(secs, 99)))
+    print()
+    print("hoplited %s --mode mda (icmp-echo, -q 3, --probe-gap 150), "
+          "kernel %s, %d CPUs" % (hd, results["kernel"], results["cpus"]))
+    print("%-10s %5s %7s %7s %7s %8s %9s %10s %10s" % (
+        "topology", "runs", "p50 s", "p99 s", "max s", "probes", "links",
+        "line3 B", "zlib B"))
+    for name, r in results["topologies"].items():
+        rows = r["rows"]
+        found = sum(1 for x in rows if x["all_true_found"])
+        print("%-10s %5d %7.2f %7.2f %7.2f %8s %4s/%-4s %10s %10s" % (
+            name, len(rows), r["p50_s"], r["p99_s"], r["max_s"] or 0,
+            r["probec_median"], found, len(rows), r["raw_median"],
+            r["zlib_median"]))
+    print("all topologies: %d measurements, p50 %.2f s, p99 %.2f s, "
+          "max %.2f s" % (len(allt), pct(allt, 50), pct(allt, 99),
+                          max(allt) if allt else float("nan")))
+    if args.json:
+        with open(args.json, "w") as fp:
+            json.dump(results, fp, indent=1, default=str)
+    if not ok:
+        print("FAIL: some requests produced no file")
     return 0 if ok else 1
 
 

@@ -119,8 +119,10 @@ def check_logs():
     ck.eq(len(start), 1, "log: one start-up line")
     s = start[0] if start else ""
     for kv in ("pps=321", "grace=2s", "max-inflight=7", "cache-window=600s",
-               "method=icmp-paris", "queue=1024", "attempts=2",
-               "wait=2000ms", "max-ttl=30", "metrics=-", "anonymize=none",
+               "method=icmp-paris", "queue=1024", "mode=mda",
+               "mda-method=icmp-echo", "confidence=95", "probe-gap=150ms",
+               "attempts=3", "wait=5000ms", "gap-limit=3", "probec-max=3000",
+               "max-ttl=30", "metrics=-", "anonymize=none",
                "verbose=1"):
         ck.ok((" " + kv + " ") in s + " ", "log: start-up line has " + kv, s)
     warn = [m.group(4) for m in parsed if m.group(3) == "warning"]

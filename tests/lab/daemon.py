@@ -410,11 +410,13 @@ class Daemon:
     """hoplited in `node`'s namespace.  args: extra options.  control /
     metrics True add --control WD/NAME.sock / --metrics 127.0.0.1:PORT;
     output defaults to WD/NAME-out.  prefix: argv before hoplited (e.g.
-    setpriv ...).  env: replaces the environment (plus PATH)."""
+    setpriv ...).  env: replaces the environment (plus PATH).  mode: the
+    --mode given ("paris": the tests written for one-flow traces; "mda";
+    None: the daemon's default, mda)."""
 
     def __init__(self, L, node, wd, args=(), name="d", control=True,
                  metrics=True, output=None, prefix=(), env=None,
-                 allow=True, binary=None, eventserver=None):
+                 allow=True, binary=None, eventserver=None, mode="paris"):
         self.L, self.node, self.wd, self.name = L, node, wd, name
         self.output = output if output is not None else \
             wd.path(name + "-out")
@@ -432,6 +434,8 @@ class Daemon:
             argv += ["--metrics", "127.0.0.1:%d" % self.port]
         if allow:
             argv += ALLOW
+        if mode:
+            argv += ["--mode", mode]
         self.argv = argv + [str(a) for a in args]
         self.env = env
         self.proc = None

@@ -358,6 +358,7 @@ def part_c(ck, L, t, wd, lo4):
         "HOPLITED_ALLOW": "198.18.0.0/15, 2001:db8::/32",
         "HOPLITED_CACHE_WINDOW": "0",
         "HOPLITED_METHOD": "udp-paris",
+        "HOPLITED_MODE": "paris",
         "HOPLITED_HOSTNAME": "env-host",
     }
     d = daemon.Daemon(L, t.src, wd, [], name="c", env=env, allow=False,

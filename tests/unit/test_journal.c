@@ -44,6 +44,21 @@ append_raw(const char *s)
 	}
 }
 
+/* "<crc> body" as journal.c writes it (FNV-1a of the body). */
+static int
+parse_body(const char *body, struct journal_rec *r)
+{
+	char line[600];
+	uint32_t h = 2166136261u;
+
+	for (const char *p = body; *p != '\0'; p++) {
+		h ^= (uint8_t)*p;
+		h *= 16777619u;
+	}
+	snprintf(line, sizeof(line), "%08x %s", (unsigned)h, body);
+	return journal_parse(line, strlen(line), r);
+}
+
 static void
 test_parse(void)
 {
@@ -52,6 +67,23 @@ test_parse(void)
 	T_EQ_INT(journal_parse("", 0, &r), -1);
 	T_EQ_INT(journal_parse("00000000 D 1", 12, &r), -1);	/* bad crc */
 	T_EQ_INT(journal_parse("zzzzzzzz D 1", 12, &r), -1);
+	/* The measurement kind, and lines of versions without it. */
+	T_EQ_INT(parse_body("A 1 5 198.18.0.1 0 0 mda:- u1", &r), 'A');
+	T_EQ_STR(r.kind, "mda");
+	T_EQ_STR(r.method, "");
+	T_EQ_INT(parse_body("A 1 5 198.18.0.1 0 0 paris:udp-paris u1", &r),
+	    'A');
+	T_EQ_STR(r.kind, "paris");
+	T_EQ_STR(r.method, "udp-paris");
+	T_EQ_INT(parse_body("A 1 5 198.18.0.1 0 0 udp-paris u1", &r), 'A');
+	T_EQ_STR(r.kind, "");
+	T_EQ_STR(r.method, "udp-paris");
+	T_EQ_INT(parse_body("A 1 5 198.18.0.1 0 0 - u1", &r), 'A');
+	T_EQ_STR(r.kind, "");
+	T_EQ_STR(r.method, "");
+	T_EQ_INT(parse_body("A 1 5 198.18.0.1 0 0 :- u1", &r), -1);
+	T_EQ_INT(parse_body("A 1 5 198.18.0.1 0 0 mda: u1", &r), -1);
+	T_EQ_INT(parse_body("A 1 5 198.18.0.1 0 0 toolongkind:- u1", &r), -1);
 }
 
 static void
@@ -77,6 +109,7 @@ test_roundtrip(void)
 	snprintf(r.method, sizeof(r.method), "udp-paris");
 	id2 = journal_add(j, &r);
 	rec_init(&r, "u-3", "198.18.0.3", 1700000002);
+	snprintf(r.kind, sizeof(r.kind), "mda");
 	id3 = journal_add(j, &r);
 	T_CHECK(id1 != 0 && id2 == id1 + 1 && id3 == id2 + 1);
 	journal_done(j, id1);
@@ -104,8 +137,10 @@ test_roundtrip(void)
 			T_EQ_INT(found[0].server_port, 443);
 			addr_ntop(&found[0].client, ip, sizeof(ip));
 			T_EQ_STR(ip, "2001:db8::2");
+			T_EQ_STR(found[0].kind, "paris");
 			T_EQ_STR(found[1].uuid, "u-3");
 			T_EQ_STR(found[1].method, "");
+			T_EQ_STR(found[1].kind, "mda");
 		}
 		T_EQ_INT(journal_stats(k)->bad_lines, 0);
 		/* New ids continue after the old ones. */
