@@ -168,17 +168,31 @@ queue_purge(struct mda *m)
 			i++;
 }
 
-/* The next request: lowest TTL, tests before others, then oldest. */
+/*
+ * The next request: lowest TTL, tests before others, then oldest, among
+ * the TTLs the probe gap lets probe at `now` (ms).  *wait: how long until
+ * a TTL held back by the gap may probe (0 if none is).
+ */
 static ssize_t
-queue_best(struct mda *m)
+queue_best(struct mda *m, double now, double *wait)
 {
+	unsigned gap = m->res.conf.probe_gap_ms;
 	ssize_t best = -1;
 
+	*wait = 0;
 	for (size_t i = 0; i < m->nq;) {
 		const struct mda_req *r = &m->q[i], *b;
+		double last;
 
 		if (!req_valid(m, r)) {
 			req_drop(m, i);
+			continue;
+		}
+		last = r->ttl <= m->span ? m->ttl_tx[r->ttl] : 0;
+		if (gap > 0 && last > 0 && last + gap > now) {
+			if (*wait == 0 || last + gap - now < *wait)
+				*wait = last + gap - now;
+			i++;
 			continue;
 		}
 		b = best >= 0 ? &m->q[best] : NULL;
@@ -237,7 +251,8 @@ mda_new(struct engine *eng, const struct mda_conf *conf,
 	    (m->nvc = calloc(nttl, 1)) == NULL ||
 	    (m->ppc = calloc(nttl, 1)) == NULL ||
 	    (m->taint = calloc(nttl, 1)) == NULL ||
-	    (m->ppout = calloc(nttl, sizeof(*m->ppout))) == NULL)
+	    (m->ppout = calloc(nttl, sizeof(*m->ppout))) == NULL ||
+	    (m->ttl_tx = calloc(nttl, sizeof(*m->ttl_tx))) == NULL)
 		goto fail;
 	if ((m->gap_ev = evtimer_new(engine_base(eng), gap_fire, m)) == NULL ||
 	    (m->retry_ev = evtimer_new(engine_base(eng), retry_fire,
@@ -256,6 +271,7 @@ fail:
 	free(m->ppc);
 	free(m->taint);
 	free(m->ppout);
+	free(m->ttl_tx);
 	free(m);
 	return NULL;
 }
@@ -295,6 +311,7 @@ mda_free(struct mda *m)
 	free(m->ppc);
 	free(m->taint);
 	free(m->ppout);
+	free(m->ttl_tx);
 	free(m);
 }
 
@@ -485,29 +502,25 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 	struct mda_cell *cl;
 	struct mda_req q;
 	struct timespec now;
+	double left;
 	ssize_t i;
 
 	if (!m->running || m->exhausted || m->inflight >= c->window ||
 	    r->probec >= c->probec_max)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (c->probe_gap_ms > 0 && m->sent_any) {
-		double left = ts_ms(&m->last_tx) + c->probe_gap_ms -
-		    ts_ms(&now);
-
-		if (left > 0) {
+	if ((i = queue_best(m, ts_ms(&now), &left)) < 0) {
+		/* Only TTLs the gap holds back: wake when the first may go. */
+		if (left > 0 && !evtimer_pending(m->gap_ev, NULL)) {
 			struct timeval tv;
 
 			tv.tv_sec = (time_t)(left / 1000);
 			tv.tv_usec = (suseconds_t)((left - tv.tv_sec * 1000.0) *
 			    1000) + 1;
-			if (!evtimer_pending(m->gap_ev, NULL))
-				evtimer_add(m->gap_ev, &tv);
-			return 0;
+			evtimer_add(m->gap_ev, &tv);
 		}
-	}
-	if ((i = queue_best(m)) < 0)
 		return 0;
+	}
 	if (r->nprobes == m->probes_cap) {
 		size_t cap = m->probes_cap ? m->probes_cap * 2 : 64;
 		double *tm;
@@ -529,8 +542,7 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 		cl->sent++;
 	cl->inflight++;
 	m->inflight++;
-	m->last_tx = now;
-	m->sent_any = 1;
+	m->ttl_tx[q.ttl] = ts_ms(&now);
 
 	p = &r->probes[r->nprobes];
 	memset(p, 0, sizeof(*p));

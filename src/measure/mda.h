@@ -82,7 +82,10 @@ struct mda_conf {
 				   leaves after min(wait, 1 s); a late answer
 				   still counts) */
 	unsigned probe_gap_ms;	/* least time between two probes of this
-				   measurement (scamper's wait_probe); 0 */
+				   measurement at one TTL, i.e. toward one
+				   router (scamper's wait_probe spaces the
+				   whole trace); probes at other TTLs
+				   overlap; 0 */
 	unsigned probec_max;	/* probe budget; default 3000 */
 };
 

@@ -92,9 +92,10 @@ struct mda {
 	uint8_t dirty_lo, dirty_hi;	/* TTLs whose rules need a look */
 	uint8_t running, exhausted;
 
+	/* The probe gap is per TTL: each router sees at most one probe of
+	 * ours per gap, while probes to different hops overlap. */
 	struct event *gap_ev;
-	struct timespec last_tx;
-	uint8_t sent_any;
+	double *ttl_tx;			/* per TTL: last probe sent (ms), 0 */
 	/* Retries go out min(wait, 1 s) after an attempt; the attempt still
 	 * counts if its answer comes later, within the wait. */
 	struct event *retry_ev;
