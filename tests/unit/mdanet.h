@@ -61,6 +61,7 @@ extern const int diamond2[6][2];
 extern const int diamond1[5][2];
 extern const int fan4n[16][2];
 extern const int meshed[9][2];
+extern const int meshed3[17][2];
 extern const int lenasym[6][2];
 extern const int nested[10][2];
 extern const int line3[3][2];
