@@ -152,30 +152,15 @@ mda_opt(int id, const char *arg, void *cmd)
 	}
 }
 
-static const char *
-name_of(const struct addr_ip *a, void *arg)
-{
-	struct mdacmd *mc = arg;
-	const char *name;
-
-	if (names_get(mc->names, a, &name) == NAMES_FOUND)
-		return name;
-	return NULL;
-}
-
 /* The table waits for its vertices' names (each bounded in time). */
 static unsigned
 mda_job_names(struct run_job *j, struct names *n, void *arg)
 {
 	const struct mda_result *r = mda_result(j->m);
 	unsigned pending = 0;
-	const char *name;
 
-	for (size_t i = 0; i < r->nvertices; i++) {
-		names_want(n, &r->vertices[i].addr);
-		if (names_get(n, &r->vertices[i].addr, &name) == NAMES_PENDING)
-			pending++;
-	}
+	for (size_t i = 0; i < r->nvertices; i++)
+		pending += run_want_name(n, &r->vertices[i].addr);
 	return pending;
 }
 
@@ -218,10 +203,10 @@ mda_job_finish(struct run_job *j, void *arg)
 		struct out_extra x;
 
 		memset(&x, 0, sizeof(x));
-		x.arg = mc;
+		x.arg = mc->names;
 		x.dst_name = j->name;
 		if (mc->names != NULL)
-			x.name = name_of;
+			x.name = run_name_of;
 		rc = out_tracelb_text_x(stdout, res, &x);
 		break;
 	}

@@ -164,11 +164,8 @@ static const char *
 name_of(const struct addr_ip *a, void *arg)
 {
 	struct tracecmd *tc = arg;
-	const char *name;
 
-	if (names_get(tc->names, a, &name) == NAMES_FOUND)
-		return name;
-	return NULL;
+	return run_name_of(a, tc->names);
 }
 
 static const char *
@@ -216,16 +213,12 @@ want_names(struct tracecmd *tc, const struct trace_result *r, unsigned from,
     unsigned to)
 {
 	unsigned pending = 0;
-	const char *name;
 
 	for (size_t i = 0; i < r->nhops; i++) {
 		const struct trace_hop *h = &r->hops[i];
 
-		if (h->probe_ttl < from || h->probe_ttl > to)
-			continue;
-		names_want(tc->names, &h->addr);
-		if (names_get(tc->names, &h->addr, &name) == NAMES_PENDING)
-			pending++;
+		if (h->probe_ttl >= from && h->probe_ttl <= to)
+			pending += run_want_name(tc->names, &h->addr);
 	}
 	return pending;
 }

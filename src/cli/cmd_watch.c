@@ -134,17 +134,6 @@ watch_opt(int id, const char *arg, void *cmd)
 	}
 }
 
-static const char *
-name_of(const struct addr_ip *a, void *arg)
-{
-	struct watchcmd *wc = arg;
-	const char *name;
-
-	if (names_get(wc->n, a, &name) == NAMES_FOUND)
-		return name;
-	return NULL;
-}
-
 static int
 write_table(struct watchcmd *wc, struct watch *w, int json)
 {
@@ -167,10 +156,10 @@ write_table(struct watchcmd *wc, struct watch *w, int json)
 	wi.cycle = watch_cycles(w);
 	wi.time = &now;
 	memset(&x, 0, sizeof(x));
-	x.arg = wc;
+	x.arg = wc->n;
 	x.dst_name = wc->job->name;
 	if (wc->n != NULL && (json ? wc->names == 2 : wc->names != 0))
-		x.name = name_of;
+		x.name = run_name_of;
 	for (size_t i = 0; i < n && wc->n != NULL && x.name != NULL; i++)
 		names_want(wc->n, &rows[i].addr);
 	if (json) {
@@ -260,16 +249,12 @@ watch_job_names(struct run_job *j, struct names *n, void *arg)
 	const struct watch_row *rows;
 	size_t nrows;
 	unsigned pending = 0;
-	const char *name;
 
 	if (wc->opt.output != CMD_OUT_TEXT || !wc->names ||
 	    watch_rows(j->m, &rows, &nrows) == -1)
 		return 0;
-	for (size_t i = 0; i < nrows; i++) {
-		names_want(n, &rows[i].addr);
-		if (names_get(n, &rows[i].addr, &name) == NAMES_PENDING)
-			pending++;
-	}
+	for (size_t i = 0; i < nrows; i++)
+		pending += run_want_name(n, &rows[i].addr);
 	return pending;
 }
 
