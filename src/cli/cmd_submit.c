@@ -21,39 +21,77 @@
 
 enum { OPT_SPORT = 256, OPT_DPORT };
 
-static const struct option longopts[] = {
-	{ "socket", required_argument, NULL, 'S' },
-	{ "uuid", required_argument, NULL, 'u' },
-	{ "sport", required_argument, NULL, OPT_SPORT },
-	{ "dport", required_argument, NULL, OPT_DPORT },
-	{ "method", required_argument, NULL, 'P' },
-	{ "timeout", required_argument, NULL, 't' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+struct submitcmd {
+	const char *path, *uuid;
+	const struct pkt_method *method;
+	long long sport, dport, timeout_ms;
 };
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: hoplite submit [options] IP\n"
-	    "Ask a running hoplited, through its control socket, to trace to IP.\n"
-	    "\n"
+/* Every option, in --help order. */
+static const struct cmd_opt opts[] = {
+	{ CMD_OWN, 'S', "socket", required_argument,
 	    "  -S, --socket PATH    control socket ($HOPLITE_CONTROL, else\n"
-	    "                       %s)\n"
+	    "                       " DEFAULT_CONTROL ")\n" },
+	{ CMD_OWN, 'u', "uuid", required_argument,
 	    "  -u, --uuid UUID      the test's UUID, naming the trace file\n"
-	    "                       (hoplite-submit_<unix time>_<16 random hex>)\n"
-	    "      --sport N        the client's port of the test (0-65535)\n"
-	    "      --dport N        the server's port of the test (0-65535)\n"
+	    "                       (hoplite-submit_<unix time>_<16 random hex>)\n" },
+	{ CMD_OWN, OPT_SPORT, "sport", required_argument,
+	    "      --sport N        the client's port of the test (0-65535)\n" },
+	{ CMD_OWN, OPT_DPORT, "dport", required_argument,
+	    "      --dport N        the server's port of the test (0-65535)\n" },
+	{ CMD_OWN, 'P', "method", required_argument,
 	    "  -P, --method M       icmp-paris, udp-paris, tcp-paris, tcp-ack-paris\n"
-	    "                       (default: the daemon's)\n"
-	    "  -t, --timeout MS     give up after MS milliseconds (%d)\n"
-	    "  -h, --help           this help\n"
-	    "\n"
+	    "                       (default: the daemon's)\n" },
+	{ CMD_OWN, 't', "timeout", required_argument,
+	    "  -t, --timeout MS     give up after MS milliseconds ("
+	    CMD_STR(DEFAULT_TIMEOUT_MS) ")\n" },
+	{ .kind = CMD_HELP },
+};
+
+static void submit_opt(int, const char *, void *);
+
+static const struct cmd_spec spec = {
+	.name = "submit",
+	.head = "usage: hoplite submit [options] IP\n"
+	    "Ask a running hoplited, through its control socket, to trace to IP.\n"
+	    "\n",
+	.foot = "\n"
 	    "Prints the daemon's one-line JSON reply.  Exit status: 0 accepted\n"
 	    "(\"status\": queued, joined or cached), 1 refused (\"error\") or no\n"
 	    "answer, 2 usage error.  See hoplited(8).\n",
-	    DEFAULT_CONTROL, DEFAULT_TIMEOUT_MS);
+	.opts = opts,
+	.nopts = sizeof(opts) / sizeof(opts[0]),
+	.own = submit_opt,
+};
+
+static void
+submit_opt(int id, const char *arg, void *cmd)
+{
+	struct submitcmd *sc = cmd;
+
+	switch (id) {
+	case 'S':
+		sc->path = arg;
+		break;
+	case 'u':
+		sc->uuid = arg;
+		break;
+	case OPT_SPORT:
+		sc->sport = cmd_num_option("--sport", arg, 0, 65535);
+		break;
+	case OPT_DPORT:
+		sc->dport = cmd_num_option("--dport", arg, 0, 65535);
+		break;
+	case 'P':
+		if ((sc->method = pkt_method_find(arg)) == NULL)
+			cmd_bad_option("-P", arg, "unknown method "
+			    "(icmp-paris, udp-paris, tcp-paris, "
+			    "tcp-ack-paris)");
+		break;
+	case 't':
+		sc->timeout_ms = cmd_num_option("-t", arg, 1, 3600000);
+		break;
+	}
 }
 
 /* hoplite-submit_<unix time>_<16 upper-case hex digits>, like M-Lab's. */
@@ -73,58 +111,28 @@ make_uuid(char *buf, size_t len)
 int
 cmd_submit(int argc, char **argv)
 {
-	const char *path, *uuid = NULL, *status, *error;
-	const struct pkt_method *method = NULL;
-	long long sport = -1, dport = -1, timeout_ms = DEFAULT_TIMEOUT_MS;
+	struct submitcmd sc = { NULL, NULL, NULL, -1, -1, DEFAULT_TIMEOUT_MS };
+	struct cmd_common opt;
+	const char *uuid, *status, *error;
 	char uuidbuf[64], ipbuf[ADDR_STRLEN], reply[CTL_LINE_MAX + 1];
 	char err[256];
 	struct addr_ip ip;
 	json_t *req = NULL, *rep = NULL;
 	char *line = NULL;
-	int ch, rc = 1;
+	int n, rc = 1;
 
-	cmd_set_name("submit");
-	if ((path = getenv("HOPLITE_CONTROL")) == NULL || *path == '\0')
-		path = DEFAULT_CONTROL;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":S:u:P:t:h", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'S':
-			path = optarg;
-			break;
-		case 'u':
-			uuid = optarg;
-			break;
-		case OPT_SPORT:
-			sport = cmd_num_option("--sport", optarg, 0, 65535);
-			break;
-		case OPT_DPORT:
-			dport = cmd_num_option("--dport", optarg, 0, 65535);
-			break;
-		case 'P':
-			if ((method = pkt_method_find(optarg)) == NULL)
-				cmd_bad_option("-P", optarg, "unknown method "
-				    "(icmp-paris, udp-paris, tcp-paris, "
-				    "tcp-ack-paris)");
-			break;
-		case 't':
-			timeout_ms = cmd_num_option("-t", optarg, 1, 3600000);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			cmd_getopt_error(ch, argv);
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	if ((sc.path = getenv("HOPLITE_CONTROL")) == NULL || *sc.path == '\0')
+		sc.path = DEFAULT_CONTROL;
+	memset(&opt, 0, sizeof(opt));
+	if ((n = cmd_parse(&spec, &opt, &sc, argc, argv)) == 0)
+		return 0;
+	argc -= n;
+	argv += n;
 	if (argc != 1)
 		cmd_usage_error("takes exactly one IP");
 	if (addr_pton(argv[0], &ip) == -1)
 		cmd_bad_option("IP", argv[0], "not a numeric IPv4 or IPv6 address");
-	if (uuid == NULL) {
+	if ((uuid = sc.uuid) == NULL) {
 		if (make_uuid(uuidbuf, sizeof(uuidbuf)) == -1) {
 			fprintf(stderr, "hoplite: no random bytes for a UUID\n");
 			return 1;
@@ -138,19 +146,19 @@ cmd_submit(int argc, char **argv)
 		fprintf(stderr, "hoplite: -u '%s': not valid UTF-8\n", uuid);
 		return 2;
 	}
-	if ((sport >= 0 && json_object_set_new(req, "sport",
-	    json_integer(sport)) == -1) ||
-	    (dport >= 0 && json_object_set_new(req, "dport",
-	    json_integer(dport)) == -1) ||
-	    (method != NULL && json_object_set_new(req, "method",
-	    json_string(method->name)) == -1) ||
+	if ((sc.sport >= 0 && json_object_set_new(req, "sport",
+	    json_integer(sc.sport)) == -1) ||
+	    (sc.dport >= 0 && json_object_set_new(req, "dport",
+	    json_integer(sc.dport)) == -1) ||
+	    (sc.method != NULL && json_object_set_new(req, "method",
+	    json_string(sc.method->name)) == -1) ||
 	    (line = json_dumps(req, JSON_COMPACT)) == NULL) {
 		fprintf(stderr, "hoplite: out of memory\n");
 		goto done;
 	}
 
-	if (ctl_submit(path, line, reply, sizeof(reply), (int)timeout_ms, err,
-	    sizeof(err)) == -1) {
+	if (ctl_submit(sc.path, line, reply, sizeof(reply), (int)sc.timeout_ms,
+	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "hoplite: %s\n", err);
 		goto done;
 	}
@@ -165,7 +173,7 @@ cmd_submit(int argc, char **argv)
 	else if (error != NULL)
 		fprintf(stderr, "hoplite: refused: %s\n", error);
 	else
-		fprintf(stderr, "hoplite: unexpected reply from %s\n", path);
+		fprintf(stderr, "hoplite: unexpected reply from %s\n", sc.path);
 done:
 	free(line);
 	json_decref(req);

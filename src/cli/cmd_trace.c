@@ -1,8 +1,6 @@
 /* hoplite trace: Paris traceroute to many destinations at once. */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,11 +21,7 @@
 #define DEFAULT_PPS		500
 #define DEFAULT_CONCURRENCY	64
 
-enum { OUT_JSON, OUT_TEXT };
-enum {
-	OPT_SPORT = 256, OPT_GAP, OPT_SIZE, OPT_PPS, OPT_USER,
-	OPT_TARGETS, OPT_PTR, OPT_NAMES_TIMEOUT, OPT_PFX2AS,
-};
+enum { OPT_NAMES_TIMEOUT = 256, OPT_PFX2AS };
 
 /* Hop-by-hop printing of a single trace on a terminal. */
 struct live {
@@ -39,7 +33,10 @@ struct live {
 
 struct tracecmd {
 	struct trace_conf conf;
-	int output;
+	struct cmd_common opt;
+	long long flo, fhi;	/* -F */
+	int as_lookups;		/* -A */
+	const char *pfx2as;	/* --pfx2as */
 	int names_text, names_json;
 	int live_ok;		/* text on a terminal */
 	struct live live;
@@ -48,91 +45,118 @@ struct tracecmd {
 	struct pfx2as *pfx;	/* -A: the table */
 };
 
-static const struct option longopts[] = {
-	{ "method", required_argument, NULL, 'P' },
-	{ "flowid", required_argument, NULL, 'F' },
-	{ "sport", required_argument, NULL, OPT_SPORT },
-	{ "dport", required_argument, NULL, 'p' },
-	{ "port", required_argument, NULL, 'p' },
-	{ "attempts", required_argument, NULL, 'q' },
-	{ "all-attempts", no_argument, NULL, 'Q' },
-	{ "first-ttl", required_argument, NULL, 'f' },
-	{ "max-ttl", required_argument, NULL, 'm' },
-	{ "gap-limit", required_argument, NULL, OPT_GAP },
-	{ "wait", required_argument, NULL, 'w' },
-	{ "window", required_argument, NULL, 'N' },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "tos", required_argument, NULL, 't' },
-	{ "pps", required_argument, NULL, OPT_PPS },
-	{ "concurrency", required_argument, NULL, 'c' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "source", required_argument, NULL, 's' },
-	{ "interface", required_argument, NULL, 'i' },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "targets", required_argument, NULL, OPT_TARGETS },
-	{ "numeric", no_argument, NULL, 'n' },
-	{ "ptr", no_argument, NULL, OPT_PTR },
-	{ "names-timeout", required_argument, NULL, OPT_NAMES_TIMEOUT },
-	{ "as-path-lookups", no_argument, NULL, 'A' },
-	{ "pfx2as", required_argument, NULL, OPT_PFX2AS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+/* Every option, in --help order. */
+static const struct cmd_opt opts[] = {
+	{ .kind = CMD_ICMP },
+	{ .kind = CMD_UDP },
+	{ .kind = CMD_TCP },
+	{ .kind = CMD_METHOD },
+	{ .kind = CMD_DPORT },
+	{ .kind = CMD_SPORT, .help =
+	    "      --sport N        source port (ICMP: echo id) of flow 0; flow F uses N+F (33000)\n" },
+	{ CMD_OWN, 'F', "flowid", required_argument,
+	    "  -F, --flowid N|A-B   Paris flow id, or a range: one trace per flow (0)\n" },
+	{ .kind = CMD_ATTEMPTS, .help =
+	    "  -q, --attempts N     tries per TTL until one is answered (2)\n" },
+	{ CMD_OWN, 'Q', "all-attempts", no_argument,
+	    "  -Q, --all-attempts   send every attempt even after an answer (as scamper -Q)\n" },
+	{ .kind = CMD_FIRST_TTL },
+	{ .kind = CMD_MAX_TTL },
+	{ .kind = CMD_WAIT },
+	{ .kind = CMD_GAPLIMIT, .help =
+	    "      --gap-limit N    stop after N consecutive silent TTLs (5)\n" },
+	{ .kind = CMD_WINDOW, .help =
+	    "  -N, --window N       at most N TTLs open beyond the last answered or\n"
+	    "                       settled one, and not more than --gap-limit (8)\n" },
+	{ .kind = CMD_SOURCE },
+	{ .kind = CMD_IFACE },
+	{ .kind = CMD_SIZE, .help =
+	    "      --size BYTES     probe size including the IP header (44 IPv4, 64 IPv6;\n"
+	    "                       TCP 40, 60)\n" },
+	{ .kind = CMD_TOS },
+	{ .kind = CMD_NUMERIC, .help =
+	    "  -n, --numeric        no hop names (text output looks them up by default)\n" },
+	{ .kind = CMD_PTR, .help =
+	    "      --ptr            hop names in JSON too (\"name\", as scamper -O ptr)\n" },
+	{ CMD_OWN, OPT_NAMES_TIMEOUT, "names-timeout", required_argument,
+	    "      --names-timeout SECONDS  give up on a name after this long (2)\n" },
+	{ .kind = CMD_MPLS, .help =
+	    "  -e                   MPLS label stacks (always shown; for traceroute habits)\n" },
+	{ CMD_OWN, 'A', "as-path-lookups", no_argument,
+	    "  -A                   origin AS per hop in text output, from a pfx2as file\n" },
+	{ CMD_OWN, OPT_PFX2AS, "pfx2as", required_argument,
+	    "      --pfx2as FILE    RouteViews pfx2as file, gzip or plain (implies -A);\n"
+	    "                       default $HOPLITE_PFX2AS, else\n"
+	    "                       " HOPLITE_PFX2AS "\n" },
+	{ .kind = CMD_PPS, .help =
+	    "      --pps N          packets per second, all traces together ("
+	    CMD_STR(DEFAULT_PPS) ")\n" },
+	{ .kind = CMD_CONCURRENCY, .help =
+	    "  -c, --concurrency N  at most N traces in flight at once; running traces\n"
+	    "                       get probes before new ones start ("
+	    CMD_STR(DEFAULT_CONCURRENCY) ")\n" },
+	{ .kind = CMD_TARGETS },
+	{ .kind = CMD_INET },
+	{ .kind = CMD_INET6 },
+	{ .kind = CMD_OUTPUT, .help =
+	    "  -o, --output FMT     json (default when stdout is not a terminal) or text\n" },
+	{ .kind = CMD_USER },
+	{ .kind = CMD_VERBOSE, .help =
+	    "  -v, --verbose        report counters on stderr at the end (forged:\n"
+	    "                       replies naming a probe but failing its proof;\n"
+	    "                       late: past their adaptive wait)\n" },
+	{ .kind = CMD_VERSION },
+	{ .kind = CMD_HELP },
+};
+
+static void trace_opt(int, const char *, void *);
+
+static const struct cmd_spec spec = {
+	.name = "trace",
+	.head = "usage: hoplite trace [options] DEST...\n"
+	    "       hoplite trace [options] --targets FILE|-\n"
+	    "Paris traceroute to every DEST (address or name) at once.\n"
+	    "\n",
+	.foot = "\n"
+	    "Exit status: 0 every destination traced, 1 some could not be, 2 usage error.\n"
+	    "Needs root or CAP_NET_RAW.  See hoplite(1), hoplite-json(5).\n",
+	.opts = opts,
+	.nopts = sizeof(opts) / sizeof(opts[0]),
+	.own = trace_opt,
+	.pps = DEFAULT_PPS,
+	.concurrency = DEFAULT_CONCURRENCY,
+	.progress = 1,
+	.noutputs = 2,
 };
 
 static void
-usage(FILE *f)
+trace_opt(int id, const char *arg, void *cmd)
 {
-	fprintf(f,
-	    "usage: hoplite trace [options] DEST...\n"
-	    "       hoplite trace [options] --targets FILE|-\n"
-	    "Paris traceroute to every DEST (address or name) at once.\n"
-	    "\n"
-	    "  -I, -U, -T           ICMP (default), UDP or TCP SYN Paris probes\n"
-	    "  -P, --method M       icmp-paris, udp-paris, tcp-paris, tcp-ack-paris\n"
-	    "  -p, --port N         destination port (udp 33435, tcp 80)\n"
-	    "      --sport N        source port (ICMP: echo id) of flow 0; flow F uses N+F (33000)\n"
-	    "  -F, --flowid N|A-B   Paris flow id, or a range: one trace per flow (0)\n"
-	    "  -q, --attempts N     tries per TTL until one is answered (2)\n"
-	    "  -Q, --all-attempts   send every attempt even after an answer (as scamper -Q)\n"
-	    "  -f, --first-ttl N    first TTL to probe (1)\n"
-	    "  -m, --max-ttl N      last TTL to probe (30)\n"
-	    "  -w, --wait SECONDS   wait for each probe's answer, fractions allowed (2)\n"
-	    "      --gap-limit N    stop after N consecutive silent TTLs (5)\n"
-	    "  -N, --window N       at most N TTLs open beyond the last answered or\n"
-	    "                       settled one, and not more than --gap-limit (8)\n"
-	    "  -s, --source ADDR    source address (an address of this host)\n"
-	    "  -i, --interface IF   send through interface IF\n"
-	    "      --size BYTES     probe size including the IP header (44 IPv4, 64 IPv6;\n"
-	    "                       TCP 40, 60)\n"
-	    "  -t, --tos N          IPv4 TOS / IPv6 traffic class (0)\n"
-	    "  -n, --numeric        no hop names (text output looks them up by default)\n"
-	    "      --ptr            hop names in JSON too (\"name\", as scamper -O ptr)\n"
-	    "      --names-timeout SECONDS  give up on a name after this long (2)\n"
-	    "  -e                   MPLS label stacks (always shown; for traceroute habits)\n"
-	    "  -A                   origin AS per hop in text output, from a pfx2as file\n"
-	    "      --pfx2as FILE    RouteViews pfx2as file, gzip or plain (implies -A);\n"
-	    "                       default $HOPLITE_PFX2AS, else\n"
-	    "                       %s\n"
-	    "      --pps N          packets per second, all traces together (%d)\n"
-	    "  -c, --concurrency N  at most N traces in flight at once; running traces\n"
-	    "                       get probes before new ones start (%d)\n"
-	    "      --targets FILE   destinations from FILE, one per line ('-': stdin)\n"
-	    "  -4, -6               resolve names to IPv4 / IPv6 addresses only\n"
-	    "  -o, --output FMT     json (default when stdout is not a terminal) or text\n"
-	    "      --user NAME      user to switch to after opening sockets (nobody)\n"
-	    "  -v, --verbose        report counters on stderr at the end (forged:\n"
-	    "                       replies naming a probe but failing its proof;\n"
-	    "                       late: past their adaptive wait)\n"
-	    "  -V, --version        print the version\n"
-	    "  -h, --help           this help\n"
-	    "\n"
-	    "Exit status: 0 every destination traced, 1 some could not be, 2 usage error.\n"
-	    "Needs root or CAP_NET_RAW.  See hoplite(1), hoplite-json(5).\n",
-	    HOPLITE_PFX2AS, DEFAULT_PPS, DEFAULT_CONCURRENCY);
-}
+	struct tracecmd *tc = cmd;
+	char err[256];
 
+	switch (id) {
+	case 'F':
+		if (opt_range(arg, 0, 65535, &tc->flo, &tc->fhi, err,
+		    sizeof(err)) == -1)
+			cmd_bad_option("-F", arg, err);
+		break;
+	case 'Q':
+		tc->conf.all_attempts = 1;
+		break;
+	case OPT_NAMES_TIMEOUT:
+		tc->opt.run.names_timeout_ms = cmd_seconds_option(
+		    "--names-timeout", arg, 1, 60000);
+		break;
+	case 'A':
+		tc->as_lookups = 1;
+		break;
+	case OPT_PFX2AS:
+		tc->as_lookups = 1;
+		tc->pfx2as = arg;
+		break;
+	}
+}
 
 /* --- names and live output ------------------------------------------- */
 
@@ -140,11 +164,8 @@ static const char *
 name_of(const struct addr_ip *a, void *arg)
 {
 	struct tracecmd *tc = arg;
-	const char *name;
 
-	if (names_get(tc->names, a, &name) == NAMES_FOUND)
-		return name;
-	return NULL;
+	return run_name_of(a, tc->names);
 }
 
 static const char *
@@ -192,16 +213,12 @@ want_names(struct tracecmd *tc, const struct trace_result *r, unsigned from,
     unsigned to)
 {
 	unsigned pending = 0;
-	const char *name;
 
 	for (size_t i = 0; i < r->nhops; i++) {
 		const struct trace_hop *h = &r->hops[i];
 
-		if (h->probe_ttl < from || h->probe_ttl > to)
-			continue;
-		names_want(tc->names, &h->addr);
-		if (names_get(tc->names, &h->addr, &name) == NAMES_PENDING)
-			pending++;
+		if (h->probe_ttl >= from && h->probe_ttl <= to)
+			pending += run_want_name(tc->names, &h->addr);
 	}
 	return pending;
 }
@@ -257,7 +274,7 @@ trace_job_names(struct run_job *j, struct names *n, void *arg)
 {
 	struct tracecmd *tc = arg;
 
-	if (!(tc->output == OUT_TEXT ? tc->names_text : tc->names_json))
+	if (!(tc->opt.output == CMD_OUT_TEXT ? tc->names_text : tc->names_json))
 		return 0;
 	return want_names(tc, trace_result(j->m), 0, 255);
 }
@@ -306,12 +323,12 @@ trace_job_finish(struct run_job *j, void *arg)
 	struct out_extra x;
 	int rc, failed = 0;
 
-	extra_for(tc, j, tc->output == OUT_TEXT, &x);
+	extra_for(tc, j, tc->opt.output == CMD_OUT_TEXT, &x);
 	if (tc->live.job == j) {
 		live_flush(tc);
 		rc = out_trace_text_tail(stdout, res, tc->live.printed + 1, &x);
 		tc->live.job = NULL;
-	} else if (tc->output == OUT_TEXT)
+	} else if (tc->opt.output == CMD_OUT_TEXT)
 		rc = out_trace_text_x(stdout, res, &x);
 	else {
 		/* A trace's JSON lives only until it is written: build it in
@@ -340,183 +357,41 @@ cmd_trace(int argc, char **argv)
 {
 	struct tracecmd tc;
 	struct trace_conf *c = &tc.conf;
-	struct run_conf rc;
+	struct run_conf *rc = &tc.opt.run;
 	struct run_client client = {
 		trace_job_start, trace_job_halt, trace_job_finish,
 		trace_job_names, trace_names_update, trace_ready, &tc
 	};
 	char err[256];
-	long long flo = 0, fhi = 0;
-	uint32_t sport_base;
-	int ch, numeric = 0, ptr = 0, as_lookups = 0, status;
-	const char *pfx2as = NULL;
+	int n, status;
 
-	cmd_set_name("trace");
 	memset(&tc, 0, sizeof(tc));
-	memset(&rc, 0, sizeof(rc));
-	tc.output = isatty(STDOUT_FILENO) ? OUT_TEXT : OUT_JSON;
-	rc.pps = DEFAULT_PPS;
-	rc.concurrency = DEFAULT_CONCURRENCY;
-	rc.family = AF_UNSPEC;
-	rc.user = "nobody";
-	rc.progress = 1;
-	c->method = &pkt_icmp_paris;
-
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv,
-	    ":P:F:q:f:m:w:N:t:c:46o:s:i:p:nAIQUTevVh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'P':
-			c->method = cmd_method_option("-P", optarg);
-			break;
-		case 'I':
-			c->method = &pkt_icmp_paris;
-			break;
-		case 'U':
-			c->method = &pkt_udp_paris;
-			break;
-		case 'T':
-			c->method = &pkt_tcp_paris;
-			break;
-		case 'F':
-			if (opt_range(optarg, 0, 65535, &flo, &fhi, err,
-			    sizeof(err)) == -1)
-				cmd_bad_option("-F", optarg, err);
-			break;
-		case OPT_SPORT:
-			c->sport = (uint16_t)cmd_num_option("--sport", optarg, 1, 65535);
-			break;
-		case 'p':
-			c->dport = (uint16_t)cmd_num_option("-p", optarg, 1, 65535);
-			break;
-		case 'q':
-			c->attempts = (uint8_t)cmd_num_option("-q", optarg, 1, 10);
-			break;
-		case 'Q':
-			c->all_attempts = 1;
-			break;
-		case 'f':
-			c->first_ttl = (uint8_t)cmd_num_option("-f", optarg, 1, 255);
-			break;
-		case 'm':
-			c->max_ttl = (uint8_t)cmd_num_option("-m", optarg, 1, 255);
-			break;
-		case OPT_GAP:
-			c->gaplimit = (uint8_t)cmd_num_option("--gap-limit",
-			    optarg, 1, 255);
-			break;
-		case 'w':
-			c->wait_ms = cmd_seconds_option("-w", optarg, 1, 60000);
-			break;
-		case 'N':
-			c->window = (uint8_t)cmd_num_option("-N", optarg, 1, 255);
-			break;
-		case OPT_SIZE:
-			c->size = (uint16_t)cmd_num_option("--size", optarg, 1, 1500);
-			break;
-		case 't':
-			c->tos = (uint8_t)cmd_num_option("-t", optarg, 0, 255);
-			break;
-		case OPT_PPS:
-			rc.pps = (unsigned)cmd_num_option("--pps", optarg, 1, 100000);
-			break;
-		case 'c':
-			rc.concurrency = (size_t)cmd_num_option("-c", optarg, 1, 65536);
-			break;
-		case '4':
-			rc.family = AF_INET;
-			break;
-		case '6':
-			rc.family = AF_INET6;
-			break;
-		case 'o':
-			if (strcmp(optarg, "json") == 0)
-				tc.output = OUT_JSON;
-			else if (strcmp(optarg, "text") == 0)
-				tc.output = OUT_TEXT;
-			else
-				cmd_bad_option("-o", optarg, "must be json or text");
-			break;
-		case 's':
-			rc.source = optarg;
-			break;
-		case 'i':
-			rc.iface = optarg;
-			break;
-		case OPT_USER:
-			rc.user = optarg;
-			break;
-		case OPT_TARGETS:
-			rc.targets = optarg;
-			break;
-		case 'n':
-			numeric = 1;
-			break;
-		case OPT_PTR:
-			ptr = 1;
-			break;
-		case OPT_NAMES_TIMEOUT:
-			rc.names_timeout_ms = cmd_seconds_option(
-			    "--names-timeout", optarg, 1, 60000);
-			break;
-		case 'e':	/* MPLS stacks are always shown */
-			break;
-		case 'A':
-			as_lookups = 1;
-			break;
-		case OPT_PFX2AS:
-			as_lookups = 1;
-			pfx2as = optarg;
-			break;
-		case 'v':
-			rc.verbose++;
-			break;
-		case 'V':
-			printf("hoplite %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			cmd_getopt_error(ch, argv);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0 && rc.targets == NULL)
+	tc.opt.probe = c;
+	if ((n = cmd_parse(&spec, &tc.opt, &tc, argc, argv)) == 0)
+		return 0;
+	argc -= n;
+	argv += n;
+	if (argc == 0 && rc->targets == NULL)
 		cmd_usage_error("no destination given");
-	if (numeric && ptr)
-		cmd_usage_error("-n and --ptr contradict each other");
-	if (c->dport != 0 && (c->method->proto == IPPROTO_ICMP ||
-	    c->method->proto == IPPROTO_ICMPV6))
-		cmd_usage_error("-p: ICMP probes have no port (use -U or -T)");
-	log_init("hoplite", rc.verbose, 0);
-	/* Both families' limits hold, so a bad value fails before any probe. */
-	if (trace_conf_finish(c, AF_INET, err, sizeof(err)) == -1 ||
-	    trace_conf_finish(c, AF_INET6, err, sizeof(err)) == -1)
-		cmd_usage_error("%s", err);
+	cmd_trace_finish(&tc.opt, tc.flo, tc.fhi);
 
-	tc.names_text = !numeric;
-	tc.names_json = ptr;
-	rc.names = tc.output == OUT_TEXT ? tc.names_text : tc.names_json;
-	tc.live_ok = tc.output == OUT_TEXT && isatty(STDOUT_FILENO);
-	sport_base = c->sport ? c->sport : c->method->default_sport;
-	rc.nports = 1;
-	rc.ports[0].lo = (uint16_t)((sport_base + flo) & 0xffff);
-	rc.ports[0].hi = (uint16_t)(sport_base + fhi > 65535 ? 65535 :
-	    sport_base + fhi);
-	rc.copies = (uint32_t)(fhi - flo + 1);
-	rc.flow_lo = (uint32_t)flo;
+	tc.names_text = !tc.opt.numeric;
+	tc.names_json = tc.opt.ptr;
+	rc->names = tc.opt.output == CMD_OUT_TEXT ? tc.names_text :
+	    tc.names_json;
+	tc.live_ok = tc.opt.output == CMD_OUT_TEXT && isatty(STDOUT_FILENO);
+	rc->copies = (uint32_t)(tc.fhi - tc.flo + 1);
+	rc->flow_lo = (uint32_t)tc.flo;
 	/* A trace has at most this many TTLs open, each with its attempts
 	 * (all of them with -Q), for the capture ring's size. */
-	rc.inflight = (unsigned)(c->window < c->gaplimit ? c->window :
+	rc->inflight = (unsigned)(c->window < c->gaplimit ? c->window :
 	    c->gaplimit) * (c->all_attempts ? c->attempts : 1u);
-	rc.wait_ms = c->wait_ms;
+	rc->wait_ms = c->wait_ms;
 	/* Opened now (it may be root's), read once privileges are gone. */
-	if (as_lookups && (tc.asmap = asmap_open(asmap_path(pfx2as), err,
-	    sizeof(err))) == NULL)
+	if (tc.as_lookups && (tc.asmap = asmap_open(asmap_path(tc.pfx2as),
+	    err, sizeof(err))) == NULL)
 		cmd_usage_error("-A: %s (give one with --pfx2as FILE)", err);
-	status = run_main(&rc, &client, argc, argv);
+	status = run_main(rc, &client, argc, argv);
 	asmap_close(tc.asmap);
 	pfx2as_free(tc.pfx);
 	return status;

@@ -70,6 +70,25 @@ run_names(const struct run *r)
 	return r->names;
 }
 
+const char *
+run_name_of(const struct addr_ip *a, void *names)
+{
+	const char *name;
+
+	if (names_get(names, a, &name) == NAMES_FOUND)
+		return name;
+	return NULL;
+}
+
+unsigned
+run_want_name(struct names *n, const struct addr_ip *a)
+{
+	const char *name;
+
+	names_want(n, a);
+	return names_get(n, a, &name) == NAMES_PENDING;
+}
+
 size_t
 run_njobs(const struct run *r)
 {

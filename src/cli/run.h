@@ -91,6 +91,11 @@ void run_job_done(struct run_job *j);
 /* The run's loop, and its name lookups (NULL when off). */
 struct event_base *run_base(const struct run *);
 struct names *run_names(const struct run *);
+/* For out_extra's name, with the run's names as its arg: a's name, or NULL
+ * (none, or not back yet). */
+const char *run_name_of(const struct addr_ip *a, void *names);
+/* Ask for a's name: 1 while the answer is pending, else 0. */
+unsigned run_want_name(struct names *, const struct addr_ip *a);
 /* How many measurements the run has in all. */
 size_t run_njobs(const struct run *);
 

@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "util/hash.h"
 #include "util/log.h"
 #include "daemon/trigger.h"
 
@@ -54,22 +55,10 @@ now_mono(void)
 	return ts.tv_sec;
 }
 
-static uint32_t
-str_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (uint8_t)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static struct open_flow **
 open_slot(struct trigger *t, const char *uuid)
 {
-	struct open_flow **pp = &t->open[str_hash(uuid) & (OPEN_BUCKETS - 1)];
+	struct open_flow **pp = &t->open[hash_str(uuid) & (OPEN_BUCKETS - 1)];
 
 	while (*pp != NULL && strcmp((*pp)->uuid, uuid) != 0)
 		pp = &(*pp)->hnext;

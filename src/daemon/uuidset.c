@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/hash.h"
 #include "daemon/uuidset.h"
 
 #define BUCKETS	4096
@@ -24,22 +25,10 @@ struct uuidset {
 	unsigned window_s;
 };
 
-static uint32_t
-str_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (uint8_t)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static struct entry **
 slot(const struct uuidset *u, const char *uuid)
 {
-	struct entry *const *pp = &u->hash[str_hash(uuid) & (BUCKETS - 1)];
+	struct entry *const *pp = &u->hash[hash_str(uuid) & (BUCKETS - 1)];
 
 	while (*pp != NULL && strcmp((*pp)->uuid, uuid) != 0)
 		pp = &(*pp)->hnext;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/pfx2as.h"
 
 #define PFX_NOPARENT UINT32_MAX
@@ -56,16 +57,6 @@ grow(void *pp, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-static uint32_t
-str_hash(const char *s)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* The one copy of an AS string. */
 static const char *
 pfx_intern(struct pfx2as *p, const char *s)
@@ -79,7 +70,7 @@ pfx_intern(struct pfx2as *p, const char *s)
 		if (ht == NULL)
 			return NULL;
 		for (size_t k = 0; k < p->nas; k++) {
-			for (i = str_hash(p->as[k]) & (cap - 1); ht[i] != 0;
+			for (i = hash_str(p->as[k]) & (cap - 1); ht[i] != 0;
 			    i = (i + 1) & (cap - 1))
 				;
 			ht[i] = (uint32_t)k + 1;
@@ -88,7 +79,7 @@ pfx_intern(struct pfx2as *p, const char *s)
 		p->ht = ht;
 		p->htcap = cap;
 	}
-	for (i = str_hash(s) & (p->htcap - 1); p->ht[i] != 0;
+	for (i = hash_str(s) & (p->htcap - 1); p->ht[i] != 0;
 	    i = (i + 1) & (p->htcap - 1))
 		if (strcmp(p->as[p->ht[i] - 1], s) == 0)
 			return p->as[p->ht[i] - 1];
