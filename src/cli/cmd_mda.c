@@ -55,8 +55,8 @@ static const struct cmd_opt opts[] = {
 	{ .kind = CMD_WAIT, .help =
 	    "  -w, --wait SECONDS   wait for each probe's answer, fractions allowed (5)\n" },
 	{ CMD_OWN, OPT_PROBE_GAP, "probe-gap", required_argument,
-	    "      --probe-gap MS   least time between two probes of one destination\n"
-	    "                       at one TTL, i.e. toward one router (0)\n" },
+	    "      --probe-gap MS   spacing of one destination's probes per router\n"
+	    "                       (a hop with k routers: MS/k); hops overlap (0)\n" },
 	{ .kind = CMD_WINDOW, .help =
 	    "  -N, --window N       probes in flight per destination (16)\n" },
 	{ CMD_OWN, 'Q', "probec-max", required_argument,

@@ -170,7 +170,8 @@ queue_purge(struct mda *m)
 
 /*
  * The next request: lowest TTL, tests before others, then oldest, among
- * the TTLs the probe gap lets probe at `now` (ms).  *wait: how long until
+ * the TTLs the probe gap lets probe at `now` (ms): the gap is per router,
+ * so a TTL where k routers answered probes every gap / k.  *wait: how long until
  * a TTL held back by the gap may probe (0 if none is).
  */
 static ssize_t
@@ -182,16 +183,20 @@ queue_best(struct mda *m, double now, double *wait)
 	*wait = 0;
 	for (size_t i = 0; i < m->nq;) {
 		const struct mda_req *r = &m->q[i], *b;
-		double last;
+		double last, g;
 
 		if (!req_valid(m, r)) {
 			req_drop(m, i);
 			continue;
 		}
 		last = r->ttl <= m->span ? m->ttl_tx[r->ttl] : 0;
-		if (gap > 0 && last > 0 && last + gap > now) {
-			if (*wait == 0 || last + gap - now < *wait)
-				*wait = last + gap - now;
+		/* The gap is each router's: k routers seen at a TTL share
+		 * its probes, so the TTL may probe k times as often. */
+		g = r->ttl <= m->span && m->nvc[r->ttl] > 1 ?
+		    (double)gap / m->nvc[r->ttl] : gap;
+		if (gap > 0 && last > 0 && last + g > now) {
+			if (*wait == 0 || last + g - now < *wait)
+				*wait = last + g - now;
 			i++;
 			continue;
 		}

@@ -81,11 +81,13 @@ struct mda_conf {
 	unsigned wait_ms;	/* per probe; default 5000 (the next attempt
 				   leaves after min(wait, 1 s); a late answer
 				   still counts) */
-	unsigned probe_gap_ms;	/* least time between two probes of this
-				   measurement at one TTL, i.e. toward one
-				   router (scamper's wait_probe spaces the
-				   whole trace); probes at other TTLs
-				   overlap; 0 */
+	unsigned probe_gap_ms;	/* spacing of this measurement's probes per
+				   router: at a TTL where k routers answered,
+				   probes leave gap / k apart (the balancer
+				   spreads them), so each router sees one per
+				   gap on average; other TTLs overlap
+				   (scamper's wait_probe spaces the whole
+				   trace); 0 */
 	unsigned probec_max;	/* probe budget; default 3000 */
 };
 

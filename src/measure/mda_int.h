@@ -92,8 +92,8 @@ struct mda {
 	uint8_t dirty_lo, dirty_hi;	/* TTLs whose rules need a look */
 	uint8_t running, exhausted;
 
-	/* The probe gap is per TTL: each router sees at most one probe of
-	 * ours per gap, while probes to different hops overlap. */
+	/* The probe gap is per router: per TTL, divided by the routers seen
+	 * there; probes to different hops overlap. */
 	struct event *gap_ev;
 	double *ttl_tx;			/* per TTL: last probe sent (ms), 0 */
 	/* Retries go out min(wait, 1 s) after an attempt; the attempt still
