@@ -92,10 +92,14 @@ def many_argv(tool, a, hop, dests, listfile):
         # -c (concurrency) as `hoplite trace` has it, when mda has it too
         conc = (["-c", str(len(dests))] if "concurrency" in a.mda_help
                 else [])
+        base = ["--sport", str(a.many_sport)] if a.many_sport else []
         return [hop, "mda", "-P", a.many_method, "-C", str(a.confidence),
-                "--pps", str(a.pps)] + conc + ["-o", "json"] + list(dests)
+                "--pps", str(a.pps)] + base + conc + ["-o", "json"] + \
+            list(dests)
+    base = " -s %d" % a.many_sport if a.many_sport else ""
     return [a.scamper, "-O", "json", "-p", str(a.pps), "-w", "0", "-c",
-            "tracelb -P %s -c %d -W 15" % (a.many_method, a.confidence),
+            "tracelb -P %s -c %d -W 15%s" % (a.many_method, a.confidence,
+                                             base),
             "-f", listfile]
 
 
@@ -323,6 +327,12 @@ def main():
     ap.add_argument("--many-method", default="udp-sport",
                     choices=[m for m in mdalab.METHODS if m != "flowlabel"])
     ap.add_argument("--many-family", type=int, choices=(4, 6), default=4)
+    ap.add_argument("--many-sport", type=int, default=0,
+                    help="base source port of the many run, both tools "
+                    "(default: each tool's own).  The lab's balancers hash "
+                    "ports only, not addresses, so every destination of "
+                    "the run meets the same hash draws: one unlucky base "
+                    "misses the same branch for all of them")
     ap.add_argument("--pp-dests", type=int, default=200,
                     help="traces per lab in the perpacket run (1-1000)")
     ap.add_argument("--only", action="append",
