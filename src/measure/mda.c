@@ -216,6 +216,7 @@ static int mda_next_probe(void *, struct engine_probe_req *);
 static void mda_on_reply(void *, const struct engine_sent *,
     const struct pkt_reply *, const struct timeval *);
 static void mda_on_timeout(void *, const struct engine_sent *);
+static void mda_on_late(void *, const struct engine_sent *);
 static void mda_on_error(void *, const struct engine_sent *, int);
 
 static const struct engine_client_ops mda_ops = {
@@ -267,6 +268,7 @@ mda_new(struct engine *eng, const struct mda_conf *conf,
 	m->done = done;
 	m->arg = arg;
 	engine_client_init(&m->client, &mda_ops, m);
+	engine_client_set_late(&m->client, mda_on_late);
 	return m;
 fail:
 	if (m->gap_ev != NULL)
@@ -298,6 +300,7 @@ mda_free(struct mda *m)
 	if (m->retry_ev != NULL)
 		event_free(m->retry_ev);
 	free(m->txmono);
+	free(m->gone);
 	for (size_t i = 0; i < m->res.nprobes; i++)
 		free(m->res.probes[i].ext);
 	free(m->res.probes);
@@ -497,6 +500,27 @@ retry_fire(evutil_socket_t fd, short what, void *arg)
 		mda_assess(m);
 }
 
+/*
+ * Once a router beyond `ttl` has answered, a probe at `ttl` that got no
+ * answer within a few round trips is not coming back soon: it is given
+ * up on after 4 x the largest RTT seen (at least 100 ms), capped by the
+ * wait, so a silent router costs round trips rather than the full wait.
+ * It stays in flight until the wait ends, and a late answer still
+ * counts.  0: the full wait (nothing answered beyond, or no RTT yet).
+ */
+static unsigned
+late_ms(const struct mda *m, unsigned ttl)
+{
+	unsigned ms;
+
+	if (m->hi <= ttl || m->max_rtt_us == 0)
+		return 0;
+	ms = m->max_rtt_us * 4 / 1000;
+	if (ms < 100)
+		ms = 100;
+	return ms < m->res.conf.wait_ms ? ms : 0;
+}
+
 static int
 mda_next_probe(void *owner, struct engine_probe_req *req)
 {
@@ -529,6 +553,7 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 	if (r->nprobes == m->probes_cap) {
 		size_t cap = m->probes_cap ? m->probes_cap * 2 : 64;
 		double *tm;
+		uint8_t *g;
 
 		if ((p = realloc(r->probes, cap * sizeof(*p))) == NULL)
 			return 0;	/* tried again on the next event */
@@ -536,6 +561,9 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 		if ((tm = realloc(m->txmono, cap * sizeof(*tm))) == NULL)
 			return 0;
 		m->txmono = tm;
+		if ((g = realloc(m->gone, cap)) == NULL)
+			return 0;
+		m->gone = g;
 		m->probes_cap = cap;
 	}
 	q = m->q[i];
@@ -564,8 +592,10 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 	req->ttl = q.ttl;
 	req->attempt = p->attempt;
 	req->wait_ms = c->wait_ms;
+	req->late_ms = q.test ? 0 : late_ms(m, q.ttl);
 	req->cookie = (uint32_t)r->nprobes;
 	m->txmono[r->nprobes] = ts_ms(&now);
+	m->gone[r->nprobes] = 0;
 	r->nprobes++;
 	r->probec++;
 	if (!q.test && c->attempts > 1)
@@ -673,12 +703,16 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 	if (!m->running || (p = probe_of(m, s)) == NULL)
 		return;
 	cl = mda_cell(m, p->flow, p->ttl);
-	if (cl->inflight > 0)
-		cl->inflight--;
-	if (m->inflight > 0)
-		m->inflight--;
-	if (p->pptest && m->ppout[p->ttl] > 0)
-		m->ppout[p->ttl]--;
+	/* A late probe left the counts when it was given up on. */
+	if (!m->gone[s->cookie]) {
+		m->gone[s->cookie] = 1;
+		if (cl->inflight > 0)
+			cl->inflight--;
+		if (m->inflight > 0)
+			m->inflight--;
+		if (p->pptest && m->ppout[p->ttl] > 0)
+			m->ppout[p->ttl]--;
+	}
 	p->tx = s->tx;
 	if (classify(m, r, &kind) == -1) {
 		if (p->pptest == PPT_CONFIRM)
@@ -692,6 +726,8 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 		return;
 	}
 	p->vertex = v;
+	if (p->rtt_us > m->max_rtt_us)
+		m->max_rtt_us = p->rtt_us;
 	was_answered = cl->vertex >= 0;
 	if (!was_answered) {
 		cl->vertex = v;
@@ -731,18 +767,35 @@ out:
 	mda_assess(m);
 }
 
+/* Every other attempt of p's (flow, TTL) still out leaves the counts. */
 static void
-mda_on_timeout(void *owner, const struct engine_sent *s)
+give_up_cell(struct mda *m, const struct mda_probe *p)
 {
-	struct mda *m = owner;
-	const struct mda_conf *c = &m->res.conf;
-	struct mda_probe *p;
-	struct mda_cell *cl;
+	struct mda_result *r = &m->res;
+	struct mda_cell *cl = mda_cell(m, p->flow, p->ttl);
 
-	if (!m->running || (p = probe_of(m, s)) == NULL)
-		return;
-	p->tx = s->tx;
-	cl = mda_cell(m, p->flow, p->ttl);
+	for (size_t i = 0; i < r->nprobes && cl->inflight > 0; i++) {
+		struct mda_probe *q = &r->probes[i];
+
+		if (m->gone[i] || q->flow != p->flow || q->ttl != p->ttl ||
+		    q->pptest)
+			continue;
+		m->gone[i] = 1;
+		q->late = 1;
+		cl->inflight--;
+		if (m->inflight > 0)
+			m->inflight--;
+	}
+}
+
+/* No answer to p in time (its wait, or its late_ms): next attempt, or
+ * the cell is silent. */
+static void
+probe_gone(struct mda *m, struct mda_probe *p)
+{
+	const struct mda_conf *c = &m->res.conf;
+	struct mda_cell *cl = mda_cell(m, p->flow, p->ttl);
+
 	if (cl->inflight > 0)
 		cl->inflight--;
 	if (m->inflight > 0)
@@ -757,11 +810,45 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 				mda_finish(m, MDA_STOP_ERROR, ENOMEM);
 				return;
 			}
-		} else if (cl->inflight == 0)
+		} else if (cl->inflight == 0 || p->late) {
+			/* The last attempt given up on: earlier ones, out
+			 * longer still, are not awaited either (a late
+			 * answer still counts). */
+			give_up_cell(m, p);
 			cl->flags |= CELL_SILENT;
+		}
 	}
 	dirty_around(m, p->flow, p->ttl);
 	mda_assess(m);
+}
+
+static void
+mda_on_timeout(void *owner, const struct engine_sent *s)
+{
+	struct mda *m = owner;
+	struct mda_probe *p;
+
+	if (!m->running || (p = probe_of(m, s)) == NULL)
+		return;
+	p->tx = s->tx;
+	if (!m->gone[s->cookie]) {
+		m->gone[s->cookie] = 1;
+		probe_gone(m, p);
+	}
+}
+
+static void
+mda_on_late(void *owner, const struct engine_sent *s)
+{
+	struct mda *m = owner;
+	struct mda_probe *p;
+
+	if (!m->running || (p = probe_of(m, s)) == NULL || m->gone[s->cookie])
+		return;
+	p->tx = s->tx;
+	p->late = 1;
+	m->gone[s->cookie] = 1;
+	probe_gone(m, p);
 }
 
 static void

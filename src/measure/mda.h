@@ -115,6 +115,9 @@ struct mda_probe {
 	uint8_t pptest;		/* a repeat of an answered (flow, TTL): 1 the
 				   per-packet test of the vertex before, 2
 				   its confirmation at the vertex's own TTL */
+	uint8_t late;		/* given up on before its wait ended, once a
+				   later TTL had answered (RTT-derived wait);
+				   a reply may still come and counts */
 };
 
 enum mda_vkind {

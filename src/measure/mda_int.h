@@ -95,11 +95,15 @@ struct mda {
 	/* The probe gap is per router: per TTL, divided by the routers seen
 	 * there; probes to different hops overlap. */
 	struct event *gap_ev;
+	uint32_t max_rtt_us;		/* largest RTT seen, for late_ms */
 	double *ttl_tx;			/* per TTL: last probe sent (ms), 0 */
 	/* Retries go out min(wait, 1 s) after an attempt; the attempt still
 	 * counts if its answer comes later, within the wait. */
 	struct event *retry_ev;
 	double *txmono;			/* per probe: sent at, mono ms */
+	uint8_t *gone;			/* per probe: answered, timed out or
+					   given up on (late): out of the
+					   in-flight counts */
 	size_t retry_next;		/* the next probe to look at */
 };
 

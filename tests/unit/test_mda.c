@@ -320,6 +320,15 @@ test_silent(enum mda_rule rule, int family)
 	/* r1 -> * -> r3 shows as a link with one silent hop. */
 	expect_exact(&o);
 	T_EQ_INT(r->nvertices, 5);
+	/* Routers beyond answered: the silent router's last attempts are
+	 * given up on after a few RTTs (late), not after the full wait. */
+	{
+		unsigned late = 0;
+
+		for (size_t i = 0; i < r->nprobes; i++)
+			late += r->probes[i].late && !r->probes[i].replied;
+		T_CHECK(late > 0);
+	}
 	job_free(j);
 
 	/* A whole silent hop on a line. */
