@@ -43,8 +43,9 @@ declare -gA _hoplite_args=(
 	    --cache-window --cache-max --max-inflight --queue --pps --deadline
 	    --mode --mda-method --confidence --probe-gap
 	    --method --flowid --attempts --wait --gap-limit --max-ttl
-	    --anonymize --metrics --user --hostname --open-timeout --grace
-	    --replay-window --journal --file-mode --group --seccomp"
+	    --anonymize --ptr --names-timeout --metrics --user --hostname
+	    --open-timeout --grace --replay-window --journal --file-mode
+	    --group --seccomp"
 	[convert]="-f --format -o --output --dsts --schema --ndjson-schema
 	    --pfx2as --anonymize --max-line --progress"
 	[convert-merge]="-f --format -o --output --dsts"

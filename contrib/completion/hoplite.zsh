@@ -157,6 +157,8 @@ _hoplite() {
 		'--gap-limit=[stop after N silent TTLs]:count'
 		'--max-ttl=[last TTL]:ttl'
 		'--anonymize=[client address anonymization]:mode:(none netblock)'
+		'--ptr[hop names (reverse DNS) in the files]'
+		'--names-timeout=[a file waits for its names at most S seconds]:seconds'
 		'--metrics=[Prometheus metrics address]:addr\:port'
 		'--user=[user after opening sockets]:user:_users'
 		'--hostname=[host name in the files]:name'

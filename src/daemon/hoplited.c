@@ -24,6 +24,7 @@
 #include "probe/engine.h"
 #include "daemon/journal.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "daemon/metrics.h"
 #include "probe/netio.h"
 #include "util/opt.h"
@@ -102,6 +103,36 @@ before_scrape(void *arg)
 		metric_set(d->m_ctl, "oversize", (double)cs->oversize);
 		metric_set(d->m_ctl, "dropped", (double)cs->dropped);
 	}
+}
+
+static void
+on_names(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->sched != NULL)
+		sched_names_update(d->sched);
+}
+
+/*
+ * --ptr: the resolver of /etc/resolv.conf, read now (before the sandbox).
+ * Without a usable one the daemon runs on without names: measurements
+ * matter more than names, and the line says why.
+ */
+static void
+open_names(struct daemon *d)
+{
+	struct names_conf nc;
+	char err[256];
+
+	if (!d->ptr)
+		return;
+	memset(&nc, 0, sizeof(nc));
+	nc.timeout_ms = d->sc.names_wait_ms;
+	if ((d->names = names_new(d->base, &nc, on_names, d, err,
+	    sizeof(err))) == NULL)
+		log_warnx("--ptr: no hop names: %s", err);
+	d->sc.names = d->names;
 }
 
 static void
@@ -263,6 +294,7 @@ main(int argc, char **argv)
 	d.sc.max_inflight = 64;
 	d.sc.queue_max = 1024;
 	d.sc.max_waiters = 256;
+	d.sc.names_wait_ms = 2000;
 	d.sc.version = "hoplite-" PACKAGE_VERSION;
 	log_init("hoplited", 0, 0);
 	log_daemon();
@@ -312,6 +344,7 @@ main(int argc, char **argv)
 	if ((d.eng = engine_new(d.base, &ec, &io)) == NULL ||
 	    netio_attach(d.nio, d.base, d.eng) == -1)
 		fatalx("cannot start the probe engine");
+	open_names(&d);
 	if ((d.sched = sched_new(d.base, d.eng, d.policy, d.metrics, &d.sc)) == NULL)
 		fatalx("out of memory");
 	d.m_engine = metrics_register(d.metrics, "hoplite_engine_total",
@@ -368,6 +401,7 @@ main(int argc, char **argv)
 	trigger_free(d.trigger);
 	ctl_server_free(d.ctl);
 	sched_free(d.sched);
+	names_free(d.names);
 	journal_close(d.journal);
 	engine_free(d.eng);
 	netio_close(d.nio);

@@ -16,6 +16,7 @@
 
 struct ctl_server;
 struct metric;
+struct names;
 struct netio;
 struct tcpinfo_client;
 struct trigger;
@@ -31,6 +32,7 @@ struct daemon {
 	size_t nlocals, nallows;
 	unsigned pps, open_timeout, grace;
 	int verbose;
+	int ptr;			/* --ptr: hop names */
 	/* given on the command line or in the environment: they apply to
 	 * both kinds, else each kind has its own default */
 	uint8_t attempts, gaplimit, max_ttl;
@@ -44,6 +46,7 @@ struct daemon {
 	struct trigger *trigger;
 	struct tcpinfo_client *tcpinfo;
 	struct ctl_server *ctl;
+	struct names *names;
 	struct metric *m_engine, *m_evsock, *m_evsock_up, *m_ctl, *m_capdrops;
 	int stopping;
 };

@@ -33,7 +33,7 @@ enum {
 	O_GAP_LIMIT, O_MAX_TTL, O_ANONYMIZE, O_METRICS, O_USER, O_HOSTNAME,
 	O_OPEN_TIMEOUT, O_GRACE, O_REPLAY_WINDOW, O_FILE_MODE, O_GROUP,
 	O_SECCOMP, O_JOURNAL, O_VERBOSE, O_VERSION, O_HELP, O_MODE,
-	O_MDA_METHOD, O_CONFIDENCE, O_PROBE_GAP,
+	O_MDA_METHOD, O_CONFIDENCE, O_PROBE_GAP, O_PTR, O_NAMES_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -60,6 +60,8 @@ static const struct option longopts[] = {
 	{ "gap-limit", required_argument, NULL, O_GAP_LIMIT },
 	{ "max-ttl", required_argument, NULL, O_MAX_TTL },
 	{ "anonymize", required_argument, NULL, O_ANONYMIZE },
+	{ "ptr", no_argument, NULL, O_PTR },
+	{ "names-timeout", required_argument, NULL, O_NAMES_TIMEOUT },
 	{ "metrics", required_argument, NULL, O_METRICS },
 	{ "user", required_argument, NULL, O_USER },
 	{ "hostname", required_argument, NULL, O_HOSTNAME },
@@ -104,6 +106,9 @@ usage(FILE *f)
 	    "  --replay-window S    at start, trace journaled requests younger\n"
 	    "                       than S seconds; count older ones expired (300)\n"
 	    "  --anonymize MODE     none (default) or netblock (zero the client's /24, /48)\n"
+	    "  --ptr                hop names (reverse DNS) in the files, as scamper -O ptr;\n"
+	    "                       never the client's own (off)\n"
+	    "  --names-timeout S    a file waits for its names at most S seconds (2)\n"
 	    "Policy and bounds:\n"
 	    "  --allow CIDR         trace this range although reserved/private (repeatable)\n"
 	    "  --local-ip ADDR      also a local address, e.g. a load balancer's (repeatable)\n"
@@ -368,6 +373,13 @@ hoplited_parse_args(struct daemon *d, int argc, char **argv)
 			else
 				bad(name, optarg, "must be none or netblock");
 			break;
+		case O_PTR:
+			d->ptr = 1;
+			break;
+		case O_NAMES_TIMEOUT:
+			d->sc.names_wait_ms = 1000 * (unsigned)num(name, optarg,
+			    1, 60);
+			break;
 		case O_METRICS:
 			d->metrics_addr = optarg;
 			break;
@@ -568,6 +580,10 @@ hoplited_log_settings(const struct daemon *d)
 	kv(line, sizeof(line), "hostname", "%s", sc->hostname);
 	kv(line, sizeof(line), "anonymize", "%s",
 	    sc->anonymize ? "netblock" : "none");
+	kv(line, sizeof(line), "ptr", "%s", d->ptr ? "yes" : "no");
+	if (d->ptr)
+		kv(line, sizeof(line), "names-timeout", "%us",
+		    sc->names_wait_ms / 1000);
 	kv(line, sizeof(line), "mode", "%s", meas_kind_name(sc->mode));
 	if (sc->mode == MEAS_MDA) {
 		kv(line, sizeof(line), "mda-method", "%s",

@@ -18,7 +18,9 @@ struct meas_ops {
 	void (*start)(struct meas *);
 	void (*halt)(struct meas *);
 	void (*summary)(const struct meas *, struct meas_summary *);
-	json_t *(*json)(const struct meas *, int anonymize);
+	json_t *(*json)(const struct meas *, int anonymize,
+	    const struct out_extra *);
+	void (*addrs)(const struct meas *, meas_addr_cb, void *);
 	void (*free)(struct meas *);
 };
 
@@ -76,14 +78,14 @@ paris_summary(const struct meas *m, struct meas_summary *s)
 }
 
 static json_t *
-paris_json(const struct meas *m, int anonymize)
+paris_json(const struct meas *m, int anonymize, const struct out_extra *x)
 {
 	const struct trace_result *res = trace_result(m->u.t);
 	struct trace_result copy;
 	json_t *o;
 
 	if (!anonymize)
-		return out_trace_json(res);
+		return out_trace_json_x(res, x);
 	/* Anonymize a copy: the trace keeps what it measured. */
 	copy = *res;
 	if ((copy.hops = calloc(res->nhops ? res->nhops : 1,
@@ -93,9 +95,19 @@ paris_json(const struct meas *m, int anonymize)
 	for (size_t i = 0; i < copy.nhops; i++)
 		policy_anonymize(&copy.hops[i].addr, &res->flow.dst);
 	policy_anonymize(&copy.flow.dst, &res->flow.dst);
-	o = out_trace_json(&copy);
+	o = out_trace_json_x(&copy, x);
 	free(copy.hops);
 	return o;
+}
+
+static void
+paris_addrs(const struct meas *m, meas_addr_cb cb, void *arg)
+{
+	const struct trace_result *r = trace_result(m->u.t);
+
+	for (size_t i = 0; i < r->nhops; i++)
+		if (r->hops[i].addr.family != 0)
+			cb(&r->hops[i].addr, arg);
 }
 
 static void
@@ -151,7 +163,7 @@ mda_summary(const struct meas *m, struct meas_summary *s)
 }
 
 static json_t *
-mda_json(const struct meas *m, int anonymize)
+mda_json(const struct meas *m, int anonymize, const struct out_extra *x)
 {
 	const struct mda_result *res = mda_result(m->u.m);
 	const struct addr_ip *client = &res->flow0.dst;
@@ -159,7 +171,7 @@ mda_json(const struct meas *m, int anonymize)
 	json_t *o = NULL;
 
 	if (!anonymize)
-		return out_tracelb_json(res);
+		return out_tracelb_json_x(res, x);
 	/* Nodes and link ends come from the vertices and the probes'
 	 * replies: anonymize copies of both (the rest is shared). */
 	copy = *res;
@@ -178,11 +190,22 @@ mda_json(const struct meas *m, int anonymize)
 		if (copy.probes[i].replied)
 			policy_anonymize(&copy.probes[i].addr, client);
 	policy_anonymize(&copy.flow0.dst, client);
-	o = out_tracelb_json(&copy);
+	o = out_tracelb_json_x(&copy, x);
 out:
 	free(copy.vertices);
 	free(copy.probes);
 	return o;
+}
+
+/* The nodes: the only addresses a tracelb names. */
+static void
+mda_addrs(const struct meas *m, meas_addr_cb cb, void *arg)
+{
+	const struct mda_result *r = mda_result(m->u.m);
+
+	for (size_t i = 0; i < r->nvertices; i++)
+		if (r->vertices[i].addr.family != 0)
+			cb(&r->vertices[i].addr, arg);
 }
 
 static void
@@ -195,9 +218,9 @@ mda_free_op(struct meas *m)
 
 static const struct meas_ops kinds[MEAS_NKINDS] = {
 	[MEAS_PARIS] = { "paris", paris_create, paris_start, paris_halt,
-	    paris_summary, paris_json, paris_free },
+	    paris_summary, paris_json, paris_addrs, paris_free },
 	[MEAS_MDA] = { "mda", mda_create, mda_start_op, mda_halt_op,
-	    mda_summary, mda_json, mda_free_op },
+	    mda_summary, mda_json, mda_addrs, mda_free_op },
 };
 
 const char *
@@ -263,9 +286,15 @@ meas_summary(const struct meas *m, struct meas_summary *s)
 }
 
 json_t *
-meas_json(const struct meas *m, int anonymize)
+meas_json(const struct meas *m, int anonymize, const struct out_extra *x)
 {
-	return m->ops->json(m, anonymize);
+	return m->ops->json(m, anonymize, x);
+}
+
+void
+meas_addrs(const struct meas *m, meas_addr_cb cb, void *arg)
+{
+	m->ops->addrs(m, cb, arg);
 }
 
 void

@@ -34,7 +34,9 @@ struct meas_summary {
 };
 
 struct meas;
+struct out_extra;
 typedef void (*meas_done_cb)(struct meas *, void *arg);
+typedef void (*meas_addr_cb)(const struct addr_ip *, void *arg);
 
 /* "paris", "mda" (the --mode names); meas_kind_find: -1 if unknown. */
 const char *meas_kind_name(enum meas_kind);
@@ -56,10 +58,15 @@ void meas_summary(const struct meas *, struct meas_summary *);
 /*
  * The `trace` or `tracelb` object.  With anonymize, every address inside
  * the destination's netblock (/24, /48) is zeroed there, as M-Lab's
- * anonymisation does: destination, hops, MDA nodes and link ends.  NULL
- * on allocation failure.
+ * anonymisation does: destination, hops, MDA nodes and link ends.  With
+ * x (may be NULL), hops or nodes get x->name's names, asked with the
+ * addresses as written (anonymized ones zeroed).  NULL on allocation
+ * failure.
  */
-json_t *meas_json(const struct meas *, int anonymize);
+json_t *meas_json(const struct meas *, int anonymize, const struct out_extra *);
+/* Each address a result may name (trace hops, MDA nodes), repeats
+ * included, as measured (not anonymized). */
+void meas_addrs(const struct meas *, meas_addr_cb, void *arg);
 void meas_free(struct meas *);
 
 #endif

@@ -109,6 +109,12 @@ job_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
 
+	if (j->naming) {
+		/* Each lookup ends in time; this only bounds the whole. */
+		j->names_expired = 1;
+		event_active(j->s->reap_ev, EV_TIMEOUT, 0);
+		return;
+	}
 	log_info("%s measurement for %s passed its deadline; halting",
 	    meas_kind_name(j->kind), j->ce->orig.uuid);
 	meas_halt(j->m);
@@ -193,12 +199,14 @@ resubmit_waiters(struct sched *s, struct centry *ce)
 
 /* The result as one JSON line (malloc'd), or NULL. */
 static char *
-result_text(struct sched *s, const struct meas *m)
+result_text(struct sched *s, const struct job *j)
 {
+	struct out_extra x;
 	json_t *o;
 	char *text;
 
-	if ((o = meas_json(m, s->conf.anonymize)) == NULL)
+	sched_names_extra(j, &x);
+	if ((o = meas_json(j->m, s->conf.anonymize, &x)) == NULL)
 		return NULL;
 	text = json_dumps(o, OUT_JSON_FLAGS);
 	json_decref(o);
@@ -233,7 +241,7 @@ job_finish(struct sched *s, struct job *j)
 	meas_summary(j->m, &sum);
 	reusable = !sum.failed && !(sum.halted && !s->shutting_down);
 	job_metrics(s, j, &sum);
-	if ((text = result_text(s, j->m)) == NULL) {
+	if ((text = result_text(s, j)) == NULL) {
 		log_warnx("out of memory formatting the result for %s",
 		    ce->orig.uuid);
 		metric_add(s->m_output_errors, NULL, 1);
@@ -278,18 +286,49 @@ static int
 drained_now(const struct sched *s)
 {
 	return s->shutting_down && s->nrunning == 0 && s->nqueued == 0 &&
-	    TAILQ_EMPTY(&s->reaped);
+	    s->nnaming == 0 && TAILQ_EMPTY(&s->reaped);
+}
+
+/* A measurement that ended: its slot is free; its file waits for the
+ * names it asked for, unless none is pending or the grace is over. */
+static int
+start_naming(struct sched *s, struct job *j)
+{
+	struct timeval tv;
+
+	if (s->conf.names == NULL || s->halting || sched_job_names(j, 1) == 0)
+		return 0;
+	j->naming = 1;
+	/* A backstop: each lookup ends within names_wait_ms anyway. */
+	tv.tv_sec = (time_t)(s->conf.names_wait_ms / 1000) + 1;
+	tv.tv_usec = (suseconds_t)(s->conf.names_wait_ms % 1000) * 1000;
+	evtimer_del(j->deadline);
+	evtimer_add(j->deadline, &tv);
+	TAILQ_INSERT_TAIL(&s->naming, j, entry);
+	s->nnaming++;
+	return 1;
 }
 
 static void
 reap(evutil_socket_t fd, short what, void *arg)
 {
 	struct sched *s = arg;
-	struct job *j;
+	struct job *j, *next;
 
 	while ((j = TAILQ_FIRST(&s->reaped)) != NULL) {
 		TAILQ_REMOVE(&s->reaped, j, entry);
 		s->nrunning--;
+		if (start_naming(s, j))
+			continue;
+		job_finish(s, j);
+		job_free(j);
+	}
+	for (j = TAILQ_FIRST(&s->naming); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (!s->halting && !j->names_expired && sched_job_names(j, 0) > 0)
+			continue;
+		TAILQ_REMOVE(&s->naming, j, entry);
+		s->nnaming--;
 		job_finish(s, j);
 		job_free(j);
 	}
@@ -638,6 +677,7 @@ sched_new(struct event_base *base, struct engine *eng,
 	TAILQ_INIT(&s->queue);
 	TAILQ_INIT(&s->running);
 	TAILQ_INIT(&s->reaped);
+	TAILQ_INIT(&s->naming);
 	s->reap_ev = event_new(base, -1, 0, reap, s);
 	s->sweep_ev = event_new(base, -1, EV_PERSIST, sched_cache_sweep, s);
 	s->drained_ev = event_new(base, -1, 0, drained_cb, s);
@@ -681,6 +721,9 @@ grace_over(evutil_socket_t fd, short what, void *arg)
 		next = TAILQ_NEXT(j, entry);
 		meas_halt(j->m);
 	}
+	/* Files waiting for names are written now, with the names back. */
+	if (s->nnaming > 0)
+		event_active(s->reap_ev, EV_TIMEOUT, 0);
 	pump(s);
 	if (drained_now(s))
 		event_active(s->drained_ev, EV_TIMEOUT, 0);
@@ -726,6 +769,10 @@ sched_free(struct sched *s)
 	}
 	while ((j = TAILQ_FIRST(&s->reaped)) != NULL) {
 		TAILQ_REMOVE(&s->reaped, j, entry);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&s->naming)) != NULL) {
+		TAILQ_REMOVE(&s->naming, j, entry);
 		job_free(j);
 	}
 	for (size_t i = 0; i < CACHE_BUCKETS; i++)

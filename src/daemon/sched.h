@@ -44,6 +44,9 @@ struct sched_conf {
 	unsigned replay_window_s;	/* journaled requests older are expired */
 	const char *hostname;		/* for cycle-start/stop */
 	const char *version;		/* TracerouteCallerVersion */
+	struct names *names;		/* hop names (--ptr); NULL: none */
+	unsigned names_wait_ms;		/* a file waits for names this long at
+					   most (each lookup is bounded too) */
 };
 
 struct sched_request {
@@ -67,6 +70,7 @@ enum sched_outcome {
 
 struct sched;
 struct journal;
+struct names;
 
 struct sched *sched_new(struct event_base *, struct engine *,
     const struct policy *, struct metrics *, const struct sched_conf *);
@@ -74,6 +78,13 @@ struct sched *sched_new(struct event_base *, struct engine *,
 enum sched_outcome sched_submit(struct sched *, const struct sched_request *,
     const char **why);
 const char *sched_outcome_name(enum sched_outcome);
+/*
+ * The names' update callback: files waiting for names are written once
+ * theirs are back or given up on.  A measurement's slot is free while its
+ * file waits; the client's own address (and, anonymizing, its netblock)
+ * is never looked up.
+ */
+void sched_names_update(struct sched *);
 /* Refresh gauges (queue depth, traces in progress) before a scrape. */
 void sched_update_metrics(struct sched *);
 /*

@@ -63,8 +63,10 @@ struct job {
 	enum meas_kind kind;
 	struct trace_conf conf;		/* MEAS_PARIS; MDA takes the sched's */
 	struct meas *m;
-	struct event *deadline;
+	struct event *deadline;		/* then, naming: the wait for names */
 	struct timespec submitted;
+	int naming;			/* measured, the file waits for names */
+	int names_expired;		/* waited names_wait_ms */
 };
 TAILQ_HEAD(jobq, job);
 
@@ -76,8 +78,8 @@ struct sched {
 	struct centry *cache[CACHE_BUCKETS];
 	struct centryq done;		/* finished entries, by age */
 	size_t ndone;
-	struct jobq queue, running, reaped;
-	size_t nqueued, nrunning;
+	struct jobq queue, running, reaped, naming;
+	size_t nqueued, nrunning, nnaming;
 	struct uuidset *uuids;		/* pending or recently written */
 	struct event *reap_ev, *sweep_ev, *grace_ev, *drained_ev;
 	int shutting_down;
@@ -94,6 +96,13 @@ struct sched {
 
 /* Seconds since t0 on the monotonic clock. */
 double sched_mono_since(const struct timespec *);
+
+/* Names (sched_names.c).  The lookups the job's file still waits for,
+ * asked for first with want; 0 without --ptr. */
+unsigned sched_job_names(const struct job *, int want);
+/* x shows the names the job's file may show (none without --ptr). */
+struct out_extra;
+void sched_names_extra(const struct job *, struct out_extra *);
 
 /* The cache (sched_cache.c): one entry per client address and kind. */
 struct centry **sched_cache_slot(struct sched *, const struct addr_ip *,

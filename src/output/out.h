@@ -67,6 +67,9 @@ int out_trace_text_tail(FILE *, const struct trace_result *, unsigned from,
  * failure.
  */
 json_t *out_tracelb_json(const struct mda_result *);
+/* With x->name, nodes get scamper's "name" (as scamper -O ptr). */
+json_t *out_tracelb_json_x(const struct mda_result *,
+    const struct out_extra *);
 /* One compact JSON line followed by '\n'.  0 or -1. */
 int out_tracelb_json_line(FILE *, const struct mda_result *);
 /* A multipath table: per TTL the addresses, RTTs and links.  0 or -1.

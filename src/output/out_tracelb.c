@@ -633,15 +633,21 @@ fail:
 }
 
 static json_t *
-node_json(const struct out_lb_view *v, int32_t u, size_t *gs, size_t max)
+node_json(const struct out_lb_view *v, int32_t u, size_t *gs, size_t max,
+    const struct out_extra *ex)
 {
 	const struct mda_vertex *x = &v->r->vertices[u];
+	const char *name;
 	json_t *o;
 	int err = 0;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
 	err |= out_json_set_addr(o, "addr", &x->addr);
+	/* scamper -O ptr: a node's name right after its address. */
+	if (ex != NULL && ex->name != NULL &&
+	    (name = ex->name(&x->addr, ex->arg)) != NULL)
+		err |= out_json_set_str(o, "name", name);
 	if (x->has_q_ttl)
 		err |= out_json_set_int(o, "q_ttl", x->q_ttl);
 	err |= out_json_set_int(o, "linkc",
@@ -722,6 +728,12 @@ header_json(json_t *o, const struct out_lb_view *v)
 json_t *
 out_tracelb_json(const struct mda_result *r)
 {
+	return out_tracelb_json_x(r, NULL);
+}
+
+json_t *
+out_tracelb_json_x(const struct mda_result *r, const struct out_extra *x)
+{
 	struct out_lb_view v;
 	json_t *o = NULL, *nodes = NULL, *n;
 	size_t *gs = NULL, max = r->nprobes > 0 ? r->nprobes : 1;
@@ -737,7 +749,7 @@ out_tracelb_json(const struct mda_result *r)
 		if (nodes == NULL && ((nodes = json_array()) == NULL ||
 		    json_object_set_new(o, "nodes", nodes) == -1))
 			goto fail;
-		if ((n = node_json(&v, (int32_t)u, gs, max)) == NULL ||
+		if ((n = node_json(&v, (int32_t)u, gs, max, x)) == NULL ||
 		    json_array_append_new(nodes, n) == -1)
 			goto fail;
 	}
