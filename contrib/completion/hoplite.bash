@@ -14,7 +14,7 @@ _hoplite_methods="icmp-paris udp-paris tcp-paris tcp-ack-paris"
 declare -gA _hoplite_flags=(
 	[trace]="-I -U -T -Q --all-attempts -n --numeric --ptr -e -A -4 -6
 	    -v --verbose -V --version -h --help"
-	[mda]="-I -U -T --full --flowlabel-fixed -n --numeric -e -4 -6
+	[mda]="-I -U -T --full --flowlabel-fixed -n --numeric --ptr -e -4 -6
 	    -v --verbose -V --version -h --help"
 	[watch]="-r --report -I -U -T -n --numeric --ptr -4 -6 -v --verbose
 	    -V --version -h --help"

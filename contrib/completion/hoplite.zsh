@@ -66,6 +66,7 @@ _hoplite() {
 		'--full[full MDA, no MDA-Lite]'
 		'--probe-gap=[time between probes of a destination (ms)]:milliseconds'
 		'(-Q --probec-max)'{-Q+,--probec-max=}'[probe budget per destination]:count'
+		'--ptr[node names in JSON too]'
 		'--flowlabel-fixed[keep the IPv6 flow label fixed]'
 		'-e[MPLS label stacks]'
 		'(-p --port)'{-p+,--port=}'[destination port]:port'

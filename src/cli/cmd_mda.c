@@ -69,6 +69,8 @@ static const struct cmd_opt opts[] = {
 	{ .kind = CMD_TOS },
 	{ .kind = CMD_NUMERIC, .help =
 	    "  -n, --numeric        no names in the text table (looked up by default)\n" },
+	{ .kind = CMD_PTR, .help =
+	    "      --ptr            node names in JSON too (\"name\", as scamper -O ptr)\n" },
 	{ .kind = CMD_MPLS, .help =
 	    "  -e                   MPLS (accepted for traceroute habits)\n" },
 	{ .kind = CMD_PPS, .help =
@@ -222,7 +224,18 @@ mda_job_finish(struct run_job *j, void *arg)
 	default:
 		/* Built in the arena: it lives only until it is written. */
 		arena_begin();
-		rc = out_tracelb_json_line(stdout, res);
+		if (mc->opt.ptr && mc->names != NULL) {
+			struct out_extra x;
+			json_t *o;
+
+			memset(&x, 0, sizeof(x));
+			x.arg = mc->names;
+			x.name = run_name_of;
+			o = out_tracelb_json_x(res, &x);
+			rc = o != NULL ? out_json_write_line(stdout, o) : -1;
+			json_decref(o);
+		} else
+			rc = out_tracelb_json_line(stdout, res);
 		arena_end();
 	}
 	if (rc == -1 || fflush(stdout) == EOF) {
@@ -309,7 +322,8 @@ cmd_mda(int argc, char **argv)
 	/* For the capture ring: a measurement's window, and its wait. */
 	rc->inflight = fin.window;
 	rc->wait_ms = fin.wait_ms;
-	rc->names = mc.opt.output == CMD_OUT_TEXT && !mc.opt.numeric;
+	rc->names = (mc.opt.output == CMD_OUT_TEXT && !mc.opt.numeric) ||
+	    (mc.opt.output == CMD_OUT_JSON && mc.opt.ptr);
 
 	status = run_main(rc, &client, argc, argv);
 	if (mc.ndot > 0 && (fputs("}\n", stdout) == EOF ||

@@ -140,6 +140,18 @@ def main():
                       % tr.get("dst"), str(hops)[:300])
                 ck.ok(all(list(h)[:2] == ["addr", "name"] for h in hops),
                       "names --ptr: \"name\" right after \"addr\" as scamper")
+            # mda --ptr: the tracelb nodes carry their names too.
+            rc, out, err = hop(ck, L, src, ["mda", "--ptr", "-w", "1",
+                                            t.dst4])
+            objs = [o for o in lab.parse_json_lines(out)
+                    if o.get("type") == "tracelb"]
+            nodes = objs[0].get("nodes", []) if objs else []
+            ck.ok(nodes and all(n.get("name") == names.get(n["addr"])
+                                for n in nodes),
+                  "names mda --ptr: every node's name is its PTR",
+                  str(nodes)[:300])
+            ck.ok(all(list(n)[:2] == ["addr", "name"] for n in nodes),
+                  "names mda --ptr: \"name\" right after \"addr\"")
         finally:
             asked = dnslab.stop(p)
         ck.ok(len(asked) > 0, "names: the responder was asked")
