@@ -134,7 +134,6 @@ CASES = {
          "-P 'icmp': unknown method (icmp-echo, udp-dport, udp-sport, "
          "tcp-sport, tcp-ack-sport, flowlabel)"),
         (['--pro', '1'], 'unknown option --pro'),
-        (['--ptr'], 'unknown option --ptr'),
     ],
     "watch": [
         ([], 'no destination given'),
