@@ -772,13 +772,14 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 				more--;
 		}
 		/* New flows at t land on v in proportion to its share,
-		 * taken as at least half an even share while few are
-		 * known. */
+		 * taken as at least an even share while few are known
+		 * (a short round costs one more round trip, an overdraw
+		 * costs probes). */
 		if (want > 0) {
 			unsigned n = (want * st->answered + nfv - 1) / nfv;
 
-			if (n > want * 2 * st->nv)
-				n = want * 2 * st->nv;
+			if (n > want * st->nv)
+				n = want * st->nv;
 			if (n > deficit)
 				deficit = n;
 		}
