@@ -18,13 +18,17 @@
  *     several predecessors (successors) or the degrees differ;
  *   - node control (MDA, everywhere under MDA_RULE_FULL): a vertex with d
  *     successors needs mda_nk(d) of its flows answered at t + 1; new flows
- *     at t are drawn until enough land on it, and those that land on it
- *     anyway go on to t + 1 too, up to mda_nk(d + 1).  Below a per-packet
- *     vertex (taint) flows land at random, so neither this nor the
- *     meshing test applies there.
+ *     at t are drawn until enough land on it (in a stage MDA-Lite found
+ *     unmeshed, at t + 1 directly: there a next hop tells its vertex).
+ *     In a meshed stage, a vertex that has not reached a next hop its
+ *     siblings share also takes the flows that land on it anyway to
+ *     t + 1, up to mda_nk(d + 1).  Below a per-packet vertex (taint)
+ *     flows land at random, so neither this nor the meshing test
+ *     applies there.
  * A hop stops asking for flows after 2 x the rule's number were sent
  * (losses), and the probe budget bounds everything.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -659,16 +663,59 @@ through(const struct mda *m, unsigned f, unsigned t, int32_t v, int one)
 	return c != NULL && (c->vertex == v || (one && !probed(c)));
 }
 
+/* The vertices at t + 1 that flows answered at t and t + 1 reached, into
+ * m->sv2, and per vertex its router at t in m->sc2, UINT_MAX where two or
+ * more led to it (a meshed stage's shared next hop); how many. */
+static unsigned
+stage_scan(struct mda *m, unsigned t)
+{
+	int32_t *w = m->sv2;
+	unsigned *from = m->sc2, n = 0;
+
+	for (unsigned f = 0; f < m->nflows; f++) {
+		const struct mda_cell *a = cell_in(m, f, t), *b;
+		unsigned i;
+
+		if (a == NULL || !is_router(m, a->vertex) ||
+		    (b = cell_in(m, f, t + 1)) == NULL || b->vertex < 0)
+			continue;
+		for (i = 0; i < n && w[i] != b->vertex; i++)
+			;
+		if (i == n) {
+			w[n] = b->vertex;
+			from[n++] = (unsigned)a->vertex;
+		} else if (from[i] != (unsigned)a->vertex)
+			from[i] = UINT_MAX;
+	}
+	return n;
+}
+
+/* The one router at t known to lead to w at t + 1, or UINT_MAX. */
+static unsigned
+pred_of(const struct mda *m, unsigned n, int32_t w)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (m->sv2[i] == w)
+			return m->sc2[i];
+	return UINT_MAX;
+}
 
 static void
 node_control(struct mda *m, unsigned t, const struct tstat *st)
 {
 	unsigned conf = m->res.conf.confidence;
 	unsigned deficit = 0, expect = 0, cap, sent1 = 0;
-	int one = st->nv == 1;
+	unsigned nw, nshared = 0, probed1 = 0;
+	int one = st->nv == 1, direct;
 
 	if (t >= m->res.conf.max_ttl || m->taint[t] || st->disc_pending > 0)
 		return;
+	nw = stage_scan(m, t);
+	for (unsigned k = 0; k < nw; k++)
+		nshared += m->sc2[k] == UINT_MAX;
+	/* MDA-Lite found the stage unmeshed (as far as seen): a flow's
+	 * vertex at t + 1 tells the one at t, so new flows may skip t. */
+	direct = m->res.conf.rule == MDA_RULE_LITE && nshared == 0 && !one;
 	for (unsigned i = 0; i < st->nv; i++) {
 		int32_t v = st->v[i], succ[SUCC_MAX];
 		unsigned a = 0, p = 0, s = 0, d = 0, nfv = 0, need, want, more;
@@ -681,9 +728,18 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 			const struct mda_cell *n;
 			unsigned k;
 
-			if (!through(m, f, t, v, one))
-				continue;
-			nfv++;
+			if (!through(m, f, t, v, one)) {
+				/* Sent past t: v's if its answer is a next
+				 * hop of v's alone. */
+				const struct mda_cell *c = cell_in(m, f, t);
+
+				if (!direct || c == NULL || probed(c) ||
+				    (n = cell_in(m, f, t + 1)) == NULL ||
+				    n->vertex < 0 ||
+				    pred_of(m, nw, n->vertex) != (unsigned)v)
+					continue;
+			} else
+				nfv++;
 			if ((n = cell_in(m, f, t + 1)) == NULL || !probed(n))
 				continue;
 			s++;
@@ -707,12 +763,24 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 		if (s >= 2 * need)
 			continue;
 		want = a + p < need ? need - a - p : 0;
-		/* Flows drawn for other vertices that landed on v cost one
-		 * probe each to sample v's next hops: take them up to the
-		 * next hypothesis' number.  The rule alone missed a link of
-		 * a 3x3 meshed stage in 1.6 % of simnet traces, 0.4 % so,
-		 * for 7 % more probes. */
-		more = mda_nk((d > 0 ? d : 1) + 1, conf);
+		/* Where v has not reached a next hop that two of its
+		 * siblings share (a meshed stage), flows drawn for other
+		 * vertices that landed on v cost one probe each to sample
+		 * v's next hops: take them up to the next hypothesis'
+		 * number.  The rule alone missed a link of a 3x3 meshed
+		 * stage in 1.6 % of simnet traces, 0.4 % so.  Unmeshed,
+		 * siblings' next hops say nothing of v's. */
+		more = 0;
+		for (unsigned k = 0; k < nw && more == 0; k++) {
+			unsigned j;
+
+			if (m->sc2[k] != UINT_MAX)
+				continue;
+			for (j = 0; j < d && succ[j] != m->sv2[k]; j++)
+				;
+			if (j == d)
+				more = mda_nk((d > 0 ? d : 1) + 1, conf);
+		}
 		more = a + p < more ? more - a - p - want : 0;
 		for (unsigned f = 0; f < m->nflows && want + more > 0; f++) {
 			const struct mda_cell *c = cell_in(m, f, t);
@@ -731,13 +799,14 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 				more--;
 		}
 		/* New flows at t land on v in proportion to its share,
-		 * taken as at least half an even share while few are
-		 * known. */
+		 * taken as at least an even share while few are known
+		 * (a short round costs one more round trip, an overdraw
+		 * costs probes). */
 		if (want > 0) {
 			unsigned n = (want * st->answered + nfv - 1) / nfv;
 
-			if (n > want * 2 * st->nv)
-				n = want * 2 * st->nv;
+			if (n > want * st->nv)
+				n = want * st->nv;
 			if (n > deficit)
 				deficit = n;
 		}
@@ -749,6 +818,30 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 	if (one) {
 		while (deficit-- > 0 && sent1++ < 4 * expect + m->n1 &&
 		    new_ok(m, t + 1)) {
+			int f = mda_flow_new(m);
+
+			if (f < 0 || !mda_can_probe(m, (unsigned)f, t + 1) ||
+			    !ask(m, (unsigned)f, t + 1))
+				break;
+		}
+		return;
+	}
+	/* Unmeshed: straight to t + 1 too, one round at a time (flows in
+	 * flight there belong to no vertex yet). */
+	if (direct) {
+		for (unsigned f = 0; f < m->nflows; f++) {
+			const struct mda_cell *n = cell_in(m, f, t + 1);
+
+			if (n != NULL && probed(n)) {
+				if (pending(n))
+					return;
+				probed1++;
+			}
+		}
+		cap = 4 * expect + m->n1;
+		if (deficit > 64)
+			deficit = 64;
+		while (deficit-- > 0 && probed1++ < cap && new_ok(m, t + 1)) {
 			int f = mda_flow_new(m);
 
 			if (f < 0 || !mda_can_probe(m, (unsigned)f, t + 1) ||
