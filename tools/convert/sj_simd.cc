@@ -80,6 +80,22 @@ walk(struct sj_doc *d, dom::element e, bool nul)
 	return 0;
 }
 
+// Whether p[0..n) holds "\u0000": memmem's answer, found faster by
+// looking only at the backslashes (few in a traceroute).
+bool
+has_nul_escape(const char *p, size_t n)
+{
+	const char *q = p, *end = p + n;
+
+	while ((q = static_cast<const char *>(std::memchr(q, '\\',
+	    size_t(end - q)))) != nullptr) {
+		if (end - q >= 6 && std::memcmp(q + 1, "u0000", 5) == 0)
+			return true;
+		q++;
+	}
+	return false;
+}
+
 } // namespace
 
 extern "C" const sj_t *
@@ -102,7 +118,7 @@ sj_simd_parse(struct sj_doc *d, const char *p, size_t n)
 		    root.type() != dom::element_type::ARRAY)
 			return nullptr;
 		d->n = d->slen = 0;
-		if (walk(d, root, memmem(p, n, "\\u0000", 6) != nullptr) == -1)
+		if (walk(d, root, has_nul_escape(p, n)) == -1)
 			return nullptr;
 	} catch (...) {
 		return nullptr;
