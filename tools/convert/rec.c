@@ -327,15 +327,37 @@ rec_add_hop(struct rec *r, uint32_t addr, int64_t flowid, int ttl,
     int probe_id, const sj_t *rep, const char *ttl_key, int slot)
 {
 	struct rec_hop *h = rec_hop_new(r, addr, flowid, ttl, probe_id);
+	/* the members sj_get() would give (the last of each name), found
+	 * in one pass over the reply's keys */
+	const sj_t *rtt = NULL, *rttl = NULL, *type = NULL, *code = NULL,
+	    *flags = NULL, *ext = NULL, *k, *end;
+	size_t tlen = strlen(ttl_key);
 
 	if (h == NULL)
 		return -1;
-	h->rtt = rec_rtt(sj_get(rep, "rtt"));
-	h->reply_ttl = (int)rec_jint(rep, ttl_key, -1);
-	h->icmp_type = (int)rec_jint(rep, "icmp_type", -1);
-	h->icmp_code = (int)rec_jint(rep, "icmp_code", -1);
-	h->tcp_flags = (int)rec_jint(rep, "tcp_flags", -1);
-	rec_mpls(r, h, sj_get(rep, "icmpext"));
+	end = sj_is_object(rep) ? rep + rep->skip : NULL;
+	for (k = end != NULL ? rep + 1 : NULL; k < end; k = k + 1 + k[1].skip) {
+		const char *n = k->u.s;
+
+		if (k->n == tlen && memcmp(n, ttl_key, tlen) == 0)
+			rttl = k + 1;
+		else if (k->n == 3 && memcmp(n, "rtt", 3) == 0)
+			rtt = k + 1;
+		else if (k->n == 9 && memcmp(n, "icmp_type", 9) == 0)
+			type = k + 1;
+		else if (k->n == 9 && memcmp(n, "icmp_code", 9) == 0)
+			code = k + 1;
+		else if (k->n == 9 && memcmp(n, "tcp_flags", 9) == 0)
+			flags = k + 1;
+		else if (k->n == 7 && memcmp(n, "icmpext", 7) == 0)
+			ext = k + 1;
+	}
+	h->rtt = rec_rtt(rtt);
+	h->reply_ttl = sj_is_integer(rttl) ? (int)sj_integer(rttl) : -1;
+	h->icmp_type = sj_is_integer(type) ? (int)sj_integer(type) : -1;
+	h->icmp_code = sj_is_integer(code) ? (int)sj_integer(code) : -1;
+	h->tcp_flags = sj_is_integer(flags) ? (int)sj_integer(flags) : -1;
+	rec_mpls(r, h, ext);
 	return rec_hop_done(r, h, slot);
 }
 

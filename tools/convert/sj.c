@@ -33,9 +33,9 @@ sj_doc_free(struct sj_doc *d)
 }
 
 int
-sj_grow(struct sj_doc *d)
+sj_grow(struct sj_doc *d, size_t need)
 {
-	return mem_grow(&d->nodes, &d->cap, d->n + 1, sizeof(*d->nodes));
+	return mem_grow(&d->nodes, &d->cap, need, sizeof(*d->nodes));
 }
 
 /* A string node (or an object's key) whose text is copied. */

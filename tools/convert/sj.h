@@ -73,7 +73,8 @@ void sj_init(void);
 #define SJ_SIMD_MAX ((size_t)1 << 20)
 
 /* Node storage for sj_simd.cc: -1 when past d->max. */
-int sj_grow(struct sj_doc *);
+/* Room for need nodes; -1 out of memory. */
+int sj_grow(struct sj_doc *, size_t need);
 int sj_push_str(struct sj_doc *, uint8_t kind, const char *s, size_t len);
 void sj_finish(struct sj_doc *);
 
@@ -84,7 +85,7 @@ sj_push(struct sj_doc *d, uint8_t kind, sj_t **out)
 	sj_t *v;
 
 	if ((d->n + 1) * sizeof(*v) + d->slen > d->max ||
-	    (d->n == d->cap && sj_grow(d) == -1))
+	    (d->n == d->cap && sj_grow(d, d->n + 1) == -1))
 		return -1;
 	v = &d->nodes[d->n++];
 	v->kind = kind;
