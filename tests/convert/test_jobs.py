@@ -42,11 +42,10 @@ rc2, four, err2 = run(["-j", "4", "-f", "hops", g, g, g])
 compare(conv.HC + " -j 1", conv.HC + " -j 3")
 del os.environ["HOPLITE_CONVERT_PAR_MEM"]
 eq((rc2, four, err2), (rc, one, err), "hops, -j 4 vs -j 1")
-# --strict: the first problem stops the run; the inputs other threads
-# read meanwhile (parked, waiting for their turn, or being read) are
-# dropped, their rows and problems with them: what -j 1 writes, and
-# nothing after.  A bad line in the fourth of eight files, and a file
-# after it with its own problem that must not be reported.
+# --strict: the first problem stops the run (--strict reads with one
+# thread, whatever -j says): what -j 1 writes, and nothing after.  A bad
+# line in the fourth of eight files, and a file after it with its own
+# problem that must not be reported.
 gs = os.path.join(T, "strict")
 os.mkdir(gs)
 names = sorted(os.listdir(g))
