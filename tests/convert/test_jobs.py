@@ -4,6 +4,7 @@ every format, the problem report and the exit status, on the whole test
 corpus (each file alone, every file at once, the data directory, the fuzz
 corpus), and on a generated corpus of several files."""
 import os
+import re
 import subprocess
 import sys
 
@@ -41,6 +42,46 @@ rc2, four, err2 = run(["-j", "4", "-f", "hops", g, g, g])
 compare(conv.HC + " -j 1", conv.HC + " -j 3")
 del os.environ["HOPLITE_CONVERT_PAR_MEM"]
 eq((rc2, four, err2), (rc, one, err), "hops, -j 4 vs -j 1")
+# --strict: the first problem stops the run (--strict reads with one
+# thread, whatever -j says): what -j 1 writes, and nothing after.  A bad
+# line in the fourth of eight files, and a file after it with its own
+# problem that must not be reported.
+gs = os.path.join(T, "strict")
+os.mkdir(gs)
+names = sorted(os.listdir(g))
+for i, name in enumerate(names):
+    text = conv.read(os.path.join(g, name))
+    if i == 3:
+        lines = text.split("\n")
+        lines.insert(len(lines) // 2, "{not json")
+        text = "\n".join(lines)
+    with open(os.path.join(gs, name), "w") as f:
+        f.write(text)
+with open(os.path.join(gs, "zz-late.jsonl"), "w") as f:
+    f.write('{"type":"unknown"}\n')
+
+
+def strict(j):
+    rc, out, err = run(["-j", j, "--strict", "-v", "-f", "hops", gs])
+    return rc, out, re.sub(r"peak memory \d+ kB", "", err)
+
+
+one = strict("1")
+ok(one[0] == 1 and "invalid-json" in one[2] and "zz-late" not in one[2] and
+   one[1].count("\n") > 100 and "part-004" not in one[2],
+   "--strict -j 1: stops at the bad line, rows before it out:\n" +
+   one[2][-500:])
+for env in ({}, {"HOPLITE_CONVERT_PAR_MEM": "1"}):
+    os.environ.update(env)
+    for j in ("2", "3"):
+        got = strict(j)
+        ok(got == one, "--strict -j %s %s vs -j 1: exit %d/%d, %d/%d "
+           "bytes out, stderr:\n%s" % (j, env, got[0], one[0],
+                                       len(got[1]), len(one[1]),
+                                       got[2][-500:]))
+    for k in env:
+        del os.environ[k]
+
 # one large file in chunks (here of 50 kB), each from an M-Lab metadata
 # line: well-formed, and broken where chunks meet (a cycle-stop or a
 # cycle-start missing, a cut metadata line), so that a chunk must be read

@@ -50,11 +50,27 @@ out_forward(struct out *o, struct out *to)
 	o->fwd = to;
 }
 
-void
-out_flush(struct out *o)
+/* p[0..n) to the file; a failure is kept in o->err. */
+static void
+out_fd_write(struct out *o, const char *p, size_t n)
 {
 	size_t off = 0;
 
+	while (off < n && o->err == 0) {
+		ssize_t k = write(o->fd, p + off, n - off);
+
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			o->err = k == 0 ? EIO : errno;
+		else
+			off += (size_t)k;
+	}
+}
+
+void
+out_flush(struct out *o)
+{
 	if (o->fd == OUT_MEM) {
 		if (o->fwd != NULL)
 			out_write(o->fwd, o->buf, o->len);
@@ -67,16 +83,7 @@ out_flush(struct out *o)
 		o->len = 0;
 		return;
 	}
-	while (off < o->len && o->err == 0) {
-		ssize_t n = write(o->fd, o->buf + off, o->len - off);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			o->err = n == 0 ? EIO : errno;
-		else
-			off += (size_t)n;
-	}
+	out_fd_write(o, o->buf, o->len);
 	o->len = 0;
 }
 
@@ -105,6 +112,13 @@ out_write(struct out *o, const void *p, size_t n)
 {
 	const char *c = p;
 
+	/* a buffer's worth or more (a -j worker's rows): written as it is,
+	 * not copied first */
+	if (n >= OUT_BUFSZ && o->fd >= 0) {
+		out_flush(o);
+		out_fd_write(o, c, n);
+		return;
+	}
 	while (n > 0) {
 		size_t k = OUT_BUFSZ - o->len;
 

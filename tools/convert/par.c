@@ -14,27 +14,41 @@
 #include "par.h"
 #include "report.h"
 
+/*
+ * An input in hand, in slot (its index % nslot): the inputs in hand are
+ * at most nslot consecutive ones, so no two share a slot.
+ */
+struct par_slot {
+	void *w;
+	int parked;	/* read; the thread that passes the turn to it
+			 * writes it */
+	int stop;	/* its input() said -1 */
+	struct report_sink sink; /* its problems until its turn */
+	struct report_stats stats;
+};
+
 struct par {
 	const struct par_ops *ops;
 	void *ctx;
 	struct par_in *in;
 	size_t nin, cap, next, turn;
 	size_t window;
+	struct par_slot *slot;
+	size_t nslot;
 	int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
 
-/* The worker thread's own: which input it reads, and whether it has the
+/* The worker thread's own: which input it has, and whether it has the
  * turn. */
 struct par_self {
 	struct par *p;
-	void *w;
+	struct par_slot *sl;
 	size_t i;
 	int has_turn;
 	int dropped;	/* the run stopped before its turn */
 	int redo;	/* turn() said: read it again */
-	struct report_sink sink; /* its problems until its turn */
 };
 
 static void
@@ -213,11 +227,45 @@ par_take_turn(struct par_self *s)
 		return;
 	/* what it kept goes out first, before anything it reports next */
 	report_capture(NULL);
-	s->redo = p->ops->turn(s->w) == 1;
+	s->redo = p->ops->turn(s->sl->w) == 1;
 	if (s->redo)
-		par_discard(&s->sink);
+		par_discard(&s->sl->sink);
 	else
-		report_replay(&s->sink);
+		report_replay(&s->sl->sink);
+}
+
+/*
+ * The input s has was read and has the turn: read again if it must be,
+ * its tables into the run's (or dropped), and the turn passes on.
+ */
+static void
+par_finish(struct par_self *s, int stop)
+{
+	struct par *p = s->p;
+	struct report_stats zero;
+
+	memset(&zero, 0, sizeof(zero));
+	par_take_turn(s);
+	report_capture(NULL);
+	if (s->redo && !s->dropped) {
+		/* what was kept was read from the wrong state */
+		report_stats = zero;
+		stop = p->ops->redo(s->sl->w, &p->in[s->i]) == -1;
+	}
+	if (s->dropped) {
+		par_discard(&s->sl->sink);
+		p->ops->drop(s->sl->w);
+		report_stats = zero;
+	} else if (p->ops->done(s->sl->w) == -1)
+		stop = 1;
+
+	pthread_mutex_lock(&p->mu);
+	report_add_stats(&report_stats);
+	if (stop)
+		p->stop = 1;
+	__atomic_store_n(&p->turn, p->turn + 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 int
@@ -241,6 +289,7 @@ par_worker(void *arg)
 	memset(&zero, 0, sizeof(zero));
 	self = s;
 	for (;;) {
+		struct par_slot *sl;
 		int stop;
 
 		pthread_mutex_lock(&p->mu);
@@ -252,41 +301,53 @@ par_worker(void *arg)
 			break;
 		}
 		s->i = p->next++;
+		s->sl = &p->slot[s->i % p->nslot];
 		stop = p->stop;
 		pthread_mutex_unlock(&p->mu);
 
 		report_stats = zero;
-		report_capture(&s->sink);
+		report_capture(&s->sl->sink);
 		s->has_turn = s->dropped = s->redo = 0;
 		if (p->in[s->i].err != 0)
 			stop = report_unreadable(p->in[s->i].path, "%s",
 			    strerror(p->in[s->i].err)) == -1;
 		else
-			stop = p->ops->input(s->w, &p->in[s->i]) == -1;
-		par_take_turn(s);
+			stop = p->ops->input(s->sl->w, &p->in[s->i]) == -1;
 		report_capture(NULL);
-		if (s->redo && !s->dropped) {
-			/* what was kept was read from the wrong state */
-			report_stats = zero;
-			stop = p->ops->redo(s->w, &p->in[s->i]) == -1;
-		}
-		if (s->dropped) {
-			par_discard(&s->sink);
-			p->ops->drop(s->w);
-			report_stats = zero;
-		} else if (p->ops->done(s->w) == -1)
-			stop = 1;
 
+		/*
+		 * Not its turn yet: it waits with what it read, and this
+		 * thread reads on (waiting here would idle it until the
+		 * inputs before are done).
+		 */
 		pthread_mutex_lock(&p->mu);
-		report_add_stats(&report_stats);
-		if (stop)
-			p->stop = 1;
-		__atomic_store_n(&p->turn, p->turn + 1, __ATOMIC_RELEASE);
-		pthread_cond_broadcast(&p->cv);
+		if (!s->has_turn && p->turn != s->i) {
+			s->sl->stats = report_stats;
+			s->sl->stop = stop;
+			s->sl->parked = 1;
+			pthread_mutex_unlock(&p->mu);
+			continue;
+		}
 		pthread_mutex_unlock(&p->mu);
+		/* this one, then those parked after it */
+		for (;;) {
+			par_finish(s, stop);
+			pthread_mutex_lock(&p->mu);
+			sl = &p->slot[p->turn % p->nslot];
+			if (p->turn >= p->nin || !sl->parked) {
+				pthread_mutex_unlock(&p->mu);
+				break;
+			}
+			sl->parked = 0;
+			s->i = p->turn;
+			s->sl = sl;
+			s->has_turn = s->dropped = s->redo = 0;
+			stop = sl->stop;
+			report_stats = sl->stats;
+			pthread_mutex_unlock(&p->mu);
+		}
 	}
 	report_capture(NULL);
-	free(s->sink.ev);
 	self = NULL;
 	if (p->ops->thread_exit != NULL)
 		p->ops->thread_exit();
@@ -322,18 +383,17 @@ par_run(int n, char **paths, int npaths, const struct par_ops *ops,
 	}
 	if ((size_t)n > p.nin)
 		n = (int)p.nin;
+	p.nslot = p.window < p.nin ? p.window : p.nin;
 	if ((s = calloc((size_t)n, sizeof(*s))) == NULL ||
-	    (th = calloc((size_t)n, sizeof(*th))) == NULL)
+	    (th = calloc((size_t)n, sizeof(*th))) == NULL ||
+	    (p.slot = calloc(p.nslot, sizeof(*p.slot))) == NULL)
 		goto done;
-	/* every worker made from the run's state before any thread runs */
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++)
 		s[i].p = &p;
-		if ((s[i].w = ops->worker_new(ctx)) == NULL) {
-			for (int k = 0; k < i; k++)
-				ops->worker_free(s[k].w);
+	/* every worker made from the run's state before any thread runs */
+	for (size_t i = 0; i < p.nslot; i++)
+		if ((p.slot[i].w = ops->worker_new(ctx)) == NULL)
 			goto done;
-		}
-	}
 	for (started = 0; started < n; started++)
 		if (pthread_create(&th[started], NULL, par_worker,
 		    &s[started]) != 0) {
@@ -346,10 +406,18 @@ par_run(int n, char **paths, int npaths, const struct par_ops *ops,
 	/* the progress line comes from the worker with the turn */
 	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	for (int i = 0; i < n; i++)
-		ops->worker_free(s[i].w);
 	rc = p.stop || started < n ? -1 : 0;
 done:
+	for (size_t i = 0; p.slot != NULL && i < p.nslot; i++) {
+		/* read, but the run stopped before its turn */
+		if (p.slot[i].parked)
+			ops->drop(p.slot[i].w);
+		par_discard(&p.slot[i].sink);
+		free(p.slot[i].sink.ev);
+		if (p.slot[i].w != NULL)
+			ops->worker_free(p.slot[i].w);
+	}
+	free(p.slot);
 	for (size_t i = 0; i < p.nin; i++)
 		free(p.in[i].path);
 	free(p.in);

@@ -6,7 +6,11 @@
  * turn writes (its rows kept in memory until then are written first),
  * reports its problems and merges its tables into the run's.  A worker
  * whose rows outgrow PAR_MEM waits for its turn, and then writes as it
- * reads; at most 2N inputs are in hand at once: memory stays bounded.
+ * reads.  A worker done with an input before its turn leaves it parked
+ * (rows, tables, problems) and reads the next: the worker that passes
+ * the turn to a parked input writes it.  Each input in hand has its own
+ * state (par_ops' worker); at most 2N inputs are in hand at once: memory
+ * stays bounded.
  * A large plain file of M-Lab files is shared in chunks (PAR_SPLIT).
  */
 #ifndef HOPLITE_CONVERT_PAR_H
@@ -36,7 +40,8 @@ struct par_in {
 };
 
 struct par_ops {
-	/* A worker's state (one per thread); NULL: out of memory. */
+	/* A worker's state (one per input in hand: 2N, made before any
+	 * thread runs); NULL: out of memory. */
 	void *(*worker_new)(void *ctx);
 	void (*worker_free)(void *w);
 	/* Read one input (the report's problems are kept meanwhile).  -1
@@ -55,7 +60,8 @@ struct par_ops {
 	int (*done)(void *w);
 	/* The run stopped before its turn: what it read is dropped. */
 	void (*drop)(void *w);
-	/* A worker thread ends (what it kept per thread goes back). */
+	/* A worker thread ends (what it kept per thread goes back).  A
+	 * state is used by one thread at a time, not always the same. */
 	void (*thread_exit)(void);
 };
 

@@ -94,16 +94,7 @@ rec_bad_node(struct rec *r, const char *fmt, ...)
 	rec_why((r)->bad_node_why, sizeof((r)->bad_node_why), \
 	    &(r)->bad_nodes, __VA_ARGS__)
 
-/* An integer member, or def when absent or not an integer. */
-int64_t
-rec_jint(const sj_t *o, const char *key, int64_t def)
-{
-	const sj_t *v = sj_get(o, key);
-
-	return sj_is_integer(v) ? (int64_t)sj_integer(v) : def;
-}
-
-static const char *
+static inline const char *
 jstr(const sj_t *o, const char *key)
 {
 	const char *s = sj_string(sj_get(o, key));
@@ -149,6 +140,22 @@ rec_addr_eq(const void *ctx, uint32_t idx, const void *key)
 	return addr_eq(&r->addrs[idx].ip, key);
 }
 
+/* inet_ntop()'s text of an IPv4 address, without its sprintf(). */
+static void
+rec_ntop4(const uint8_t *b, char *buf)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100)
+			*buf++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*buf++ = (char)('0' + v / 10 % 10);
+		*buf++ = (char)('0' + v % 10);
+		*buf++ = i < 3 ? '.' : '\0';
+	}
+}
+
 /* The index of an address in the record's table, added if new. */
 static uint32_t
 rec_intern(struct rec *r, const struct addr_ip *ip,
@@ -166,7 +173,10 @@ rec_intern(struct rec *r, const struct addr_ip *ip,
 	a = &r->addrs[r->naddrs];
 	memset(a, 0, sizeof(*a));
 	a->ip = *ip;
-	addr_ntop(ip, a->str, sizeof(a->str));
+	if (ip->family == AF_INET && sizeof(a->str) >= 16)
+		rec_ntop4(ip->u.b, a->str);
+	else
+		addr_ntop(ip, a->str, sizeof(a->str));
 	a->rtt_min = -1;
 	a->ttl_min = REC_MAXTTL;
 	a->asn = opt->pfx != NULL ? pfx2as_lookup(opt->pfx, ip) : NULL;
@@ -317,15 +327,37 @@ rec_add_hop(struct rec *r, uint32_t addr, int64_t flowid, int ttl,
     int probe_id, const sj_t *rep, const char *ttl_key, int slot)
 {
 	struct rec_hop *h = rec_hop_new(r, addr, flowid, ttl, probe_id);
+	/* the members sj_get() would give (the last of each name), found
+	 * in one pass over the reply's keys */
+	const sj_t *rtt = NULL, *rttl = NULL, *type = NULL, *code = NULL,
+	    *flags = NULL, *ext = NULL, *k, *end;
+	size_t tlen = strlen(ttl_key);
 
 	if (h == NULL)
 		return -1;
-	h->rtt = rec_rtt(sj_get(rep, "rtt"));
-	h->reply_ttl = (int)rec_jint(rep, ttl_key, -1);
-	h->icmp_type = (int)rec_jint(rep, "icmp_type", -1);
-	h->icmp_code = (int)rec_jint(rep, "icmp_code", -1);
-	h->tcp_flags = (int)rec_jint(rep, "tcp_flags", -1);
-	rec_mpls(r, h, sj_get(rep, "icmpext"));
+	end = sj_is_object(rep) ? rep + rep->skip : NULL;
+	for (k = end != NULL ? rep + 1 : NULL; k < end; k = k + 1 + k[1].skip) {
+		const char *n = k->u.s;
+
+		if (k->n == tlen && memcmp(n, ttl_key, tlen) == 0)
+			rttl = k + 1;
+		else if (k->n == 3 && memcmp(n, "rtt", 3) == 0)
+			rtt = k + 1;
+		else if (k->n == 9 && memcmp(n, "icmp_type", 9) == 0)
+			type = k + 1;
+		else if (k->n == 9 && memcmp(n, "icmp_code", 9) == 0)
+			code = k + 1;
+		else if (k->n == 9 && memcmp(n, "tcp_flags", 9) == 0)
+			flags = k + 1;
+		else if (k->n == 7 && memcmp(n, "icmpext", 7) == 0)
+			ext = k + 1;
+	}
+	h->rtt = rec_rtt(rtt);
+	h->reply_ttl = sj_is_integer(rttl) ? (int)sj_integer(rttl) : -1;
+	h->icmp_type = sj_is_integer(type) ? (int)sj_integer(type) : -1;
+	h->icmp_code = sj_is_integer(code) ? (int)sj_integer(code) : -1;
+	h->tcp_flags = sj_is_integer(flags) ? (int)sj_integer(flags) : -1;
+	rec_mpls(r, h, ext);
 	return rec_hop_done(r, h, slot);
 }
 
@@ -444,6 +476,35 @@ rec_node_links(struct rec *r, const sj_t *node, size_t ni,
 	return 0;
 }
 
+/*
+ * qsort()'s stable order (glibc's merge sort), cheaper for what is
+ * already sorted (a trace's slots and pairs mostly are) or small.
+ */
+static void
+rec_sort(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	char *p = base, tmp[64];
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		if (cmp(p + (i - 1) * size, p + i * size) > 0)
+			break;
+	if (i >= n)
+		return;
+	if (n > 32 || size > sizeof(tmp)) {
+		qsort(base, n, size, cmp);
+		return;
+	}
+	/* few: an insertion sort, stable as well */
+	for (; i < n; i++) {
+		memcpy(tmp, p + i * size, size);
+		for (j = i; j > 0 && cmp(p + (j - 1) * size, tmp) > 0; j--)
+			memcpy(p + j * size, p + (j - 1) * size, size);
+		memcpy(p + j * size, tmp, size);
+	}
+}
+
 static int
 rec_cmp_i64(const void *a, const void *b)
 {
@@ -480,7 +541,7 @@ rec_lbflows_end(struct rec *r, struct rec_lbflows *fl, uint32_t first)
 	if (first == REC_NONE)
 		return 0;
 	if (fl->n > 1)	/* fl may still be NULL */
-		qsort(fl->fl, fl->n, sizeof(*fl->fl), rec_cmp_i64);
+		rec_sort(fl->fl, fl->n, sizeof(*fl->fl), rec_cmp_i64);
 	for (k = 0; k < fl->n; k++)
 		if ((k == 0 || fl->fl[k] != fl->fl[k - 1]) &&
 		    rec_add_slot(r, fl->fl[k], r->firsthop, first) == -1)
@@ -535,6 +596,48 @@ rec_cmp_slot(const void *a, const void *b)
 	if (x->ttl != y->ttl)
 		return x->ttl < y->ttl ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static inline int
+rec_slot_lt(const struct rec_slot *x, const struct rec_slot *y)
+{
+	if (x->flowid != y->flowid)
+		return x->flowid < y->flowid;
+	if (x->ttl != y->ttl)
+		return x->ttl < y->ttl;
+	return x->addr < y->addr;
+}
+
+/*
+ * Slots in rec_cmp_slot()'s order: a merge sort with the comparison
+ * inlined (an MDA trace has hundreds of slots; qsort's calls cost).
+ * Equal slots are equal bytes, so the order among them does not matter.
+ * tmp holds n / 2 slots.
+ */
+static void
+rec_sort_slots(struct rec_slot *a, struct rec_slot *tmp, size_t n)
+{
+	size_t h = n / 2, i, j, k;
+
+	if (n <= 16) {
+		for (i = 1; i < n; i++) {
+			struct rec_slot t = a[i];
+
+			for (j = i; j > 0 && rec_slot_lt(&t, &a[j - 1]); j--)
+				a[j] = a[j - 1];
+			a[j] = t;
+		}
+		return;
+	}
+	rec_sort_slots(a, tmp, h);
+	rec_sort_slots(a + h, tmp, n - h);
+	if (!rec_slot_lt(&a[h], &a[h - 1]))
+		return;
+	memcpy(tmp, a, h * sizeof(*a));
+	for (i = 0, j = h, k = 0; i < h && j < n; k++)
+		a[k] = rec_slot_lt(&a[j], &tmp[i]) ? a[j++] : tmp[i++];
+	while (i < h)
+		a[k++] = tmp[i++];
 }
 
 /* A link or AS link seen in one flow, before they are made distinct. */
@@ -639,7 +742,7 @@ rec_pairs(struct rec *r, int as, struct rec_pair **pp, size_t *np)
 	}
 	r->tmp = p;
 	if (n > 1)	/* p may still be NULL */
-		qsort(p, n, sizeof(*p), rec_cmp_pair);
+		rec_sort(p, n, sizeof(*p), rec_cmp_pair);
 	*pp = p;
 	*np = n;
 	return 0;
@@ -712,8 +815,12 @@ rec_finish(struct rec *r, const struct rec_opts *opt)
 
 	r->dst_addr = htab_find(&r->addr_ht, htab_hash(&r->dst,
 	    sizeof(r->dst)), &r->dst, rec_addr_eq, r);
-	if (r->nslots > 1)	/* slots may still be NULL */
-		qsort(r->slots, r->nslots, sizeof(*r->slots), rec_cmp_slot);
+	if (r->nslots > 1 && r->nslots <= 2048) {
+		struct rec_slot tmp[1024];
+
+		rec_sort_slots(r->slots, tmp, r->nslots);
+	} else if (r->nslots > 1)	/* slots may still be NULL */
+		rec_sort(r->slots, r->nslots, sizeof(*r->slots), rec_cmp_slot);
 	for (i = 0; i < r->nslots; i++)
 		if (n == 0 || rec_cmp_slot(&r->slots[i], &r->slots[n - 1]))
 			r->slots[n++] = r->slots[i];

@@ -7,7 +7,15 @@
 
 #include "rec.h"
 
-int64_t rec_jint(const sj_t *, const char *key, int64_t def);
+/* An integer member, or def when absent or not an integer.  Inline: so
+ * is sj_get() with its constant key. */
+static inline int64_t
+rec_jint(const sj_t *o, const char *key, int64_t def)
+{
+	const sj_t *v = sj_get(o, key);
+
+	return sj_is_integer(v) ? (int64_t)sj_integer(v) : def;
+}
 /* An RTT in ms as usec, or -1. */
 int64_t rec_rtt(const sj_t *);
 int rec_ttl_ok(int64_t ttl);

@@ -33,20 +33,9 @@ sj_doc_free(struct sj_doc *d)
 }
 
 int
-sj_push(struct sj_doc *d, uint8_t kind, sj_t **out)
+sj_grow(struct sj_doc *d, size_t need)
 {
-	sj_t *v;
-
-	if ((d->n + 1) * sizeof(*v) + d->slen > d->max ||
-	    (d->n == d->cap &&
-	    mem_grow(&d->nodes, &d->cap, d->n + 1, sizeof(*v)) == -1))
-		return -1;
-	v = &d->nodes[d->n++];
-	memset(v, 0, sizeof(*v));
-	v->kind = kind;
-	v->skip = 1;
-	*out = v;
-	return 0;
+	return mem_grow(&d->nodes, &d->cap, need, sizeof(*d->nodes));
 }
 
 /* A string node (or an object's key) whose text is copied. */
@@ -65,20 +54,6 @@ sj_push_str(struct sj_doc *d, uint8_t kind, const char *s, size_t len)
 	v->n = (uint32_t)len;
 	v->u.off = d->slen;
 	d->slen += len + 1;
-	return 0;
-}
-
-/* A string node whose text stays where it is (NUL-terminated). */
-int
-sj_push_ref(struct sj_doc *d, const char *s, size_t len)
-{
-	sj_t *v;
-
-	if (len > UINT32_MAX || sj_push(d, SJ_STRING, &v) == -1)
-		return -1;
-	v->n = (uint32_t)len;
-	v->u.s = s;
-	v->ref = 1;
 	return 0;
 }
 
@@ -178,23 +153,6 @@ sj_parse(struct sj_doc *d, const char *p, size_t n, json_error_t *err,
 	json_decref(j);
 	arena_end();
 	return root;
-}
-
-const sj_t *
-sj_get(const sj_t *o, const char *key)
-{
-	const sj_t *k, *found = NULL, *end;
-	size_t len;
-
-	if (!sj_is_object(o))
-		return NULL;
-	len = strlen(key);
-	end = o + o->skip;
-	for (k = o + 1; k < end; k = k + 1 + k[1].skip)
-		if (k->n == len && k->u.s[0] == key[0] &&
-		    memcmp(k->u.s, key, len) == 0)
-			found = k + 1;
-	return found;
 }
 
 const sj_t *

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -72,10 +73,43 @@ void sj_init(void);
 #define SJ_SIMD_MAX ((size_t)1 << 20)
 
 /* Node storage for sj_simd.cc: -1 when past d->max. */
-int sj_push(struct sj_doc *, uint8_t kind, sj_t **out);
+/* Room for need nodes; -1 out of memory. */
+int sj_grow(struct sj_doc *, size_t need);
 int sj_push_str(struct sj_doc *, uint8_t kind, const char *s, size_t len);
-int sj_push_ref(struct sj_doc *, const char *s, size_t len);
 void sj_finish(struct sj_doc *);
+
+/* Inline: a parse pushes one node per value and key. */
+static inline int
+sj_push(struct sj_doc *d, uint8_t kind, sj_t **out)
+{
+	sj_t *v;
+
+	if ((d->n + 1) * sizeof(*v) + d->slen > d->max ||
+	    (d->n == d->cap && sj_grow(d, d->n + 1) == -1))
+		return -1;
+	v = &d->nodes[d->n++];
+	v->kind = kind;
+	v->ref = 0;
+	v->n = 0;
+	v->skip = 1;
+	v->u.i = 0;
+	*out = v;
+	return 0;
+}
+
+/* A string node whose text stays where it is (NUL-terminated). */
+static inline int
+sj_push_ref(struct sj_doc *d, const char *s, size_t len)
+{
+	sj_t *v;
+
+	if (len > UINT32_MAX || sj_push(d, SJ_STRING, &v) == -1)
+		return -1;
+	v->n = (uint32_t)len;
+	v->u.s = s;
+	v->ref = 1;
+	return 0;
+}
 
 static inline int sj_is_object(const sj_t *v) { return v != NULL && v->kind == SJ_OBJECT; }
 static inline int sj_is_array(const sj_t *v) { return v != NULL && v->kind == SJ_ARRAY; }
@@ -96,8 +130,24 @@ sj_number(const sj_t *v)
 }
 static inline const char *sj_string(const sj_t *v) { return sj_is_string(v) ? v->u.s : NULL; }
 
-/* A member of an object (the last of that name), or NULL. */
-const sj_t *sj_get(const sj_t *obj, const char *key);
+/* A member of an object (the last of that name), or NULL.  Inline: the
+ * keys are constants, so their length and comparison fold. */
+static inline const sj_t *
+sj_get(const sj_t *o, const char *key)
+{
+	const sj_t *k, *found = NULL, *end;
+	size_t len;
+
+	if (!sj_is_object(o))
+		return NULL;
+	len = strlen(key);
+	end = o + o->skip;
+	for (k = o + 1; k < end; k = k + 1 + k[1].skip)
+		if (k->n == len && k->u.s[0] == key[0] &&
+		    memcmp(k->u.s, key, len) == 0)
+			found = k + 1;
+	return found;
+}
 /* Elements of an array: the first, the next; NULL at the end. */
 static inline const sj_t *
 sj_first(const sj_t *a)
