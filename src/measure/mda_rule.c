@@ -236,44 +236,6 @@ ask(struct mda *m, unsigned f, unsigned t)
 
 /* --- discovery ---------------------------------------------------------- */
 
-/*
- * Beyond the highest TTL a router answered, each router there gets a scout
- * of its own at t, so that several branches' silent tails (a black-holed
- * destination behind a balancer) run out in the same round of timeouts
- * rather than one after another.
- */
-static void
-scouts(struct mda *m, unsigned t)
-{
-	int32_t seen[64];
-	unsigned ns = 0;
-
-	if (m->hi == 0 || t <= m->hi)
-		return;
-	for (unsigned f = 0; f < m->nflows && ns < 64; f++) {
-		const struct mda_cell *c = cell_in(m, f, m->hi);
-		unsigned i;
-
-		if (c == NULL || !is_router(m, c->vertex))
-			continue;
-		for (i = 0; i < ns && seen[i] != c->vertex; i++)
-			;
-		if (i < ns)
-			continue;
-		seen[ns++] = c->vertex;
-		/* Some flow of this router already probes t: enough. */
-		for (i = 0; i < m->nflows; i++) {
-			const struct mda_cell *h = cell_in(m, i, m->hi);
-
-			if (h != NULL && h->vertex == c->vertex &&
-			    probed(mda_cell(m, i, t)))
-				break;
-		}
-		if (i == m->nflows && mda_can_probe(m, f, t))
-			ask(m, f, t);
-	}
-}
-
 static void
 discovery(struct mda *m, unsigned t)
 {
@@ -289,7 +251,6 @@ discovery(struct mda *m, unsigned t)
 		return;
 	}
 	/* Beyond: one scout; the others follow once a router answers. */
-	scouts(m, t);
 	for (unsigned f = 0; f < m->n1; f++)
 		if (probed(mda_cell(m, f, t)))
 			return;
