@@ -6,8 +6,8 @@ tools_convert_hoplite_convert_SOURCES = \
 	tools/convert/main.c \
 	tools/convert/in.c tools/convert/in.h \
 	tools/convert/rd.c tools/convert/rd.h \
-	tools/convert/rec.c tools/convert/rec.h \
-	tools/convert/rec_atlas.c tools/convert/rec_priv.h \
+	tools/convert/rec.c tools/convert/rec.h tools/convert/rec_priv.h \
+	tools/convert/rec_scamper.c tools/convert/rec_atlas.c \
 	tools/convert/rec_warts.c tools/convert/warts.c tools/convert/warts.h \
 	tools/convert/sj.c tools/convert/sj.h tools/convert/sj_simd.cc \
 	tools/convert/agg.c tools/convert/agg.h \
@@ -32,9 +32,9 @@ tools_convert_hoplite_convert_LDADD = $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) \
 # Replays tests/fuzz/corpus_convert through the input side (rd, rec, agg);
 # the libFuzzer build is `make fuzz`.
 CONVERT_FUZZ_SRCS = \
-	tools/convert/rd.c tools/convert/rec.c tools/convert/rec_atlas.c \
-	tools/convert/rec_warts.c tools/convert/warts.c tools/convert/sj.c \
-	tools/convert/agg.c \
+	tools/convert/rd.c tools/convert/rec.c tools/convert/rec_scamper.c \
+	tools/convert/rec_atlas.c tools/convert/rec_warts.c \
+	tools/convert/warts.c tools/convert/sj.c tools/convert/agg.c \
 	tools/convert/report.c tools/convert/htab.c tools/convert/mem.c \
 	tools/convert/pfx2as.c tools/convert/in.c src/util/arena.c src/util/addr.c \
 	src/util/pfx2as.c \

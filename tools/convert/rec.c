@@ -1,4 +1,8 @@
-/* rec: trace and tracelb objects into the record model. */
+/*
+ * rec: the record model: addresses, hops, path slots, then flows, links
+ * and AS links.  The readers (rec_scamper.c, rec_atlas.c, rec_warts.c)
+ * fill it.
+ */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -52,22 +56,6 @@ rec_addr_str(const struct rec *r, uint32_t idx)
 	return idx == REC_NONE ? "*" : r->addrs[idx].str;
 }
 
-static void
-rec_why(char *buf, size_t len, size_t *count, const char *fmt, ...)
-{
-	va_list ap;
-
-	if ((*count)++ > 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-#define BAD_HOP(r, ...) \
-	rec_why((r)->bad_hop_why, sizeof((r)->bad_hop_why), &(r)->bad_hops, \
-	    __VA_ARGS__)
-
 void
 rec_bad_hop(struct rec *r, const char *fmt, ...)
 {
@@ -89,17 +77,6 @@ rec_bad_node(struct rec *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->bad_node_why, sizeof(r->bad_node_why), fmt, ap);
 	va_end(ap);
-}
-#define BAD_NODE(r, ...) \
-	rec_why((r)->bad_node_why, sizeof((r)->bad_node_why), \
-	    &(r)->bad_nodes, __VA_ARGS__)
-
-static inline const char *
-jstr(const sj_t *o, const char *key)
-{
-	const char *s = sj_string(sj_get(o, key));
-
-	return s != NULL ? s : "";
 }
 
 /* Parse, fold v4-mapped IPv6 into IPv4, anonymize. */
@@ -183,20 +160,6 @@ rec_intern(struct rec *r, const struct addr_ip *ip,
 	return (uint32_t)r->naddrs++;
 }
 
-/*
- * A hop or link address: REC_NONE for "*" and "" (no address), -1 for
- * something that is not an address at all.
- */
-static int
-rec_hop_addr(struct rec *r, const sj_t *v, const struct rec_opts *opt,
-    uint32_t *idx)
-{
-	*idx = REC_NONE;
-	if (sj_string(v) == NULL)
-		return -1;
-	return rec_hop_addr_str(r, sj_string(v), opt, idx);
-}
-
 int
 rec_hop_addr_str(struct rec *r, const char *s, const struct rec_opts *opt,
     uint32_t *idx)
@@ -244,26 +207,6 @@ rec_lse_add(struct rec *r, struct rec_hop *h, int64_t label, int64_t tc,
 	e->s = bos == 0 || bos == 1 ? (int)bos : -1;
 	e->ttl = ttl >= 0 && ttl <= 255 ? (int)ttl : -1;
 	h->nmpls++;
-}
-
-/* MPLS label stacks of RFC 4950 extension objects. */
-static void
-rec_mpls(struct rec *r, struct rec_hop *h, const sj_t *ext)
-{
-	size_t i, j;
-	const sj_t *ie, *lab;
-
-	h->mpls = (uint32_t)r->nmpls;
-	if (!sj_is_array(ext))
-		return;
-	sj_array_foreach(ext, i, ie) {
-		sj_array_foreach(sj_get(ie, "mpls_labels"), j, lab) {
-			rec_lse_add(r, h, rec_jint(lab, "mpls_label", -1),
-			    rec_jint(lab, "mpls_exp", -1),
-			    rec_jint(lab, "mpls_s", -1),
-			    rec_jint(lab, "mpls_ttl", -1));
-		}
-	}
 }
 
 int64_t
@@ -317,163 +260,10 @@ rec_hop_done(struct rec *r, const struct rec_hop *h, int slot)
 	return slot ? rec_add_slot(r, h->flowid, h->ttl, h->addr) : 0;
 }
 
-/*
- * One scamper reply: the hop row, the address's statistics and the path
- * slot.  rep holds rtt, reply TTL and ICMP fields under the given key
- * names.
- */
-static int
-rec_add_hop(struct rec *r, uint32_t addr, int64_t flowid, int ttl,
-    int probe_id, const sj_t *rep, const char *ttl_key, int slot)
-{
-	struct rec_hop *h = rec_hop_new(r, addr, flowid, ttl, probe_id);
-	/* the members sj_get() would give (the last of each name), found
-	 * in one pass over the reply's keys */
-	const sj_t *rtt = NULL, *rttl = NULL, *type = NULL, *code = NULL,
-	    *flags = NULL, *ext = NULL, *k, *end;
-	size_t tlen = strlen(ttl_key);
-
-	if (h == NULL)
-		return -1;
-	end = sj_is_object(rep) ? rep + rep->skip : NULL;
-	for (k = end != NULL ? rep + 1 : NULL; k < end; k = k + 1 + k[1].skip) {
-		const char *n = k->u.s;
-
-		if (k->n == tlen && memcmp(n, ttl_key, tlen) == 0)
-			rttl = k + 1;
-		else if (k->n == 3 && memcmp(n, "rtt", 3) == 0)
-			rtt = k + 1;
-		else if (k->n == 9 && memcmp(n, "icmp_type", 9) == 0)
-			type = k + 1;
-		else if (k->n == 9 && memcmp(n, "icmp_code", 9) == 0)
-			code = k + 1;
-		else if (k->n == 9 && memcmp(n, "tcp_flags", 9) == 0)
-			flags = k + 1;
-		else if (k->n == 7 && memcmp(n, "icmpext", 7) == 0)
-			ext = k + 1;
-	}
-	h->rtt = rec_rtt(rtt);
-	h->reply_ttl = sj_is_integer(rttl) ? (int)sj_integer(rttl) : -1;
-	h->icmp_type = sj_is_integer(type) ? (int)sj_integer(type) : -1;
-	h->icmp_code = sj_is_integer(code) ? (int)sj_integer(code) : -1;
-	h->tcp_flags = sj_is_integer(flags) ? (int)sj_integer(flags) : -1;
-	rec_mpls(r, h, ext);
-	return rec_hop_done(r, h, slot);
-}
-
 int
 rec_ttl_ok(int64_t ttl)
 {
 	return ttl >= 1 && ttl <= REC_MAXTTL;
-}
-
-static int
-rec_trace_hops(struct rec *r, const sj_t *t, const struct rec_opts *opt)
-{
-	const sj_t *hops = sj_get(t, "hops"), *h;
-	size_t i;
-
-	if (hops == NULL)
-		return 0;
-	if (!sj_is_array(hops)) {
-		r->fail = "hops is not an array";
-		return -1;
-	}
-	sj_array_foreach(hops, i, h) {
-		int64_t ttl = rec_jint(h, "probe_ttl", -1);
-		uint32_t addr;
-
-		if (!sj_is_object(h)) {
-			BAD_HOP(r, "hop %zu is not an object", i);
-			continue;
-		}
-		if (!rec_ttl_ok(ttl)) {
-			BAD_HOP(r, "hop %zu: no probe_ttl from 1 to 255", i);
-			continue;
-		}
-		if (rec_hop_addr(r, sj_get(h, "addr"), opt,
-		    &addr) == -1) {
-			BAD_HOP(r, "hop %zu: addr is not an address", i);
-			continue;
-		}
-		if (rec_add_hop(r, addr, r->flowid, (int)ttl,
-		    (int)rec_jint(h, "probe_id", 0), h, "reply_ttl", 1) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* The probes of one tracelb link entry whose replies came from addr. */
-static int
-rec_probes(struct rec *r, uint32_t addr, const sj_t *probes,
-    struct rec_lbflows *fl)
-{
-	const sj_t *p, *rep;
-	size_t i, j;
-
-	sj_array_foreach(probes, i, p) {
-		int64_t ttl = rec_jint(p, "ttl", -1), flowid = rec_jint(p, "flowid", -1);
-		const sj_t *replies = sj_get(p, "replies");
-
-		if (!rec_ttl_ok(ttl) || flowid < 0 ||
-		    (replies != NULL && !sj_is_array(replies))) {
-			BAD_HOP(r, "a probe without ttl, flowid or replies");
-			continue;
-		}
-		if (rec_lbflows_add(r, fl, flowid) == -1)
-			return -1;
-		sj_array_foreach(replies, j, rep) {
-			if (!sj_is_object(rep)) {
-				BAD_HOP(r, "a reply that is not an object");
-				continue;
-			}
-			if (rec_add_hop(r, addr, flowid, (int)ttl,
-			    (int)rec_jint(p, "attempt", 0) + 1, rep, "ttl", 1) == -1)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-rec_node_links(struct rec *r, const sj_t *node, size_t ni,
-    const struct rec_opts *opt, struct rec_lbflows *fl)
-{
-	const sj_t *links = sj_get(node, "links"), *hopv, *e;
-	size_t i, j;
-
-	if (links == NULL) {
-		if (rec_jint(node, "linkc", 0) > 0)
-			BAD_NODE(r, "node %zu: linkc %lld but no links", ni,
-			    (long long)rec_jint(node, "linkc", 0));
-		return 0;
-	}
-	if (!sj_is_array(links)) {
-		BAD_NODE(r, "node %zu: links is not an array", ni);
-		return 0;
-	}
-	sj_array_foreach(links, i, hopv) {
-		if (!sj_is_array(hopv)) {
-			BAD_NODE(r, "node %zu: a link that is not an array",
-			    ni);
-			continue;
-		}
-		sj_array_foreach(hopv, j, e) {
-			const sj_t *probes = sj_get(e, "probes");
-			uint32_t addr;
-
-			if (rec_hop_addr(r, sj_get(e, "addr"), opt,
-			    &addr) == -1 ||
-			    (probes != NULL && !sj_is_array(probes))) {
-				BAD_NODE(r, "node %zu: a link hop without "
-				    "address or probes", ni);
-				continue;
-			}
-			if (rec_probes(r, addr, probes, fl) == -1)
-				return -1;
-		}
-	}
-	return 0;
 }
 
 /*
@@ -549,41 +339,6 @@ rec_lbflows_end(struct rec *r, struct rec_lbflows *fl, uint32_t first)
 	if (fl->n == 0 && rec_add_slot(r, -1, r->firsthop, first) == -1)
 		return -1;
 	return 0;
-}
-
-/*
- * tracelb: every probe that got a reply gives (flow id, TTL, address);
- * the first node is every flow's first hop.  Links come from these
- * per-flow paths, not from scamper's node chains.
- */
-static int
-rec_tracelb(struct rec *r, const sj_t *t, const struct rec_opts *opt)
-{
-	const sj_t *nodes = sj_get(t, "nodes"), *n;
-	struct rec_lbflows fl;
-	size_t i;
-	uint32_t first = REC_NONE;
-
-	if (nodes != NULL && !sj_is_array(nodes)) {
-		r->fail = "nodes is not an array";
-		return -1;
-	}
-	rec_lbflows_begin(r, &fl);
-	sj_array_foreach(nodes, i, n) {
-		if (!sj_is_object(n)) {
-			BAD_NODE(r, "node %zu is not an object", i);
-			continue;
-		}
-		if (i == 0 && rec_hop_addr(r, sj_get(n, "addr"), opt,
-		    &first) == -1)
-			BAD_NODE(r, "node 0: addr is not an address");
-		if (i == 0 && rec_add_hop(r, first, -1, r->firsthop, -1, NULL,
-		    "ttl", 0) == -1)
-			return -1;
-		if (rec_node_links(r, n, i, opt, &fl) == -1)
-			return -1;
-	}
-	return rec_lbflows_end(r, &fl, first);
 }
 
 static int
@@ -868,39 +623,6 @@ rec_set_ends(struct rec *r, const char *dst, const char *src,
 	return 0;
 }
 
-/* A scamper trace or tracelb object (hoplite's, M-Lab's, raw). */
-static int
-rec_scamper(struct rec *r, const sj_t *t, const struct rec_opts *opt)
-{
-	const sj_t *start = sj_get(t, "start");
-
-	r->kind = strcmp(r->type, "tracelb") == 0 ? REC_TRACELB : REC_TRACE;
-	if (rec_set_ends(r, jstr(t, "dst"), jstr(t, "src"), opt) == -1) {
-		r->fail = "without a dst address";
-		return -1;
-	}
-	if (start != NULL && !sj_is_object(start)) {
-		r->fail = "start is not an object";
-		return -1;
-	}
-	r->start_sec = rec_jint(start, "sec", 0);
-	r->start_usec = rec_jint(start, "usec", 0);
-	if (r->start_usec < 0 || r->start_usec > 999999)
-		r->start_usec = 0;
-	r->method = jstr(t, "method");
-	r->stop_reason = jstr(t, "stop_reason");
-	r->firsthop = (int)rec_jint(t, "firsthop", 1);
-	if (!rec_ttl_ok(r->firsthop))
-		r->firsthop = 1;
-	r->hop_count = (int)rec_jint(t, "hop_count", -1);
-	r->flowid = r->kind == REC_TRACE ? rec_jint(t, "flowid", -1) : -1;
-	if (r->flowid < -1)
-		r->flowid = -1;
-	if (r->kind == REC_TRACE)
-		return rec_trace_hops(r, t, opt);
-	return rec_tracelb(r, t, opt);
-}
-
 void
 rec_reset(struct rec *r, const struct rd_meta *meta)
 {
@@ -936,7 +658,7 @@ rec_parse(struct rec *r, const sj_t *t, const struct rd_meta *meta,
 	int rc;
 
 	rec_reset(r, meta);
-	r->type = jstr(t, "type");
+	r->type = rec_jstr(t, "type");
 	if (strcmp(r->type, "traceroute") == 0)
 		rc = rec_atlas(r, t, opt);
 	else

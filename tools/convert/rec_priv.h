@@ -1,6 +1,7 @@
 /*
- * rec_priv: what the record readers (rec.c for scamper JSON, rec_atlas.c
- * for RIPE Atlas) share.  Not for the formats.
+ * rec_priv: what the record model (rec.c) and its readers (rec_scamper.c
+ * for scamper JSON, rec_atlas.c for RIPE Atlas, rec_warts.c for warts)
+ * share.  Not for the formats.
  */
 #ifndef HOPLITE_CONVERT_REC_PRIV_H
 #define HOPLITE_CONVERT_REC_PRIV_H
@@ -15,6 +16,14 @@ rec_jint(const sj_t *o, const char *key, int64_t def)
 	const sj_t *v = sj_get(o, key);
 
 	return sj_is_integer(v) ? (int64_t)sj_integer(v) : def;
+}
+/* A string member, or "" when absent or not a string. */
+static inline const char *
+rec_jstr(const sj_t *o, const char *key)
+{
+	const char *s = sj_string(sj_get(o, key));
+
+	return s != NULL ? s : "";
 }
 /* An RTT in ms as usec, or -1. */
 int64_t rec_rtt(const sj_t *);
@@ -57,6 +66,8 @@ struct rec_lbflows {
 void rec_lbflows_begin(struct rec *, struct rec_lbflows *);
 int rec_lbflows_add(struct rec *, struct rec_lbflows *, int64_t flowid);
 int rec_lbflows_end(struct rec *, struct rec_lbflows *, uint32_t first);
+/* A scamper trace or tracelb object (hoplite's, M-Lab's, raw). */
+int rec_scamper(struct rec *, const sj_t *, const struct rec_opts *);
 /* A RIPE Atlas traceroute result ("type":"traceroute"). */
 int rec_atlas(struct rec *, const sj_t *, const struct rec_opts *);
 

@@ -1,8 +1,8 @@
 /*
  * rec_warts: scamper's trace and tracelb structures (from warts files)
- * into the record model, field for field as rec.c maps the JSON that
- * sc_warts2json writes for them: a trace's hops from its first hop on;
- * a tracelb's first node (the first with links) as every flow's first
+ * into the record model, field for field as rec_scamper.c maps the JSON
+ * that sc_warts2json writes for them: a trace's hops from its first hop
+ * on; a tracelb's first node (the first with links) as every flow's first
  * hop, and each link's probes with the replies from the address the
  * JSON names for them.  One difference: sc_warts2json (20211212) leaves
  * a tracelb reply's ICMP extensions out; here their MPLS labels are kept.
