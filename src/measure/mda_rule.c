@@ -355,6 +355,21 @@ adjacent(const struct mda *m, unsigned f, unsigned t, int dir, unsigned *u)
 	return mda_can_probe(m, f, (unsigned)w) ? ADJ_CAND : ADJ_NONE;
 }
 
+/* Flow f is out at u (nothing answered there yet): ask it at the TTLs
+ * after u up to the gap limit too. */
+static void
+tail_ahead(struct mda *m, unsigned f, unsigned u)
+{
+	const struct mda_cell *c = cell_in(m, f, u);
+
+	if (c == NULL || !pending(c) || m->nvc[u] != 0)
+		return;
+	for (unsigned g = 1; g < m->res.conf.gaplimit; g++)
+		if (!probed(mda_cell(m, f, u + g)) &&
+		    mda_can_probe(m, f, u + g))
+			ask(m, f, u + g);
+}
+
 /* Ask flow f at u and, above a TTL where nothing answered yet, at the
  * TTLs after it up to the gap limit too: a silent tail then costs one
  * round of timeouts, not one per TTL. */
@@ -390,6 +405,12 @@ reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 			continue;
 		switch (adjacent(m, f, t, dir, &u)) {
 		case ADJ_HAS:
+			/* A router at the highest answered TTL whose flow is
+			 * still out beyond: its tail of gaplimit TTLs goes out
+			 * now, so a silent tail behind several branches costs
+			 * one round of timeouts, not one per branch. */
+			if (dir > 0 && t == m->hi && is_router(m, v))
+				tail_ahead(m, f, t + 1);
 			return;
 		case ADJ_CAND:
 			if (!direct)
