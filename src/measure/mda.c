@@ -539,8 +539,9 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if ((i = queue_best(m, ts_ms(&now), &left)) < 0) {
-		/* Only TTLs the gap holds back: wake when the first may go. */
-		if (left > 0 && !evtimer_pending(m->gap_ev, NULL)) {
+		/* Only TTLs the gap holds back: wake when the first may go
+		 * (re-armed: a request queued since may go sooner). */
+		if (left > 0) {
 			struct timeval tv;
 
 			tv.tv_sec = (time_t)(left / 1000);
