@@ -20,17 +20,9 @@ _hoplite_formats() {
 }
 
 _hoplite() {
-	local -a trace_opts mda_opts watch_opts submit_opts hoplited_opts convert_opts merge_opts
-	trace_opts=(
-		'(-P --method -U -T)-I[ICMP probes]'
-		'(-P --method -I -T)-U[UDP probes]'
-		'(-P --method -I -U)-T[TCP SYN probes]'
-		'(-P --method)'{-P+,--method=}'[probe method]:method:_hoplite_methods'
-		'(-F --flowid)'{-F+,--flowid=}'[Paris flow id or range A-B]:flow id'
-		'(-Q --all-attempts)'{-Q,--all-attempts}'[send every attempt]'
-		'(-p --port)'{-p+,--port=}'[destination port]:port'
-		'--sport=[source port of flow 0]:port'
-		'(-q --attempts)'{-q+,--attempts=}'[tries per TTL]:attempts'
+	local -a probe_opts trace_opts mda_opts watch_opts submit_opts hoplited_opts convert_opts merge_opts
+	# What trace, mda and watch share.
+	probe_opts=(
 		'(-f --first-ttl)'{-f+,--first-ttl=}'[first TTL]:ttl'
 		'(-m --max-ttl)'{-m+,--max-ttl=}'[last TTL]:ttl'
 		'(-w --wait)'{-w+,--wait=}'[wait per probe (seconds)]:seconds'
@@ -47,6 +39,18 @@ _hoplite() {
 		'*'{-v,--verbose}'[counters on stderr]'
 		'(- *)'{-V,--version}'[print the version]'
 		'(- *)'{-h,--help}'[show help]'
+	)
+	trace_opts=(
+		'(-P --method -U -T)-I[ICMP probes]'
+		'(-P --method -I -T)-U[UDP probes]'
+		'(-P --method -I -U)-T[TCP SYN probes]'
+		'(-P --method)'{-P+,--method=}'[probe method]:method:_hoplite_methods'
+		'(-F --flowid)'{-F+,--flowid=}'[Paris flow id or range A-B]:flow id'
+		'(-Q --all-attempts)'{-Q,--all-attempts}'[send every attempt]'
+		'(-p --port)'{-p+,--port=}'[destination port]:port'
+		'--sport=[source port of flow 0]:port'
+		'(-q --attempts)'{-q+,--attempts=}'[tries per TTL]:attempts'
+		$probe_opts
 		'--ptr[hop names in JSON too]'
 		'--names-timeout=[give up on a name after (seconds)]:seconds'
 		'-e[MPLS label stacks]'
@@ -72,22 +76,7 @@ _hoplite() {
 		'(-p --port)'{-p+,--port=}'[destination port]:port'
 		'--sport=[source port of flow 0]:port'
 		'(-q --attempts)'{-q+,--attempts=}'[tries per TTL]:attempts'
-		'(-f --first-ttl)'{-f+,--first-ttl=}'[first TTL]:ttl'
-		'(-m --max-ttl)'{-m+,--max-ttl=}'[last TTL]:ttl'
-		'(-w --wait)'{-w+,--wait=}'[wait per probe (seconds)]:seconds'
-		'--gap-limit=[stop after N silent TTLs]:count'
-		'(-N --window)'{-N+,--window=}'[probes in flight]:count'
-		'(-s --source)'{-s+,--source=}'[source address]:address'
-		'(-i --interface)'{-i+,--interface=}'[send through interface]:interface:_net_interfaces'
-		'--size=[probe size in bytes]:bytes'
-		'(-t --tos)'{-t+,--tos=}'[TOS / traffic class]:tos'
-		'(-n --numeric)'{-n,--numeric}'[no hop names]'
-		'--pps=[packets per second]:pps'
-		'(-6)-4[IPv4 only]' '(-4)-6[IPv6 only]'
-		'--user=[user after opening sockets]:user:_users'
-		'*'{-v,--verbose}'[counters on stderr]'
-		'(- *)'{-V,--version}'[print the version]'
-		'(- *)'{-h,--help}'[show help]'
+		$probe_opts
 		'(-c --concurrency)'{-c+,--concurrency=}'[destinations at once]:count'
 		'--targets=[destinations from a file (- stdin)]:file:_files'
 		'(-o --output)'{-o+,--output=}'[output format]:format:(json text dot)'
@@ -104,22 +93,7 @@ _hoplite() {
 		'(-P --method)'{-P+,--method=}'[probe method]:method:_hoplite_methods'
 		'(-p --port)'{-p+,--port=}'[destination port]:port'
 		'--sport=[source port of flow 0]:port'
-		'(-f --first-ttl)'{-f+,--first-ttl=}'[first TTL]:ttl'
-		'(-m --max-ttl)'{-m+,--max-ttl=}'[last TTL]:ttl'
-		'(-w --wait)'{-w+,--wait=}'[wait per probe (seconds)]:seconds'
-		'--gap-limit=[stop after N silent TTLs]:count'
-		'(-N --window)'{-N+,--window=}'[probes in flight]:count'
-		'(-s --source)'{-s+,--source=}'[source address]:address'
-		'(-i --interface)'{-i+,--interface=}'[send through interface]:interface:_net_interfaces'
-		'--size=[probe size in bytes]:bytes'
-		'(-t --tos)'{-t+,--tos=}'[TOS / traffic class]:tos'
-		'(-n --numeric)'{-n,--numeric}'[no hop names]'
-		'--pps=[packets per second]:pps'
-		'(-6)-4[IPv4 only]' '(-4)-6[IPv6 only]'
-		'--user=[user after opening sockets]:user:_users'
-		'*'{-v,--verbose}'[counters on stderr]'
-		'(- *)'{-V,--version}'[print the version]'
-		'(- *)'{-h,--help}'[show help]'
+		$probe_opts
 		'--ptr[hop names in JSON too]'
 		'(-o --output)'{-o+,--output=}'[output format]:format:(text json)'
 		'1:destination:_hosts'
