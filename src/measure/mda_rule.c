@@ -11,8 +11,10 @@
  *     flows, taking flows known at t - 1 or t + 1 first, new ones last;
  *   - reconnect: every vertex gets one flow probed at the TTL before and
  *     after it, so every link is seen by a single flow;
- *   - per-packet test: a vertex with two successors has one flow re-sent
- *     mda_nk(1) - 1 times at the next TTL; another answer flags it;
+ *   - per-packet test: a vertex with k >= 2 successors has one flow
+ *     re-sent at the next TTL as often as rules out even spreading at the
+ *     confidence asked (mda_nk(1) - 1 times for k = 2, fewer for wider
+ *     vertices); another answer flags it;
  *   - meshing and width asymmetry (MDA-Lite): two flows per vertex on the
  *     wider side of (t, t + 1), then node control at t if a vertex has
  *     several predecessors (successors) or the degrees differ;
@@ -483,35 +485,59 @@ pp_gate(const struct mda *m)
 	return g;
 }
 
+/*
+ * Repeats a vertex with k known successors gets: the least r with
+ * (1/k)^r <= (1/2)^(n1 - 1), so that a per-packet vertex spreading evenly
+ * over what is known goes unnoticed no more often than a 2-way one does
+ * with mda_nk(1) - 1 repeats (1 in 32 at 95 %, 1 in 128 at 99 %).  More
+ * successors may appear later; they only make the repeats sent stronger.
+ */
+static unsigned
+pp_repeats(const struct mda *m, unsigned k)
+{
+	uint64_t goal = (uint64_t)1 << (m->n1 - 1), p = 1;
+	unsigned r = 0;
+
+	while (p < goal) {
+		p *= k;
+		r++;
+	}
+	return r;
+}
+
 static void
 pp_test(struct mda *m, unsigned t, const struct tstat *st, unsigned gate)
 {
-	if (t >= m->res.conf.max_ttl || m->taint[t] || t > gate)
+	if (t >= m->res.conf.max_ttl || m->taint[t] || t > gate ||
+	    ttl_pending(m, t) > 0 || ttl_pending(m, t + 1) > 0)
 		return;
 	for (unsigned i = 0; i < st->nv; i++) {
-		int32_t v = st->v[i], s0 = -1;
-		unsigned f0 = 0;
-		int two = 0;
+		int32_t v = st->v[i], succ[8];
+		unsigned f0 = 0, k = 0, r;
 
 		if (!is_router(m, v) || (m->vx[v].flags & VX_PPTEST) ||
 		    m->res.vertices[v].perpacket)
 			continue;
-		for (unsigned f = 0; f < m->nflows && !two; f++) {
+		for (unsigned f = 0; f < m->nflows && k < 8; f++) {
 			const struct mda_cell *c = cell_in(m, f, t), *n;
+			unsigned j;
 
 			if (c == NULL || c->vertex != v ||
 			    (n = cell_in(m, f, t + 1)) == NULL || n->vertex < 0)
 				continue;
-			if (s0 < 0) {
-				s0 = n->vertex;
-				f0 = f;
-			} else if (n->vertex != s0)
-				two = 1;
+			for (j = 0; j < k && succ[j] != n->vertex; j++)
+				;
+			if (j == k) {
+				if (k == 0)
+					f0 = f;
+				succ[k++] = n->vertex;
+			}
 		}
-		if (!two)
+		if (k < 2)
 			continue;
 		m->vx[v].flags |= VX_PPTEST;
-		for (unsigned k = 1; k < m->n1; k++)
+		r = pp_repeats(m, k);
+		for (unsigned j = 0; j < r; j++)
 			if (mda_request(m, f0, t + 1, PPT_TEST) == 0)
 				m->ppout[t + 1]++;
 	}
@@ -875,10 +901,10 @@ mda_plan(struct mda *m)
 	for (unsigned t = lo; t <= hi; t++) {
 		scan(m, t, &st, m->sv, m->sc);
 		reconnect(m, t, &st);
-		pp_test(m, t, &st, gate);
 		if (lite)
 			mesh_test(m, t, &st);
 		if (m->full[t] || !lite)
 			node_control(m, t, &st);
+		pp_test(m, t, &st, gate);
 	}
 }

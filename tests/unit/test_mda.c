@@ -639,6 +639,54 @@ test_perpacket_wide(enum mda_rule rule)
 	tenv_free(&e);
 }
 
+/*
+ * The per-packet test of a per-flow vertex: a width-w balancer gets as
+ * many repeats as rule out even spreading over w next hops as surely as
+ * mda_nk(1) - 1 repeats do over two: 5, 4, 3 at 95 %, 7, 5, 4 at 99 %.
+ */
+static void
+test_pp_repeats(void)
+{
+	static const unsigned want[2][3] = { { 5, 4, 3 }, { 7, 5, 4 } };
+
+	fprintf(stderr, "per-packet test repeats by width\n");
+	for (unsigned k = 0; k < 2; k++)
+		for (unsigned w = 2; w <= 4; w++) {
+			int g[12][2], n = 0;
+			struct tenv e;
+			struct mda_conf c;
+			struct simnet_dest *d;
+			struct job *j;
+			const struct mda_result *r;
+			struct outcome o;
+			unsigned rep = 0;
+			const char *dst = dname(AF_INET, 40 + 3 * k + w);
+
+			g[n][0] = 0, g[n++][1] = 1;
+			for (unsigned b = 0; b < w; b++) {
+				g[n][0] = 1, g[n++][1] = (int)(2 + b);
+				g[n][0] = (int)(2 + b), g[n++][1] = (int)(2 + w);
+			}
+			g[n][0] = (int)(2 + w), g[n++][1] = -1;
+			tenv_init(&e);
+			d = graph(&e, dst, 3 + w, (const int (*)[2])g, (size_t)n);
+			conf_init(&c, MDA_UDP_SPORT, MDA_RULE_LITE);
+			c.confidence = k ? 99 : 95;
+			j = run_one(&e, &c, dst);
+			r = mda_result(j->m);
+			o = check(d, r);
+			T_EQ_INT(o.missed, 0);
+			T_EQ_INT(o.perpacket, 0);
+			for (size_t i = 0; i < r->nprobes; i++)
+				rep += r->probes[i].pptest;
+			fprintf(stderr, "  %u %%, width %u: %u repeats\n",
+			    c.confidence, w, rep);
+			T_EQ_INT(rep, want[k][w - 2]);
+			job_free(j);
+			tenv_free(&e);
+		}
+}
+
 /* --- budget, halt, many at once, pacing --------------------------------- */
 
 static void
@@ -861,6 +909,7 @@ main(void)
 	test_perpacket_nested();
 	test_perpacket_wide(MDA_RULE_LITE);
 	test_perpacket_wide(MDA_RULE_FULL);
+	test_pp_repeats();
 	test_ttl_range();
 	test_loop(MDA_RULE_LITE);
 	test_loop(MDA_RULE_FULL);
