@@ -500,6 +500,52 @@ retry_fire(evutil_socket_t fd, short what, void *arg)
 		mda_assess(m);
 }
 
+/* Probe i is no longer awaited: it leaves the in-flight counts.  Whether
+ * it was still in them. */
+static int
+probe_leave(struct mda *m, size_t i)
+{
+	const struct mda_probe *p = &m->res.probes[i];
+	struct mda_cell *cl = mda_cell(m, p->flow, p->ttl);
+
+	if (m->gone[i] & PR_GONE)
+		return 0;
+	if ((m->gone[i] & PR_SUPERSEDED) && m->superseded > 0)
+		m->superseded--;
+	m->gone[i] = PR_GONE;
+	if (cl->inflight > 0)
+		cl->inflight--;
+	if (m->inflight > 0)
+		m->inflight--;
+	if (p->pptest && m->ppout[p->ttl] > 0)
+		m->ppout[p->ttl]--;
+	return 1;
+}
+
+/*
+ * Another attempt at (flow, ttl) leaves: the earlier ones still out are
+ * still awaited (a late answer counts) but free their window slots, so a
+ * silent tail's retries do not wait behind its own first attempts.
+ */
+static void
+supersede(struct mda *m, unsigned flow, unsigned ttl)
+{
+	struct mda_result *r = &m->res;
+	unsigned left = mda_cell(m, flow, ttl)->inflight;
+
+	for (size_t i = r->nprobes; left > 0 && i-- > 0;) {
+		const struct mda_probe *q = &r->probes[i];
+
+		if ((m->gone[i] & PR_GONE) || q->flow != flow || q->ttl != ttl)
+			continue;
+		left--;
+		if (q->pptest || (m->gone[i] & PR_SUPERSEDED))
+			continue;
+		m->gone[i] |= PR_SUPERSEDED;
+		m->superseded++;
+	}
+}
+
 /*
  * Once a router beyond `ttl` has answered, a probe at `ttl` that got no
  * answer within a few round trips is not coming back soon: it is given
@@ -534,7 +580,8 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 	double left;
 	ssize_t i;
 
-	if (!m->running || m->exhausted || m->inflight >= c->window ||
+	if (!m->running || m->exhausted ||
+	    m->inflight - m->superseded >= c->window ||
 	    r->probec >= c->probec_max)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -572,8 +619,11 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 	cl = mda_cell(m, q.flow, q.ttl);
 	if (q.test)
 		cl->xsent++;
-	else
+	else {
+		if (cl->sent > 0)
+			supersede(m, q.flow, q.ttl);
 		cl->sent++;
+	}
 	cl->inflight++;
 	m->inflight++;
 	m->ttl_tx[q.ttl] = ts_ms(&now);
@@ -705,15 +755,7 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 		return;
 	cl = mda_cell(m, p->flow, p->ttl);
 	/* A late probe left the counts when it was given up on. */
-	if (!m->gone[s->cookie]) {
-		m->gone[s->cookie] = 1;
-		if (cl->inflight > 0)
-			cl->inflight--;
-		if (m->inflight > 0)
-			m->inflight--;
-		if (p->pptest && m->ppout[p->ttl] > 0)
-			m->ppout[p->ttl]--;
-	}
+	probe_leave(m, s->cookie);
 	p->tx = s->tx;
 	if (classify(m, r, &kind) == -1) {
 		if (p->pptest == PPT_CONFIRM)
@@ -778,31 +820,25 @@ give_up_cell(struct mda *m, const struct mda_probe *p)
 	for (size_t i = 0; i < r->nprobes && cl->inflight > 0; i++) {
 		struct mda_probe *q = &r->probes[i];
 
-		if (m->gone[i] || q->flow != p->flow || q->ttl != p->ttl ||
-		    q->pptest)
+		if ((m->gone[i] & PR_GONE) || q->flow != p->flow ||
+		    q->ttl != p->ttl || q->pptest)
 			continue;
-		m->gone[i] = 1;
 		q->late = 1;
-		cl->inflight--;
-		if (m->inflight > 0)
-			m->inflight--;
+		probe_leave(m, i);
 	}
 }
 
-/* No answer to p in time (its wait, or its late_ms): next attempt, or
- * the cell is silent. */
+/* No answer to probe i in time (its wait, or its late_ms): next attempt,
+ * or the cell is silent. */
 static void
-probe_gone(struct mda *m, struct mda_probe *p)
+probe_gone(struct mda *m, size_t i)
 {
 	const struct mda_conf *c = &m->res.conf;
+	struct mda_probe *p = &m->res.probes[i];
 	struct mda_cell *cl = mda_cell(m, p->flow, p->ttl);
 
-	if (cl->inflight > 0)
-		cl->inflight--;
-	if (m->inflight > 0)
-		m->inflight--;
-	if (p->pptest && m->ppout[p->ttl] > 0)
-		m->ppout[p->ttl]--;
+	if (!probe_leave(m, i))
+		return;
 	if (p->pptest == PPT_CONFIRM)
 		mda_pp_confirm_back(m, p, -1);
 	if (!p->pptest && cl->vertex < 0) {
@@ -832,10 +868,7 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 	if (!m->running || (p = probe_of(m, s)) == NULL)
 		return;
 	p->tx = s->tx;
-	if (!m->gone[s->cookie]) {
-		m->gone[s->cookie] = 1;
-		probe_gone(m, p);
-	}
+	probe_gone(m, s->cookie);
 }
 
 static void
@@ -844,12 +877,12 @@ mda_on_late(void *owner, const struct engine_sent *s)
 	struct mda *m = owner;
 	struct mda_probe *p;
 
-	if (!m->running || (p = probe_of(m, s)) == NULL || m->gone[s->cookie])
+	if (!m->running || (p = probe_of(m, s)) == NULL ||
+	    (m->gone[s->cookie] & PR_GONE))
 		return;
 	p->tx = s->tx;
 	p->late = 1;
-	m->gone[s->cookie] = 1;
-	probe_gone(m, p);
+	probe_gone(m, s->cookie);
 }
 
 static void

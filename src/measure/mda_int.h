@@ -73,7 +73,8 @@ struct mda {
 	struct mda_req *q;		/* probes the rules want */
 	size_t nq, qcap;
 	uint32_t qseq;
-	unsigned inflight;
+	unsigned inflight;		/* probes out (the window counts
+					   inflight - superseded) */
 
 	size_t probes_cap, vert_cap;
 	struct mda_vx *vx;		/* per vertex */
@@ -101,11 +102,16 @@ struct mda {
 	 * counts if its answer comes later, within the wait. */
 	struct event *retry_ev;
 	double *txmono;			/* per probe: sent at, mono ms */
-	uint8_t *gone;			/* per probe: answered, timed out or
-					   given up on (late): out of the
-					   in-flight counts */
+	uint8_t *gone;			/* per probe: PR_* */
+	unsigned superseded;		/* probes in flight with PR_SUPERSEDED */
 	size_t retry_next;		/* the next probe to look at */
 };
+
+/* Per probe (struct mda's gone[]): answered, timed out or given up on
+ * (late), out of the in-flight counts; or still out, but a later attempt
+ * of its (flow, TTL) has left, so it no longer holds a window slot. */
+#define PR_GONE		0x01
+#define PR_SUPERSEDED	0x02
 
 /* mda_conf.c */
 const struct pkt_method *mda_pkt_method(enum mda_method);

@@ -385,6 +385,62 @@ test_blackhole(void)
 	tenv_free(&e);
 }
 
+/*
+ * A black hole with three attempts and a small window: every retry leaves
+ * one second after the attempt before it, while that one is still awaited
+ * (an attempt that has a successor holds no window slot), not once the
+ * first round's waits have run out.
+ */
+static void
+test_blackhole_retries(void)
+{
+	struct tenv e;
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	const char *dst = dname(AF_INET, 71);
+	unsigned retries = 0, early = 0;
+
+	fprintf(stderr, "black hole, -q 3, window 3\n");
+	tenv_init(&e);
+	d = GRAPH(&e, dst, 5, diamond2);
+	d->blackhole = 1;
+	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
+	c.gaplimit = 2;
+	c.attempts = 3;
+	c.wait_ms = 2000;
+	c.window = 3;
+	j = run_one(&e, &c, dst);
+	r = mda_result(j->m);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "GAPLIMIT");
+	for (size_t i = 0; i < r->nprobes; i++) {
+		const struct mda_probe *p = &r->probes[i];
+
+		if (p->attempt < 2 || p->pptest)
+			continue;
+		retries++;
+		for (size_t k = i; k-- > 0;) {
+			const struct mda_probe *q = &r->probes[k];
+			long long us;
+
+			if (q->flow != p->flow || q->ttl != p->ttl ||
+			    q->attempt + 1 != p->attempt)
+				continue;
+			us = (long long)(p->tx.tv_sec - q->tx.tv_sec) *
+			    1000000 + (p->tx.tv_usec - q->tx.tv_usec);
+			early += us < 2000000;
+			break;
+		}
+	}
+	fprintf(stderr, "  %u retries, %u before the wait before them ran out\n",
+	    retries, early);
+	T_CHECK(retries >= 4);
+	T_EQ_INT(early, retries);
+	job_free(j);
+	tenv_free(&e);
+}
+
 static void
 test_loss(enum mda_rule rule)
 {
@@ -900,6 +956,7 @@ main(void)
 	test_silent(MDA_RULE_LITE, AF_INET);
 	test_silent(MDA_RULE_FULL, AF_INET6);
 	test_blackhole();
+	test_blackhole_retries();
 	test_loss(MDA_RULE_LITE);
 	test_loss(MDA_RULE_FULL);
 	test_perpacket(MDA_RULE_LITE, AF_INET, SIMNET_PP_ROUND);
