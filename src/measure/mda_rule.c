@@ -11,10 +11,10 @@
  *     flows, taking flows known at t - 1 or t + 1 first, new ones last;
  *   - reconnect: every vertex gets one flow probed at the TTL before and
  *     after it, so every link is seen by a single flow;
- *   - per-packet test: a vertex with k >= 2 successors has one flow
- *     re-sent at the next TTL as often as rules out even spreading at the
- *     confidence asked (mda_nk(1) - 1 times for k = 2, fewer for wider
- *     vertices); another answer flags it;
+ *   - per-packet test: a vertex with k >= 2 successors, once they are
+ *     known, has one flow re-sent at the next TTL as often as rules out
+ *     even spreading over them at the confidence asked (at 95 %: 5 times
+ *     for k = 2, 3 for k = 3 or 4); another answer flags it;
  *   - meshing and width asymmetry (MDA-Lite): two flows per vertex on the
  *     wider side of (t, t + 1), then node control at t if a vertex has
  *     several predecessors (successors) or the degrees differ;
@@ -487,16 +487,15 @@ pp_gate(const struct mda *m)
 
 /*
  * Repeats a vertex with k known successors gets: the least r with
- * (1/k)^r <= (1/2)^(n1 - 1), so that a per-packet vertex spreading evenly
- * over what is known goes unnoticed no more often than a 2-way one does
- * with mda_nk(1) - 1 repeats (1 in 32 at 95 %, 1 in 128 at 99 %).  More
- * successors may appear later; they only make the repeats sent stronger.
+ * (1/k)^r <= 1 - confidence, so that a vertex spreading packets evenly
+ * over what is known shows a second answer at the confidence asked (5, 3,
+ * 3 for k = 2, 3, 4 at 95 %; 7, 5, 4 at 99 %).  More successors may
+ * appear later; they only make the repeats sent stronger.
  */
 static unsigned
 pp_repeats(const struct mda *m, unsigned k)
 {
-	uint64_t goal = (uint64_t)1 << (m->n1 - 1), p = 1;
-	unsigned r = 0;
+	unsigned goal = m->res.conf.confidence == 99 ? 100 : 20, p = 1, r = 0;
 
 	while (p < goal) {
 		p *= k;
