@@ -14,7 +14,8 @@
  *   - per-packet test: a vertex with k >= 2 successors, once they are
  *     known, has one flow re-sent at the next TTL as often as rules out
  *     even spreading over them at the confidence asked (at 95 %: 5 times
- *     for k = 2, 3 for k = 3 or 4); another answer flags it;
+ *     for k = 2, 3 for k = 3 or 4; at 99 %: 8, 5, 4); another answer
+ *     flags it;
  *   - meshing and width asymmetry (MDA-Lite): two flows per vertex on the
  *     wider side of (t, t + 1), then node control at t if a vertex has
  *     several predecessors (successors) or the degrees differ;
@@ -487,15 +488,18 @@ pp_gate(const struct mda *m)
 
 /*
  * Repeats a vertex with k known successors gets: the least r with
- * (1/k)^r <= 1 - confidence, so that a vertex spreading packets evenly
- * over what is known shows a second answer at the confidence asked (5, 3,
- * 3 for k = 2, 3, 4 at 95 %; 7, 5, 4 at 99 %).  More successors may
- * appear later; they only make the repeats sent stronger.
+ * (1/k)^r <= 3/4 (1 - confidence), so that a vertex spreading packets
+ * evenly over what is known shows a second answer at the confidence asked,
+ * with a quarter of the error left to the MDA itself (5, 3, 3 for k = 2,
+ * 3, 4 at 95 %; 8, 5, 4 at 99 %, where scamper re-sends 6 and 8 times
+ * whatever k).  More successors may appear later; they only make the
+ * repeats sent stronger.
  */
 static unsigned
 pp_repeats(const struct mda *m, unsigned k)
 {
-	unsigned goal = m->res.conf.confidence == 99 ? 100 : 20, p = 1, r = 0;
+	/* k^r >= 4 / (3 (1 - C)): 26.7 at 95 %, 133.3 at 99 % */
+	unsigned goal = m->res.conf.confidence == 99 ? 134 : 27, p = 1, r = 0;
 
 	while (p < goal) {
 		p *= k;
