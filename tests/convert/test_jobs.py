@@ -111,6 +111,26 @@ compare(conv.HC + " -j 1", conv.HC + " -j 3", [big, broken])
 rc, out, err = run(["-j", "2", "-v", "-f", "paths", broken])
 ok("metadata before the previous file ended" in err and
    "trace without cycle-start" in err, "broken.jsonl has its problems")
+# a chunk's problems carry the file's line numbers, known only at its
+# turn: every problem as -j 1 prints it (-v), also when a chunk gets its
+# turn while it is read (PAR_MEM 1 byte: it then reports at once)
+def problems(j):
+    rc, out, err = run(["-j", j, "-v", "-f", "hops", broken])
+    return rc, len(out), re.sub(r"peak memory \d+ kB", "", err)
+
+
+one = problems("1")
+ok(re.search(r"broken\.jsonl:[0-9]{4,}: ", one[2]) is not None,
+   "-j 1 numbers the problems of broken.jsonl:\n" + one[2][-300:])
+for env in ({}, {"HOPLITE_CONVERT_PAR_MEM": "1"}):
+    os.environ.update(env)
+    for j in ("2", "3"):
+        got = problems(j)
+        ok(got == one, "-v -j %s %s: the problems and their lines:\n%s" % (
+            j, env, "\n".join(x for x in got[2].splitlines()
+                              if x not in one[2].splitlines())[:1000]))
+    for k in env:
+        del os.environ[k]
 del os.environ["HOPLITE_CONVERT_PAR_SPLIT"]
 ok(os.path.getsize(big) > 2 * 50000, "big.jsonl is split")
 

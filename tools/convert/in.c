@@ -423,7 +423,6 @@ in_run_range(const char *path, const struct in_range *rg,
 	l.ctx = ctx;
 	l.maxline = maxline;
 	l.name = path;
-	l.lineno = rg->line0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return report_unreadable(path, "%s", strerror(errno));
 	if ((buf = malloc(IN_BLOCK)) == NULL) {
@@ -461,6 +460,7 @@ in_run_range(const char *path, const struct in_range *rg,
 		if (rc == 0 && ops->end != NULL)
 			rc = ops->end(ctx, path, l.lineno, truncated);
 	}
+	report_stats.lines += l.lineno;
 	free(l.buf);
 	free(buf);
 	close(fd);

@@ -55,12 +55,14 @@ int in_run_mem(const void *p, size_t n, const char *name,
     const struct in_ops *, void *ctx, size_t maxline);
 
 /*
- * -j: bytes off .. off + len of a plain file, whose lines start at line
- * line0 + 1; first: begin() and the file's counts, last: end().  A
- * chunk starts and ends at a line's start; file_end() is the caller's.
+ * -j: bytes off .. off + len of a plain file; first: begin() and the
+ * file's counts, last: end().  A chunk starts and ends at a line's start;
+ * its lines are numbered from 1 (report_lines_from() says where the chunk
+ * starts) and counted into report_stats.lines.  file_end() is the
+ * caller's.
  */
 struct in_range {
-	uint64_t off, len, line0;
+	uint64_t off, len;
 	int first, last;
 };
 int in_run_range(const char *path, const struct in_range *,

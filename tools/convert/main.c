@@ -476,8 +476,7 @@ fail:
 static int
 conv_w_chunk(struct conv_w *w, const struct par_in *in)
 {
-	struct in_range rg = { in->off, in->len, in->line0, in->chunk == 1,
-		in->last };
+	struct in_range rg = { in->off, in->len, in->chunk == 1, in->last };
 	int rc;
 
 	rc = in_run_range(in->path, &rg, &rd_in_ops, w->rd, w->c.maxline);

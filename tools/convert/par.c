@@ -36,6 +36,7 @@ struct par {
 	struct par_slot *slot;
 	size_t nslot;
 	int stop;
+	uint64_t flines;	/* lines of the file's chunks before the turn's */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
@@ -54,8 +55,10 @@ struct par_self {
 static void
 par_discard(struct report_sink *sink)
 {
-	for (size_t k = 0; k < sink->n; k++)
+	for (size_t k = 0; k < sink->n; k++) {
 		free(sink->ev[k].text);
+		free(sink->ev[k].file);
+	}
 	sink->n = 0;
 }
 
@@ -85,7 +88,7 @@ par_add(struct par *p, const char *path, int err)
 /* A chunk of path from start to stop. */
 static int
 par_chunk(struct par *p, const char *path, int *chunk, uint64_t start,
-    uint64_t stop, uint64_t line0, uint64_t size)
+    uint64_t stop, uint64_t size)
 {
 	struct par_in *in;
 
@@ -94,25 +97,54 @@ par_chunk(struct par *p, const char *path, int *chunk, uint64_t start,
 	in->chunk = ++*chunk;
 	in->off = start;
 	in->len = stop - start;
-	in->line0 = line0;
 	in->fsize = size;
 	return 0;
 }
 
 /*
+ * The offset of the first metadata line at or after `from` (a line start
+ * after a newline at from - 1 or later), or size when there is none.  -1:
+ * a read error.
+ */
+static int64_t
+par_next_meta(int fd, char *buf, uint64_t from, uint64_t size)
+{
+	const size_t ml = sizeof(PAR_MLAB) - 1;
+	char head[sizeof(PAR_MLAB)];
+	uint64_t pos = from - 1;
+	ssize_t n = 0;
+
+	while (pos < size && (n = pread(fd, buf, 1 << 20, (off_t)pos)) > 0) {
+		const char *q = buf, *end = buf + n;
+
+		while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+			uint64_t at = pos + (uint64_t)(q - buf) + 1;
+
+			q++;
+			if (at < size && pread(fd, head, ml, (off_t)at) ==
+			    (ssize_t)ml && memcmp(head, PAR_MLAB, ml) == 0)
+				return (int64_t)at;
+		}
+		pos += (uint64_t)n;
+	}
+	return n == -1 ? -1 : (int64_t)size;
+}
+
+/*
  * A large plain file of M-Lab files: chunks of about par_split bytes,
- * each from a metadata line on (the lines are counted on the way, for
- * the chunks' line numbers).  0 (also when it is not such a file: then
- * it stays whole), -1 out of memory.
+ * each from a metadata line on, found by looking past every par_split
+ * bytes (the file is not read through first: the chunks count their own
+ * lines, and a chunk's first line number is known at its turn).  0 (also
+ * when it is not such a file: then it stays whole), -1 out of memory.
  */
 static int
 par_split_file(struct par *p, const char *path, uint64_t size)
 {
 	const size_t ml = sizeof(PAR_MLAB) - 1;
 	char head[sizeof(PAR_MLAB)], *buf = NULL;
-	uint64_t start = 0, lines = 0, line0 = 0, pos = 0, target = par_split;
+	uint64_t start = 0;
+	int64_t at;
 	int fd, chunk = 0, rc = -1;
-	ssize_t n;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return par_add(p, path, 0) != NULL ? 0 : -1;
@@ -123,31 +155,17 @@ par_split_file(struct par *p, const char *path, uint64_t size)
 		free(buf);
 		return par_add(p, path, 0) != NULL ? 0 : -1;
 	}
-	while ((n = pread(fd, buf, 1 << 20, (off_t)pos)) > 0) {
-		const char *q = buf, *end = buf + n;
-
-		while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-			uint64_t at = pos + (uint64_t)(q - buf) + 1;
-
-			q++;
-			lines++;
-			if (at < target || pread(fd, head, ml, (off_t)at) !=
-			    (ssize_t)ml || memcmp(head, PAR_MLAB, ml) != 0)
-				continue;
-			/* a chunk ends before this metadata line */
-			if (par_chunk(p, path, &chunk, start, at, line0,
-			    size) == -1)
-				goto done;
-			start = at;
-			line0 = lines;
-			target = start + par_split;
-		}
-		pos += (uint64_t)n;
+	while (start + par_split < size &&
+	    (at = par_next_meta(fd, buf, start + par_split, size)) > 0 &&
+	    (uint64_t)at < size) {
+		/* a chunk ends before this metadata line */
+		if (par_chunk(p, path, &chunk, start, (uint64_t)at, size) == -1)
+			goto done;
+		start = (uint64_t)at;
 	}
 	if (chunk == 0)
 		rc = par_add(p, path, 0) != NULL ? 0 : -1;
-	else if ((rc = par_chunk(p, path, &chunk, start, size, line0,
-	    size)) == 0)
+	else if ((rc = par_chunk(p, path, &chunk, start, size, size)) == 0)
 		p->in[p->nin - 1].last = 1;
 done:
 	free(buf);
@@ -225,6 +243,8 @@ par_take_turn(struct par_self *s)
 	s->has_turn = 1;
 	if (s->dropped)
 		return;
+	/* a chunk's line numbers count on from the chunks before it */
+	report_lines_from(p->in[s->i].chunk > 1 ? p->flines : 0, 1);
 	/* what it kept goes out first, before anything it reports next */
 	report_capture(NULL);
 	s->redo = p->ops->turn(s->sl->w) == 1;
@@ -258,6 +278,10 @@ par_finish(struct par_self *s, int stop)
 		report_stats = zero;
 	} else if (p->ops->done(s->sl->w) == -1)
 		stop = 1;
+	if (p->in[s->i].chunk == 1)
+		p->flines = report_stats.lines;
+	else if (p->in[s->i].chunk > 1)
+		p->flines += report_stats.lines;
 
 	pthread_mutex_lock(&p->mu);
 	report_add_stats(&report_stats);
@@ -307,6 +331,8 @@ par_worker(void *arg)
 
 		report_stats = zero;
 		report_capture(&s->sl->sink);
+		/* a later chunk's first line is known at its turn */
+		report_lines_from(0, p->in[s->i].chunk <= 1);
 		s->has_turn = s->dropped = s->redo = 0;
 		if (p->in[s->i].err != 0)
 			stop = report_unreadable(p->in[s->i].path, "%s",

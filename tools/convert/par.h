@@ -35,7 +35,6 @@ struct par_in {
 	int chunk;		/* 0: the whole input; else 1 + its index */
 	int last;		/* the file's last chunk */
 	uint64_t off, len;	/* the chunk's bytes */
-	uint64_t line0;		/* lines before it */
 	uint64_t fsize;		/* the file's */
 };
 

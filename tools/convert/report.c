@@ -43,6 +43,8 @@ static struct reason reasons[REPORT_NREASONS] = {
 _Thread_local struct report_stats report_stats;
 static struct report_stats *run_stats;	/* report_init()'s thread's */
 static _Thread_local struct report_sink *sink;
+static _Thread_local uint64_t line_base;	/* report_lines_from() */
+static _Thread_local int line_unknown;
 
 static int strict, verbose, drawn, unreadable;
 static enum report_progress progress;
@@ -99,17 +101,30 @@ report_count_one(enum report_reason r, char *w, const char *msg)
 }
 
 static int
-report_keep(int r, char *text)
+report_keep(int r, char *text, const char *file, uint64_t line)
 {
-	if (text == NULL || mem_grow(&sink->ev, &sink->cap, sink->n + 1,
+	char *f = NULL;
+
+	if (text == NULL || (file != NULL && (f = strdup(file)) == NULL) ||
+	    mem_grow(&sink->ev, &sink->cap, sink->n + 1,
 	    sizeof(*sink->ev)) == -1) {
 		free(text);
+		free(f);
 		return 0;
 	}
 	sink->ev[sink->n].reason = r;
 	sink->ev[sink->n].text = text;
+	sink->ev[sink->n].file = f;
+	sink->ev[sink->n].line = line;
 	sink->n++;
 	return 0;
+}
+
+void
+report_lines_from(uint64_t base, int known)
+{
+	line_base = base;
+	line_unknown = !known;
 }
 
 int
@@ -122,14 +137,17 @@ report_problem(enum report_reason r, const char *file, uint64_t line,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (line > 0 && sink != NULL && line_unknown)
+		return report_keep((int)r, strdup(msg), file, line);
 	if (line > 0) {
 		if (asprintf(&w, "%s:%llu: %s", file,
-		    (unsigned long long)line, msg) == -1)
+		    (unsigned long long)(line_base + line), msg) == -1)
 			w = NULL;
 	} else if (asprintf(&w, "%s: %s", file, msg) == -1)
 		w = NULL;
 	if (sink != NULL)
-		return report_keep((int)r, w != NULL ? w : strdup(msg));
+		return report_keep((int)r, w != NULL ? w : strdup(msg), NULL,
+		    0);
 	return report_count_one(r, w, msg);
 }
 
@@ -155,7 +173,7 @@ report_unreadable(const char *file, const char *fmt, ...)
 	if (asprintf(&w, "%s: %s", file, msg) == -1)
 		w = NULL;
 	if (sink != NULL)
-		return report_keep(-1, w);
+		return report_keep(-1, w, NULL, 0);
 	rc = report_unreadable_one(w != NULL ? w : msg);
 	free(w);
 	return rc;
@@ -171,6 +189,19 @@ void
 report_replay(struct report_sink *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
+		if (s->ev[i].file != NULL) {
+			/* numbered now that its chunk's first line is known */
+			char *w;
+
+			if (asprintf(&w, "%s:%llu: %s", s->ev[i].file,
+			    (unsigned long long)(line_base + s->ev[i].line),
+			    s->ev[i].text) != -1) {
+				free(s->ev[i].text);
+				s->ev[i].text = w;
+			}
+			free(s->ev[i].file);
+			s->ev[i].file = NULL;
+		}
 		if (s->ev[i].reason == -1) {
 			report_unreadable_one(s->ev[i].text);
 			free(s->ev[i].text);

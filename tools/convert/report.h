@@ -38,10 +38,15 @@ struct report_stats {
 /* Per thread: a -j worker counts its input, then report_add_stats(). */
 extern _Thread_local struct report_stats report_stats;
 
-/* -j: the problems a worker found, kept until its input's turn. */
+/* -j: the problems a worker found, kept until its input's turn.  A
+ * problem found while the line number it has is relative (a chunk whose
+ * first line is not known yet: report_lines_from()) keeps its file and
+ * line apart, and is written out with them at its turn. */
 struct report_ev {
 	int reason;	/* enum report_reason; -1: unreadable */
 	char *text;
+	char *file;	/* NULL, or text lacks "file:line: " */
+	uint64_t line;
 };
 struct report_sink {
 	struct report_ev *ev;
@@ -72,6 +77,14 @@ int report_unreadable(const char *file, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* This thread's problems go into sink (NULL: reported at once). */
 void report_capture(struct report_sink *);
+/*
+ * This thread's line numbers from now on count from `base` lines before
+ * (a chunk of a file): report_problem() adds it.  known = 0: not known
+ * yet; problems are kept with their relative line until
+ * report_lines_from(base, 1) is called, and report_replay() then numbers
+ * them.
+ */
+void report_lines_from(uint64_t base, int known);
 /* Report what sink kept, in order, and empty it. */
 void report_replay(struct report_sink *);
 /* A worker's counters into the run's (report_init()'s thread's). */
