@@ -485,6 +485,9 @@ conv_w_chunk(struct conv_w *w, const struct par_in *in)
 		log_warnx("out of memory");
 		return -1;
 	}
+	/* a document still open: its first line counted from the next
+	 * chunk's first (modulo 2^64), as the next chunk numbers its lines */
+	w->exit.docline -= report_stats.lines;
 	return rc;
 }
 
