@@ -84,6 +84,7 @@ par_add(struct par *p, const char *path, int err)
 }
 
 #define PAR_MLAB "{\"UUID\""
+#define PAR_LOOK (64 << 10)	/* read at a time looking for a chunk's start */
 
 /* A chunk of path from start to stop. */
 static int
@@ -114,7 +115,7 @@ par_next_meta(int fd, char *buf, uint64_t from, uint64_t size)
 	uint64_t pos = from - 1;
 	ssize_t n = 0;
 
-	while (pos < size && (n = pread(fd, buf, 1 << 20, (off_t)pos)) > 0) {
+	while (pos < size && (n = pread(fd, buf, PAR_LOOK, (off_t)pos)) > 0) {
 		const char *q = buf, *end = buf + n;
 
 		while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
@@ -149,7 +150,7 @@ par_split_file(struct par *p, const char *path, uint64_t size)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return par_add(p, path, 0) != NULL ? 0 : -1;
 	if (pread(fd, head, ml, 0) != (ssize_t)ml ||
-	    memcmp(head, PAR_MLAB, ml) != 0 || (buf = malloc(1 << 20)) ==
+	    memcmp(head, PAR_MLAB, ml) != 0 || (buf = malloc(PAR_LOOK)) ==
 	    NULL) {
 		close(fd);
 		free(buf);

@@ -22,11 +22,11 @@
 /* The environment's HOPLITE_CONVERT_PAR_MEM overrides it (tests). */
 #define PAR_MEM ((size_t)32 << 20)
 /*
- * A plain file larger than this, made of M-Lab files (its first line a
+ * A plain file of twice this or more, made of M-Lab files (its first line a
  * metadata line), is read in chunks of about this size, each starting at
  * a metadata line.  HOPLITE_CONVERT_PAR_SPLIT overrides it (tests).
  */
-#define PAR_SPLIT ((uint64_t)32 << 20)
+#define PAR_SPLIT ((uint64_t)8 << 20)
 
 /* One input: a path, or a chunk of a file. */
 struct par_in {
