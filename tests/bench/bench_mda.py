@@ -133,12 +133,15 @@ def med(runs, key):
 
 
 def run_single(a, hop, tools, res):
-    for name in a.topology:
+    for name, seed in [(n, s) for n in a.topology for s in range(a.seeds)]:
         with lab.Lab("b" + name[:3]) as L:
-            t = mdalab.build(L, mdalab.SPECS[name]())
+            t = mdalab.build(L, mdalab.SPECS[name](),
+                             seed_base=mdalab.SEED_BASE + 0x10000 * seed)
             for fam in a.family:
                 for method in a.method:
                     key = "%s %s v%d" % (name, method, fam)
+                    if a.seeds > 1:
+                        key += " seed%d" % seed
                     dst = t.dst_of(fam)
                     runs = {}
                     for i in range(a.repeat):
@@ -161,6 +164,7 @@ def run_single(a, hop, tools, res):
                                     m["probes"], m["found"], m["truth"],
                                     m["false"]))
                     res["single"][key] = {
+                        "topology": name, "method": method, "family": fam,
                         "runs": runs,
                         "median": {tool: {k: med(rs, k) for k in (
                             "wall_s", "cpu_s", "probes", "found", "false",
@@ -283,6 +287,28 @@ def print_tables(res, a):
                     fmt(m["wall_s"], "%.1f"))
                 row += "%26s" % cell
             out.append(row)
+    if res["single"] and a.seeds > 1:
+        out.append("")
+        out.append("sums over %d lab seeds: probes, links found/true, "
+                   "probes per link found" % a.seeds)
+        sums = {}
+        for v in res["single"].values():
+            k = "%s %s v%d" % (v["topology"], v["method"], v["family"])
+            for tool, m in v["median"].items():
+                acc = sums.setdefault(k, {}).setdefault(tool, [0, 0, 0])
+                for j, f in enumerate(("probes", "found", "truth")):
+                    acc[j] += m[f] or 0
+        tools = [x for x in TOOLS if any(x in v for v in sums.values())]
+        out.append("%-30s" % "topology method family" + "".join(
+            "%26s" % x for x in tools))
+        for k, v in sums.items():
+            row = "%-30s" % k
+            for tool in tools:
+                p_, f_, t_ = v.get(tool, (0, 0, 0))
+                row += "%26s" % ("n/a" if tool not in v else
+                                 "%.0f %.0f/%.0f %.2f" % (
+                                     p_, f_, t_, p_ / f_ if f_ else 0))
+            out.append(row)
     many = res.get("many")
     if many:
         out.append("")
@@ -330,6 +356,10 @@ def main():
     ap.add_argument("--family", action="append", type=int, choices=(4, 6),
                     help="repeatable; default 4")
     ap.add_argument("--confidence", type=int, choices=(95, 99), default=95)
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="single runs on this many labs, each with other "
+                    "balancer hash seeds (other draws for every flow), "
+                    "and their sums (default 1)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dests", type=int, default=256,
                     help="destinations in the many run (1-1000)")

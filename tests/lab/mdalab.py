@@ -298,10 +298,14 @@ def _install_onesrc(L, node, addr4, addr6):
     L.ip_batch(node, lines)
 
 
-def build(L, spec, confirm=True, flows=64, lo_addrs=0):
+SEED_BASE = 0x5eed0000
+
+
+def build(L, spec, confirm=True, flows=64, lo_addrs=0, seed_base=SEED_BASE):
     """Build spec in Lab L; return an MdaTopo with truth filled in.
     lo_addrs: that many more destinations on dst's lo (t.lo4, t.lo6),
-    behind the same balancers."""
+    behind the same balancers.  seed_base: the balancers' hash seeds are
+    seed_base + 977 (i + 1) (another base, other draws for every flow)."""
     names = {"r0"}
     for u, v in spec.edges:
         names.update((u, v))
@@ -334,7 +338,7 @@ def build(L, spec, confirm=True, flows=64, lo_addrs=0):
             if got != want:
                 raise lab.LabError("%s: routes to %s go to %s, not %s" % (
                     name, d, sorted(map(str, got)), sorted(branches)))
-        _install_balancer(L, node, branches, 0x5eed0000 + 977 * (i + 1),
+        _install_balancer(L, node, branches, seed_base + 977 * (i + 1),
                           name in spec.perpacket)
     for name in sorted(spec.onesrc):
         node = routers[name]
