@@ -18,12 +18,16 @@ Scenarios:
              scamper        tracelb -P M -c C DST (its defaults: -q 2,
                             -w 5, -W 25 = 250 ms between probes)
              scamper-W15    tracelb -P M -c C -W 15 DST (M-Lab's setting)
+           --seeds N: each topology built N times with other balancer
+           hash seeds (other draws for every flow), and a table of the
+           sums over the seeds (probes per link found).
   many     --dests destinations (addresses on dst's lo behind the
            diamond) traced with MDA in one process at --pps: wall time
            against the pacing bound (probes / pps), CPU (user+sys, the
            process and its descendants), peak RSS (VmHWM), links found.
   perpacket  --pp-dests traces at 99 % through the 2-wide per-packet
-           balancer (how many flag it) and through the per-flow diamond
+           balancer (how many flag it, also among the traces where both
+           of its next hops were seen) and through the per-flow diamond
            (how many flag anything), one process per tool and lab.
 
 Without `hoplite mda` (a hoplite from before MDA) the hoplite columns are
