@@ -32,13 +32,19 @@ def peak_kb(args):
     return int(m.group(1)) if m else 0
 
 
+# One thread streams; with -j 2 the big file is read in chunks by two
+# threads, and what grows is only the rows of the chunks in hand until
+# their turn: at most 2 x jobs of them, PAR_MEM (32 MB) each.
 for fmt in ("hops", "links", "ndjson") if not conv.ASAN else ():
-    a = peak_kb(["-f", fmt, "-o", os.devnull, small])
-    b = peak_kb(["-f", fmt, "-o", os.devnull, big])
-    print("%s: peak RSS %d KB for %d traces, %d KB for %d" %
-          (fmt, a, n_small, b, n_big))
+    a = peak_kb(["-j", "1", "-f", fmt, "-o", os.devnull, small])
+    b = peak_kb(["-j", "1", "-f", fmt, "-o", os.devnull, big])
+    c = peak_kb(["-j", "2", "-f", fmt, "-o", os.devnull, big])
+    print("%s: peak RSS %d KB for %d traces, %d KB for %d (-j 2: %d KB)" %
+          (fmt, a, n_small, b, n_big, c))
     ok(0 < b < a * 1.5 + 2048, "%s: memory grows with the input (%d -> %d KB)"
        % (fmt, a, b))
+    ok(0 < c < b + 4 * 32 * 1024, "%s -j 2: more than the inputs in hand "
+       "keep (%d -> %d KB)" % (fmt, b, c))
 
 # --- the progress line: on a terminal only
 pid, fd = pty.fork()
