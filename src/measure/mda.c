@@ -500,52 +500,6 @@ retry_fire(evutil_socket_t fd, short what, void *arg)
 		mda_assess(m);
 }
 
-/* Probe i is no longer awaited: it leaves the in-flight counts.  Whether
- * it was still in them. */
-static int
-probe_leave(struct mda *m, size_t i)
-{
-	const struct mda_probe *p = &m->res.probes[i];
-	struct mda_cell *cl = mda_cell(m, p->flow, p->ttl);
-
-	if (m->gone[i] & PR_GONE)
-		return 0;
-	if ((m->gone[i] & PR_SUPERSEDED) && m->superseded > 0)
-		m->superseded--;
-	m->gone[i] = PR_GONE;
-	if (cl->inflight > 0)
-		cl->inflight--;
-	if (m->inflight > 0)
-		m->inflight--;
-	if (p->pptest && m->ppout[p->ttl] > 0)
-		m->ppout[p->ttl]--;
-	return 1;
-}
-
-/*
- * Another attempt at (flow, ttl) leaves: the earlier ones still out are
- * still awaited (a late answer counts) but free their window slots, so a
- * silent tail's retries do not wait behind its own first attempts.
- */
-static void
-supersede(struct mda *m, unsigned flow, unsigned ttl)
-{
-	struct mda_result *r = &m->res;
-	unsigned left = mda_cell(m, flow, ttl)->inflight;
-
-	for (size_t i = r->nprobes; left > 0 && i-- > 0;) {
-		const struct mda_probe *q = &r->probes[i];
-
-		if ((m->gone[i] & PR_GONE) || q->flow != flow || q->ttl != ttl)
-			continue;
-		left--;
-		if (q->pptest || (m->gone[i] & PR_SUPERSEDED))
-			continue;
-		m->gone[i] |= PR_SUPERSEDED;
-		m->superseded++;
-	}
-}
-
 /*
  * Once a router beyond `ttl` has answered, a probe at `ttl` that got no
  * answer within a few round trips is not coming back soon: it is given
@@ -621,7 +575,7 @@ mda_next_probe(void *owner, struct engine_probe_req *req)
 		cl->xsent++;
 	else {
 		if (cl->sent > 0)
-			supersede(m, q.flow, q.ttl);
+			mda_supersede(m, q.flow, q.ttl);
 		cl->sent++;
 	}
 	cl->inflight++;
@@ -755,7 +709,7 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 		return;
 	cl = mda_cell(m, p->flow, p->ttl);
 	/* A late probe left the counts when it was given up on. */
-	probe_leave(m, s->cookie);
+	mda_probe_leave(m, s->cookie);
 	p->tx = s->tx;
 	if (classify(m, r, &kind) == -1) {
 		if (p->pptest == PPT_CONFIRM)
@@ -810,24 +764,6 @@ out:
 	mda_assess(m);
 }
 
-/* Every other attempt of p's (flow, TTL) still out leaves the counts. */
-static void
-give_up_cell(struct mda *m, const struct mda_probe *p)
-{
-	struct mda_result *r = &m->res;
-	struct mda_cell *cl = mda_cell(m, p->flow, p->ttl);
-
-	for (size_t i = 0; i < r->nprobes && cl->inflight > 0; i++) {
-		struct mda_probe *q = &r->probes[i];
-
-		if ((m->gone[i] & PR_GONE) || q->flow != p->flow ||
-		    q->ttl != p->ttl || q->pptest)
-			continue;
-		q->late = 1;
-		probe_leave(m, i);
-	}
-}
-
 /* No answer to probe i in time (its wait, or its late_ms): next attempt,
  * or the cell is silent. */
 static void
@@ -837,7 +773,7 @@ probe_gone(struct mda *m, size_t i)
 	struct mda_probe *p = &m->res.probes[i];
 	struct mda_cell *cl = mda_cell(m, p->flow, p->ttl);
 
-	if (!probe_leave(m, i))
+	if (!mda_probe_leave(m, i))
 		return;
 	if (p->pptest == PPT_CONFIRM)
 		mda_pp_confirm_back(m, p, -1);
@@ -851,7 +787,7 @@ probe_gone(struct mda *m, size_t i)
 			/* The last attempt given up on: earlier ones, out
 			 * longer still, are not awaited either (a late
 			 * answer still counts). */
-			give_up_cell(m, p);
+			mda_give_up_cell(m, p);
 			cl->flags |= CELL_SILENT;
 		}
 	}

@@ -1,6 +1,7 @@
 /*
  * mda_int.h: the state one MDA measurement shares between mda.c (engine
- * client, probes, vertices, result) and mda_rule.c (the stopping rules).
+ * client, probes, vertices, result), mda_probe.c (in-flight counts),
+ * mda_rule.c (the stopping rules) and mda_pp.c (per-packet tests).
  * Not for other modules.
  */
 #ifndef HOPLITE_MDA_INT_H
@@ -146,6 +147,11 @@ void mda_dirty(struct mda *, int lo, int hi);
 /* The TTL beyond which only flows known to go on are probed. */
 unsigned mda_end_ttl(const struct mda *);
 
+/* mda_probe.c */
+int mda_probe_leave(struct mda *, size_t probe);
+void mda_supersede(struct mda *, unsigned flow, unsigned ttl);
+void mda_give_up_cell(struct mda *, const struct mda_probe *);
+
 /* mda_pp.c */
 int32_t mda_vertex_before(const struct mda *, unsigned flow, unsigned ttl,
     unsigned *at);
@@ -153,9 +159,20 @@ void mda_pp_flag(struct mda *, int32_t vertex, unsigned ttl);
 void mda_pp_moved(struct mda *, unsigned flow, unsigned ttl);
 void mda_pp_confirm_back(struct mda *, const struct mda_probe *,
     int32_t vertex);
+/* The highest TTL whose vertices may be tested now. */
+unsigned mda_pp_gate(const struct mda *);
+/* Ask the tests of the vertices vs[0..nv) at TTL t that are due. */
+void mda_pp_test(struct mda *, unsigned t, const int32_t *vs, unsigned nv,
+    unsigned gate);
 
 /* mda_rule.c */
 unsigned mda_horizon(const struct mda *);
+/* The flow's cell at ttl, or NULL when the flow ended below it. */
+const struct mda_cell *mda_cell_in(const struct mda *, unsigned flow,
+    unsigned ttl);
+int mda_is_router(const struct mda *, int32_t vertex);
+/* Cells at ttl probed and neither answered nor silent yet. */
+unsigned mda_ttl_pending(const struct mda *, unsigned ttl);
 int mda_can_probe(const struct mda *, unsigned flow, unsigned ttl);
 void mda_plan(struct mda *);
 void mda_taint(struct mda *);

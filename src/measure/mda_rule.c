@@ -11,11 +11,11 @@
  *     flows, taking flows known at t - 1 or t + 1 first, new ones last;
  *   - reconnect: every vertex gets one flow probed at the TTL before and
  *     after it, so every link is seen by a single flow;
- *   - per-packet test: a vertex with k >= 2 successors, once they are
- *     known, has one flow re-sent at the next TTL as often as rules out
- *     even spreading over them at the confidence asked (at 95 %: 5 times
- *     for k = 2, 3 for k = 3 or 4; at 99 %: 8, 5, 4); another answer
- *     flags it;
+ *   - per-packet test (mda_pp.c): a vertex with k >= 2 successors, once
+ *     they are known, has one flow re-sent at the next TTL as often as
+ *     rules out even spreading over them at the confidence asked (at
+ *     95 %: 5 times for k = 2, 3 for k = 3 or 4; at 99 %: 8, 5, 4);
+ *     another answer flags it;
  *   - meshing and width asymmetry (MDA-Lite): two flows per vertex on the
  *     wider side of (t, t + 1), then node control at t if a vertex has
  *     several predecessors (successors) or the degrees differ;
@@ -60,8 +60,8 @@ pending(const struct mda_cell *c)
 }
 
 /* The flow's cell at t, or NULL when the flow ended below t. */
-static const struct mda_cell *
-cell_in(const struct mda *m, unsigned f, unsigned t)
+const struct mda_cell *
+mda_cell_in(const struct mda *m, unsigned f, unsigned t)
 {
 	unsigned end = mda_flow_end(m, f);
 
@@ -70,8 +70,8 @@ cell_in(const struct mda *m, unsigned f, unsigned t)
 	return mda_cell(m, f, t);
 }
 
-static int
-is_router(const struct mda *m, int32_t v)
+int
+mda_is_router(const struct mda *m, int32_t v)
 {
 	return v >= 0 && m->res.vertices[v].kind == MDA_V_ROUTER;
 }
@@ -85,7 +85,7 @@ scan(struct mda *m, unsigned t, struct tstat *st, int32_t *sv, unsigned *sc)
 	st->v = sv;
 	st->c = sc;
 	for (unsigned f = 0; f < m->nflows; f++) {
-		const struct mda_cell *c = cell_in(m, f, t);
+		const struct mda_cell *c = mda_cell_in(m, f, t);
 		unsigned i;
 
 		if (c == NULL || !probed(c))
@@ -110,7 +110,7 @@ scan(struct mda *m, unsigned t, struct tstat *st, int32_t *sv, unsigned *sc)
 		}
 		sv[st->nv] = c->vertex;
 		sc[st->nv++] = 1;
-		if (is_router(m, c->vertex))
+		if (mda_is_router(m, c->vertex))
 			st->nrouter++;
 		if (m->res.vertices[c->vertex].perpacket)
 			pp = 1;
@@ -173,7 +173,7 @@ mda_can_probe(const struct mda *m, unsigned f, unsigned t)
 		 * go on. */
 		const struct mda_cell *p = mda_cell(m, f, t - 1);
 
-		if (!is_router(m, p->vertex) && !(p->flags & CELL_SILENT))
+		if (!mda_is_router(m, p->vertex) && !(p->flags & CELL_SILENT))
 			return 0;
 	}
 	/* gaplimit silent TTLs in a row: this flow's branch ended. */
@@ -231,7 +231,7 @@ neighbour_rank(const struct mda *m, unsigned f, unsigned u)
 	const struct mda_conf *c = &m->res.conf;
 	const struct mda_cell *n;
 
-	if (u < c->first_ttl || u > c->max_ttl || (n = cell_in(m, f, u)) ==
+	if (u < c->first_ttl || u > c->max_ttl || (n = mda_cell_in(m, f, u)) ==
 	    NULL || !probed(n))
 		return 0;
 	if (n->vertex >= 0)
@@ -259,7 +259,7 @@ more_flows(struct mda *m, unsigned t, unsigned want)
 				int r0 = neighbour_rank(m, f, t - 1);
 
 				/* Below: a router answer, not the end. */
-				if (r0 == 3 && !is_router(m,
+				if (r0 == 3 && !mda_is_router(m,
 				    mda_cell(m, f, t - 1)->vertex))
 					r0 = 0;
 				if (r0 > r)
@@ -324,7 +324,7 @@ walk(const struct mda *m, unsigned f, unsigned t, int dir, unsigned *cand)
 
 		if (u < c->first_ttl || u > c->max_ttl)
 			return 1;
-		if ((n = cell_in(m, f, (unsigned)u)) == NULL)
+		if ((n = mda_cell_in(m, f, (unsigned)u)) == NULL)
 			return 1;
 		if (n->vertex >= 0 || pending(n))
 			return 1;
@@ -348,7 +348,7 @@ adjacent(const struct mda *m, unsigned f, unsigned t, int dir, unsigned *u)
 	int w = (int)t + dir;
 
 	if (w < c->first_ttl || w > c->max_ttl ||
-	    (n = cell_in(m, f, (unsigned)w)) == NULL)
+	    (n = mda_cell_in(m, f, (unsigned)w)) == NULL)
 		return ADJ_HAS;		/* nothing there to learn */
 	if (n->vertex >= 0 || pending(n))
 		return ADJ_HAS;
@@ -363,7 +363,7 @@ adjacent(const struct mda *m, unsigned f, unsigned t, int dir, unsigned *u)
 static void
 tail_ahead(struct mda *m, unsigned f, unsigned u)
 {
-	const struct mda_cell *c = cell_in(m, f, u);
+	const struct mda_cell *c = mda_cell_in(m, f, u);
 
 	if (c == NULL || !pending(c) || m->nvc[u] != 0)
 		return;
@@ -402,7 +402,7 @@ reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 	int direct = 0, across = 0;
 
 	for (unsigned f = 0; f < m->nflows; f++) {
-		const struct mda_cell *c = cell_in(m, f, t);
+		const struct mda_cell *c = mda_cell_in(m, f, t);
 
 		if (c == NULL || c->vertex != v)
 			continue;
@@ -412,7 +412,7 @@ reconnect_side(struct mda *m, unsigned t, int32_t v, int dir)
 			 * still out beyond: its tail of gaplimit TTLs goes out
 			 * now, so a silent tail behind several branches costs
 			 * one round of timeouts, not one per branch. */
-			if (dir > 0 && t == m->hi && is_router(m, v))
+			if (dir > 0 && t == m->hi && mda_is_router(m, v))
 				tail_ahead(m, f, t + 1);
 			return;
 		case ADJ_CAND:
@@ -445,105 +445,22 @@ reconnect(struct mda *m, unsigned t, const struct tstat *st)
 
 		if (t > m->res.conf.first_ttl)
 			reconnect_side(m, t, v, -1);
-		if (is_router(m, v) && t < m->res.conf.max_ttl)
+		if (mda_is_router(m, v) && t < m->res.conf.max_ttl)
 			reconnect_side(m, t, v, 1);
 	}
 }
 
-static unsigned
-ttl_pending(const struct mda *m, unsigned t)
+unsigned
+mda_ttl_pending(const struct mda *m, unsigned t)
 {
 	unsigned n = 0;
 
 	for (unsigned f = 0; f < m->nflows; f++) {
-		const struct mda_cell *c = cell_in(m, f, t);
+		const struct mda_cell *c = mda_cell_in(m, f, t);
 
 		n += c != NULL && pending(c);
 	}
 	return n;
-}
-
-/* --- per-packet test ---------------------------------------------------- */
-
-/*
- * Lowest TTL first: a per-packet balancer makes every vertex after it look
- * like one too, so a vertex at t is tested once the TTLs before it are
- * settled and their tests are done.  The highest TTL whose vertices may be
- * tested now.
- */
-static unsigned
-pp_gate(const struct mda *m)
-{
-	const struct mda_conf *c = &m->res.conf;
-	unsigned g = c->max_ttl;
-
-	for (unsigned u = c->first_ttl; u < g; u++) {
-		if (m->ppout[u + 1] > 0)
-			return u > c->first_ttl ? u - 1 : 0;
-		if (ttl_pending(m, u) > 0)
-			g = u;
-	}
-	return g;
-}
-
-/*
- * Repeats a vertex with k known successors gets: the least r with
- * (1/k)^r <= 3/4 (1 - confidence), so that a vertex spreading packets
- * evenly over what is known shows a second answer at the confidence asked,
- * with a quarter of the error left to the MDA itself (5, 3, 3 for k = 2,
- * 3, 4 at 95 %; 8, 5, 4 at 99 %, where scamper re-sends 6 and 8 times
- * whatever k).  More successors may appear later; they only make the
- * repeats sent stronger.
- */
-static unsigned
-pp_repeats(const struct mda *m, unsigned k)
-{
-	/* k^r >= 4 / (3 (1 - C)): 26.7 at 95 %, 133.3 at 99 % */
-	unsigned goal = m->res.conf.confidence == 99 ? 134 : 27, p = 1, r = 0;
-
-	while (p < goal) {
-		p *= k;
-		r++;
-	}
-	return r;
-}
-
-static void
-pp_test(struct mda *m, unsigned t, const struct tstat *st, unsigned gate)
-{
-	if (t >= m->res.conf.max_ttl || m->taint[t] || t > gate ||
-	    ttl_pending(m, t) > 0 || ttl_pending(m, t + 1) > 0)
-		return;
-	for (unsigned i = 0; i < st->nv; i++) {
-		int32_t v = st->v[i], succ[8];
-		unsigned f0 = 0, k = 0, r;
-
-		if (!is_router(m, v) || (m->vx[v].flags & VX_PPTEST) ||
-		    m->res.vertices[v].perpacket)
-			continue;
-		for (unsigned f = 0; f < m->nflows && k < 8; f++) {
-			const struct mda_cell *c = cell_in(m, f, t), *n;
-			unsigned j;
-
-			if (c == NULL || c->vertex != v ||
-			    (n = cell_in(m, f, t + 1)) == NULL || n->vertex < 0)
-				continue;
-			for (j = 0; j < k && succ[j] != n->vertex; j++)
-				;
-			if (j == k) {
-				if (k == 0)
-					f0 = f;
-				succ[k++] = n->vertex;
-			}
-		}
-		if (k < 2)
-			continue;
-		m->vx[v].flags |= VX_PPTEST;
-		r = pp_repeats(m, k);
-		for (unsigned j = 0; j < r; j++)
-			if (mda_request(m, f0, t + 1, PPT_TEST) == 0)
-				m->ppout[t + 1]++;
-	}
 }
 
 /* --- meshing and width asymmetry (MDA-Lite) ------------------------------ */
@@ -569,18 +486,18 @@ phi_flows(struct mda *m, const struct tstat *wide, unsigned tw, unsigned to)
 		int32_t v = wide->v[i];
 		unsigned have = 0;
 
-		if (tw < to && !is_router(m, v))
+		if (tw < to && !mda_is_router(m, v))
 			continue;
 		for (unsigned f = 0; f < m->nflows; f++) {
-			const struct mda_cell *c = cell_in(m, f, tw), *o;
+			const struct mda_cell *c = mda_cell_in(m, f, tw), *o;
 
 			if (c == NULL || c->vertex != v ||
-			    (o = cell_in(m, f, to)) == NULL || o->vertex < 0)
+			    (o = mda_cell_in(m, f, to)) == NULL || o->vertex < 0)
 				continue;
 			have++;
 		}
 		for (unsigned f = 0; f < m->nflows && have < 2; f++) {
-			const struct mda_cell *c = cell_in(m, f, tw);
+			const struct mda_cell *c = mda_cell_in(m, f, tw);
 
 			if (c == NULL || c->vertex != v ||
 			    probed(mda_cell(m, f, to)) ||
@@ -621,11 +538,11 @@ mesh_test(struct mda *m, unsigned t, const struct tstat *s0)
 	outd = (unsigned *)(void *)edge + (size_t)n0 * n1;
 	ind = outd + n0;
 	for (unsigned f = 0; f < m->nflows; f++) {
-		const struct mda_cell *a = cell_in(m, f, t), *b;
+		const struct mda_cell *a = mda_cell_in(m, f, t), *b;
 		int i, j;
 
-		if (a == NULL || !is_router(m, a->vertex) ||
-		    (b = cell_in(m, f, t + 1)) == NULL || b->vertex < 0 ||
+		if (a == NULL || !mda_is_router(m, a->vertex) ||
+		    (b = mda_cell_in(m, f, t + 1)) == NULL || b->vertex < 0 ||
 		    (i = vidx(s0, a->vertex)) < 0 ||
 		    (j = vidx(&s1, b->vertex)) < 0)
 			continue;
@@ -666,7 +583,7 @@ mesh_test(struct mda *m, unsigned t, const struct tstat *s0)
 static int
 through(const struct mda *m, unsigned f, unsigned t, int32_t v, int one)
 {
-	const struct mda_cell *c = cell_in(m, f, t);
+	const struct mda_cell *c = mda_cell_in(m, f, t);
 
 	return c != NULL && (c->vertex == v || (one && !probed(c)));
 }
@@ -681,11 +598,11 @@ stage_scan(struct mda *m, unsigned t)
 	unsigned *from = m->sc2, n = 0;
 
 	for (unsigned f = 0; f < m->nflows; f++) {
-		const struct mda_cell *a = cell_in(m, f, t), *b;
+		const struct mda_cell *a = mda_cell_in(m, f, t), *b;
 		unsigned i;
 
-		if (a == NULL || !is_router(m, a->vertex) ||
-		    (b = cell_in(m, f, t + 1)) == NULL || b->vertex < 0)
+		if (a == NULL || !mda_is_router(m, a->vertex) ||
+		    (b = mda_cell_in(m, f, t + 1)) == NULL || b->vertex < 0)
 			continue;
 		for (i = 0; i < n && w[i] != b->vertex; i++)
 			;
@@ -730,7 +647,7 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 
 		/* A per-packet vertex stays: each probe through it is a
 		 * fresh draw of its next hop, as good a sample as a flow. */
-		if (!is_router(m, v))
+		if (!mda_is_router(m, v))
 			continue;
 		for (unsigned f = 0; f < m->nflows; f++) {
 			const struct mda_cell *n;
@@ -739,16 +656,16 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 			if (!through(m, f, t, v, one)) {
 				/* Sent past t: v's if its answer is a next
 				 * hop of v's alone. */
-				const struct mda_cell *c = cell_in(m, f, t);
+				const struct mda_cell *c = mda_cell_in(m, f, t);
 
 				if (!direct || c == NULL || probed(c) ||
-				    (n = cell_in(m, f, t + 1)) == NULL ||
+				    (n = mda_cell_in(m, f, t + 1)) == NULL ||
 				    n->vertex < 0 ||
 				    pred_of(m, nw, n->vertex) != (unsigned)v)
 					continue;
 			} else
 				nfv++;
-			if ((n = cell_in(m, f, t + 1)) == NULL || !probed(n))
+			if ((n = mda_cell_in(m, f, t + 1)) == NULL || !probed(n))
 				continue;
 			s++;
 			if (pending(n))
@@ -763,7 +680,7 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 		}
 		/* Only the destination (or an unreachable) beyond: one
 		 * answer shows it. */
-		if (d == 1 && !is_router(m, succ[0]))
+		if (d == 1 && !mda_is_router(m, succ[0]))
 			continue;
 		need = mda_nk(d > 0 ? d : 1, conf);
 		expect += (need * st->answered + nfv - 1) / nfv;
@@ -791,7 +708,7 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 		}
 		more = a + p < more ? more - a - p - want : 0;
 		for (unsigned f = 0; f < m->nflows && want + more > 0; f++) {
-			const struct mda_cell *c = cell_in(m, f, t);
+			const struct mda_cell *c = mda_cell_in(m, f, t);
 
 			if (!through(m, f, t, v, one) ||
 			    probed(mda_cell(m, f, t + 1)) ||
@@ -838,7 +755,7 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 	 * flight there belong to no vertex yet). */
 	if (direct) {
 		for (unsigned f = 0; f < m->nflows; f++) {
-			const struct mda_cell *n = cell_in(m, f, t + 1);
+			const struct mda_cell *n = mda_cell_in(m, f, t + 1);
 
 			if (n != NULL && probed(n)) {
 				if (pending(n))
@@ -862,7 +779,7 @@ node_control(struct mda *m, unsigned t, const struct tstat *st)
 	 * landed (they may be the ones wanted). */
 	cap = 4 * expect + m->n1;
 	if (!new_ok(m, t) || st->probed >= cap ||
-	    (t > m->res.conf.first_ttl && ttl_pending(m, t - 1) > 0))
+	    (t > m->res.conf.first_ttl && mda_ttl_pending(m, t - 1) > 0))
 		return;
 	if (deficit > cap - st->probed)
 		deficit = cap - st->probed;
@@ -900,7 +817,7 @@ mda_plan(struct mda *m)
 			scan(m, t, &st, m->sv, m->sc);
 			hop_rule(m, t, &st);
 		}
-	gate = pp_gate(m);
+	gate = mda_pp_gate(m);
 	for (unsigned t = lo; t <= hi; t++) {
 		scan(m, t, &st, m->sv, m->sc);
 		reconnect(m, t, &st);
@@ -908,6 +825,6 @@ mda_plan(struct mda *m)
 			mesh_test(m, t, &st);
 		if (m->full[t] || !lite)
 			node_control(m, t, &st);
-		pp_test(m, t, &st, gate);
+		mda_pp_test(m, t, st.v, st.nv, gate);
 	}
 }
