@@ -59,6 +59,24 @@ job_free(struct job *j)
 	free(j);
 }
 
+struct job *
+run_one(struct tenv *e, const struct mda_conf *c, const char *dst)
+{
+	struct job *j = job_start(e, c, dst);
+
+	if (j->ndone == 0 && simnet_run(e->sn, RUN_LIMIT_MS) != 0) {
+		fprintf(stderr, "%s: the simulated network did not settle\n",
+		    dst);
+		abort();
+	}
+	if (j->ndone != 1) {
+		fprintf(stderr, "%s: %u measurements done, not 1\n", dst,
+		    j->ndone);
+		abort();
+	}
+	return j;
+}
+
 void
 conf_init(struct mda_conf *c, enum mda_method m, enum mda_rule rule)
 {

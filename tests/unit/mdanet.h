@@ -32,6 +32,9 @@ void tenv_free(struct tenv *);
 /* Start a measurement; job_done stops the loop when the last one ends. */
 struct job *job_start(struct tenv *, const struct mda_conf *, const char *dst);
 void job_free(struct job *);
+/* job_start() and the simulated network run until the job is done; a job
+ * that does not finish within RUN_LIMIT_MS aborts the test. */
+struct job *run_one(struct tenv *, const struct mda_conf *, const char *dst);
 /* Method and rule, 99 %, wait 300 ms; the rest defaults. */
 void conf_init(struct mda_conf *, enum mda_method, enum mda_rule);
 
