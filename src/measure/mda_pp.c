@@ -133,8 +133,9 @@ mda_pp_gate(const struct mda *m)
 static unsigned
 pp_repeats(const struct mda *m, unsigned k)
 {
-	/* k^r >= 4 / (3 (1 - C)): 26.7 at 95 %, 133.3 at 99 % */
-	unsigned goal = m->res.conf.confidence == 99 ? 134 : 27, p = 1, r = 0;
+	/* k^r >= 4 / (3 (1 - C)), C in percent: 27 at 95 %, 134 at 99 % */
+	unsigned miss = 100 - m->res.conf.confidence;
+	unsigned goal = (400 + 3 * miss - 1) / (3 * miss), p = 1, r = 0;
 
 	while (p < goal) {
 		p *= k;

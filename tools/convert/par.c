@@ -122,8 +122,13 @@ par_next_meta(int fd, char *buf, uint64_t from, uint64_t size)
 			uint64_t at = pos + (uint64_t)(q - buf) + 1;
 
 			q++;
-			if (at < size && pread(fd, head, ml, (off_t)at) ==
-			    (ssize_t)ml && memcmp(head, PAR_MLAB, ml) == 0)
+			if (at >= size)
+				continue;
+			/* the line's start from the buffer, or read when it
+			 * runs past the buffer's end */
+			if ((size_t)(end - q) >= ml ? memcmp(q, PAR_MLAB, ml) == 0 :
+			    pread(fd, head, ml, (off_t)at) == (ssize_t)ml &&
+			    memcmp(head, PAR_MLAB, ml) == 0)
 				return (int64_t)at;
 		}
 		pos += (uint64_t)n;
