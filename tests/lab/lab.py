@@ -458,6 +458,29 @@ table inet hlsilent {
 }
 """)
 
+    def mpls(self, node, stack):
+        """node answers expiring transit packets as an MPLS router would:
+        time-exceeded with an RFC 4950 label stack (mpls_router.py; stack
+        is a list of "LABEL[/EXP/S/TTL]" words, top first).  The kernel's
+        own answer is dropped before routing.  Returns the responder."""
+        self.nft(node, """
+table inet hlmpls {
+  chain pre {
+    type filter hook prerouting priority -300; policy accept;
+    ip ttl 1 drop
+    ip6 hoplimit 1 ip6 daddr != ff00::/8 drop
+  }
+}
+""")
+        here = os.path.dirname(os.path.abspath(__file__))
+        p = self.popen(node, [sys.executable,
+                              os.path.join(here, "mpls_router.py")] +
+                       list(stack))
+        if p.stdout.readline().strip() != "ready":
+            p.kill()
+            raise LabError("mpls_router: %s" % p.stderr.read())
+        return p
+
     def unsilence(self, node):
         _run(["ip", "netns", "exec", node.ns, "nft", "delete", "table",
               "inet", "hlsilent"])
