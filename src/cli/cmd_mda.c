@@ -319,7 +319,7 @@ cmd_mda(int argc, char **argv)
 		rc->ports[i].hi = hi[i];
 	}
 	rc->copies = 1;
-	/* For the capture ring: a measurement's window, and its wait. */
+	/* For the capture buffer: a measurement's window, and its wait. */
 	rc->inflight = fin.window;
 	rc->wait_ms = fin.wait_ms;
 	rc->names = (mc.opt.output == CMD_OUT_TEXT && !mc.opt.numeric) ||

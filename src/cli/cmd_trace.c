@@ -383,7 +383,7 @@ cmd_trace(int argc, char **argv)
 	rc->copies = (uint32_t)(tc.fhi - tc.flo + 1);
 	rc->flow_lo = (uint32_t)tc.flo;
 	/* A trace has at most this many TTLs open, each with its attempts
-	 * (all of them with -Q), for the capture ring's size. */
+	 * (all of them with -Q), for the capture buffer's size. */
 	rc->inflight = (unsigned)(c->window < c->gaplimit ? c->window :
 	    c->gaplimit) * (c->all_attempts ? c->attempts : 1u);
 	rc->wait_ms = c->wait_ms;

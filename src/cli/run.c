@@ -360,11 +360,11 @@ setup_loop(struct run *r, const struct run_conf *rc, struct netio *nio)
 }
 
 /*
- * Replies the capture ring must hold: those that can arrive while the loop
- * is busy elsewhere (RUN_STALL_MS at the probe rate, probes being paced),
- * and never more than can be in flight (each measurement's window times
- * -c, or what the rate sends within one wait).  Every byte of the ring is
- * resident, so it is no bigger.
+ * Replies the capture buffer must hold: those that can arrive while the
+ * loop is busy elsewhere (RUN_STALL_MS at the probe rate, probes being
+ * paced), and never more than can be in flight (each measurement's window
+ * times -c, or what the rate sends within one wait).  A bigger buffer
+ * would only let a flood of other packets queue longer.
  */
 #define RUN_STALL_MS	250
 

@@ -71,7 +71,7 @@ struct run_conf {
 	int names;		/* look up hop names (PTR) */
 	unsigned names_timeout_ms; /* a lookup's life (0: names.h default) */
 	int progress;		/* may show a progress line on a terminal */
-	/* For the capture ring's size (0: 8 probes, 2 s): probes one
+	/* For the capture buffer's size (0: 8 probes, 2 s): probes one
 	 * measurement may have in flight, and their longest wait. */
 	unsigned inflight;
 	unsigned wait_ms;

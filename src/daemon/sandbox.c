@@ -29,13 +29,14 @@
 static const char *const allowed[] = {
 	/* memory (malloc, jansson, libevent buffers) */
 	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect",
-	/* the loop: libevent (epoll, its signal socketpair), libpcap (poll) */
+	/* the loop: libevent (epoll, its signal socketpair) */
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll", "select",
 	"pselect6", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
 	"restart_syscall", "clock_gettime", "clock_getres", "gettimeofday",
 	"time", "nanosleep", "clock_nanosleep",
 	/* sockets: control and metrics clients, tcp-info reconnects, syslog,
-	 * probes (libnet), capture (libpcap), getifaddrs (netlink), source
+	 * probes (raw sockets), capture (recvmmsg on a packet socket, its
+	 * drop counts), getifaddrs (netlink), source
 	 * address lookups (connect on a UDP socket) */
 	"accept", "accept4", "connect", "bind", "getsockname", "getpeername",
 	"getsockopt", "setsockopt", "shutdown", "read", "readv", "recvfrom",

@@ -2,7 +2,7 @@
  * sandbox: hoplited's seccomp filter.  Installed once start-up is over
  * (sockets open, output root made, privileges dropped, journal open), it
  * allows only the system calls the event loop makes: libevent (epoll),
- * libpcap (poll on its ring), libnet (send), jansson, syslog, the file
+ * the capture (recvmmsg), raw sockets (send), jansson, syslog, the file
  * writes (open, write, fsync, link, rename, unlink, mkdir, chmod), the
  * journal (fdatasync, ftruncate), netlink for getifaddrs, and the
  * connect() trick that picks source addresses.  Anything else kills the

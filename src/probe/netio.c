@@ -1,22 +1,36 @@
 /*
- * netio: raw sockets, capture (libpcap on "any"), source address
- * selection (netroute: the kernel, confirmed by libdnet).
+ * netio: raw sockets, capture (a packet socket on every interface, its
+ * filter compiled by libpcap), source address selection (netroute: the
+ * kernel, confirmed by libdnet).
+ *
+ * The capture is a plain AF_PACKET socket read with recvmmsg, not
+ * libpcap's capture: libpcap on Linux always maps a ring, and setting one
+ * up waits for an RCU grace period in the kernel (synchronize_net: 6-15
+ * ms, most of a short run's cost), as does binding a socket that is
+ * already receiving.  Created with no protocol and then bound, the socket
+ * never waits; and its buffer, unlike a ring, is memory only while
+ * replies are queued in it.
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <pcap/pcap.h>
-#include <pcap/sll.h>
 
 #include "probe/netio.h"
 #include "probe/netroute.h"
@@ -24,28 +38,41 @@
 #define NETIO_SNAPLEN	1024	/* headers, a quote and its extensions */
 /*
  * Capture buffer: room for every reply that can be in flight (and the
- * probe seen leaving), about 256 bytes each in the ring with its headers,
- * at least 64 bytes per probe per second, within these bounds.  Every
- * byte of the ring is resident: not more than the replies need.
+ * probe seen leaving), counted at 256 bytes each, at least 64 bytes per
+ * probe per second, within these bounds.  The kernel charges a queued
+ * packet its whole buffer (about 1 KB for a small one), so the socket's
+ * buffer is NETIO_BUF_TRUESIZE times that.
  */
 #define NETIO_BUF_PER_PPS	64
 #define NETIO_BUF_PER_PROBE	(2 * 256)
 #define NETIO_BUF_MIN	(256 * 1024)
 #define NETIO_BUF_MAX	(16 * 1024 * 1024)
+#define NETIO_BUF_TRUESIZE	4
 #define NETIO_BATCH	256	/* packets per wakeup, so one flood cannot starve timers */
+#define NETIO_VLEN	32	/* packets per recvmmsg */
 #define NETIO_SNDBUF	(1024 * 1024)	/* bursts of probes without ENOBUFS */
 
 #define NETIO_ANY_RST	" or (ip and tcp and tcp[13] & 4 != 0)" \
 			" or (ip6 and ip6[6] == 6 and ip6[53] & 4 != 0)"
 
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2	276
-#endif
+/* One recvmmsg's buffers. */
+struct netio_rx {
+	struct mmsghdr msg[NETIO_VLEN];
+	struct iovec iov[NETIO_VLEN];
+	struct sockaddr_ll from[NETIO_VLEN];
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(struct timeval))];
+	} ctl[NETIO_VLEN];
+	uint8_t data[NETIO_VLEN][NETIO_SNAPLEN];
+};
 
 struct netio {
 	int raw4, raw6;		/* -1 when not open */
-	pcap_t *pcap;
-	int dlt;
+	int cap;		/* the capture's packet socket; -1 not open */
+	uint64_t drops;		/* the kernel's drop counts, summed (reading
+				   them resets them) */
+	struct netio_rx *rx;
 	struct netroute *route;
 	struct event *ev;
 	struct engine *eng;
@@ -83,12 +110,119 @@ netio_open(int families, unsigned pps, char *err, size_t errlen)
 	return netio_open_ring(families, pps, 0, err, errlen);
 }
 
+/*
+ * The capture: a packet socket for every protocol on every interface,
+ * SOCK_DGRAM (packets from their IP header on), with the kernel's receive
+ * timestamps.  Created with protocol 0 it receives nothing, so neither
+ * its options nor its bind wait on the kernel (see the top).
+ */
+static int
+cap_open(size_t bufsize, char *err, size_t errlen)
+{
+	struct sockaddr_ll sll;
+	int fd, one = 1, sz;
+
+	if ((fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		snprintf(err, errlen, "capture: %s", strerror(errno));
+		return -1;
+	}
+	sz = bufsize > NETIO_BUF_MAX ? NETIO_BUF_MAX : (int)bufsize;
+	sz *= NETIO_BUF_TRUESIZE;
+	/* Past rmem_max as root; otherwise as much as the system allows. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &one, sizeof(one)) == -1) {
+		snprintf(err, errlen, "capture: SO_TIMESTAMP: %s",
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = 0;	/* every interface */
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1) {
+		snprintf(err, errlen, "capture: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Receive timestamps hang on a kernel switch that the first socket asking
+ * for them turns on, later, from a work item; until then packets are
+ * stamped when read, and a probe and its reply read together show an RTT
+ * of 0.  (libpcap's ring stamped them when they came.)  So having asked,
+ * wait until a datagram to ourselves over the loopback comes back stamped
+ * before we read it: about 0.2 ms, at most NETIO_TSTAMP_TRIES x
+ * NETIO_TSTAMP_PAUSE_US (no loopback: no wait).
+ */
+#define NETIO_TSTAMP_TRIES	100
+#define NETIO_TSTAMP_PAUSE_US	200
+
+static void
+tstamp_wait_on(void)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	int fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ==
+	    -1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) == -1)
+		goto out;
+	for (int i = 0; i < NETIO_TSTAMP_TRIES; i++) {
+		union {
+			struct cmsghdr align;
+			char b[CMSG_SPACE(sizeof(struct timespec))];
+		} ctl;
+		struct timespec sent, ts = { 0, 0 };
+		struct iovec iov;
+		struct msghdr m;
+		struct cmsghdr *c;
+		char byte = 0;
+
+		if (i > 0)
+			usleep(NETIO_TSTAMP_PAUSE_US);
+		if (sendto(fd, &byte, 1, 0, (struct sockaddr *)&a,
+		    sizeof(a)) != 1)
+			break;
+		clock_gettime(CLOCK_REALTIME, &sent);
+		memset(&m, 0, sizeof(m));
+		iov.iov_base = &byte;
+		iov.iov_len = 1;
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = ctl.b;
+		m.msg_controllen = sizeof(ctl.b);
+		if (recvmsg(fd, &m, MSG_DONTWAIT) != 1)
+			continue;	/* not looped back yet */
+		for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_TIMESTAMPNS)
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		if (ts.tv_sec < sent.tv_sec || (ts.tv_sec == sent.tv_sec &&
+		    ts.tv_nsec < sent.tv_nsec))
+			break;	/* stamped when it came: the switch is on */
+	}
+out:
+	close(fd);
+}
+
 struct netio *
 netio_open_ring(int families, unsigned pps, size_t inflight, char *err,
     size_t errlen)
 {
 	struct netio *n;
-	char lerr[128], perr[PCAP_ERRBUF_SIZE];
+	char lerr[128];
 	int both = (families & (NETIO_V4 | NETIO_V6)) == (NETIO_V4 | NETIO_V6);
 	size_t bufsize;
 
@@ -96,7 +230,7 @@ netio_open_ring(int families, unsigned pps, size_t inflight, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	n->raw4 = n->raw6 = -1;
+	n->raw4 = n->raw6 = n->cap = -1;
 	if (families & NETIO_V4) {
 		n->raw4 = raw_open(AF_INET, lerr, sizeof(lerr));
 		if (n->raw4 == -1 && !both) {
@@ -111,13 +245,6 @@ netio_open_ring(int families, unsigned pps, size_t inflight, char *err,
 			goto fail;
 		}
 	}
-	if ((n->pcap = pcap_create("any", perr)) == NULL) {
-		snprintf(err, errlen, "capture: %s", perr);
-		goto fail;
-	}
-	pcap_set_snaplen(n->pcap, NETIO_SNAPLEN);
-	pcap_set_promisc(n->pcap, 0);
-	pcap_set_immediate_mode(n->pcap, 1);
 	bufsize = (size_t)pps * NETIO_BUF_PER_PPS;
 	if (inflight > 0 && inflight < NETIO_BUF_MAX / NETIO_BUF_PER_PROBE &&
 	    inflight * NETIO_BUF_PER_PROBE > bufsize)
@@ -126,22 +253,24 @@ netio_open_ring(int families, unsigned pps, size_t inflight, char *err,
 		bufsize = NETIO_BUF_MAX;
 	if (bufsize < NETIO_BUF_MIN)
 		bufsize = NETIO_BUF_MIN;
-	if (bufsize > NETIO_BUF_MAX)
-		bufsize = NETIO_BUF_MAX;
-	pcap_set_buffer_size(n->pcap, (int)bufsize);
-	pcap_set_tstamp_precision(n->pcap, PCAP_TSTAMP_PRECISION_MICRO);
-	if (pcap_activate(n->pcap) < 0) {
-		snprintf(err, errlen, "capture: %s", pcap_geterr(n->pcap));
+	if ((n->cap = cap_open(bufsize, err, errlen)) == -1)
+		goto fail;
+	tstamp_wait_on();
+	if ((n->rx = calloc(1, sizeof(*n->rx))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	n->dlt = pcap_datalink(n->pcap);
-	if (n->dlt != DLT_LINUX_SLL && n->dlt != DLT_LINUX_SLL2) {
-		snprintf(err, errlen, "capture: unexpected link type %d", n->dlt);
-		goto fail;
-	}
-	if (pcap_setnonblock(n->pcap, 1, perr) == -1) {
-		snprintf(err, errlen, "capture: %s", perr);
-		goto fail;
+	for (size_t i = 0; i < NETIO_VLEN; i++) {
+		struct msghdr *m = &n->rx->msg[i].msg_hdr;
+
+		n->rx->iov[i].iov_base = n->rx->data[i];
+		n->rx->iov[i].iov_len = NETIO_SNAPLEN;
+		m->msg_iov = &n->rx->iov[i];
+		m->msg_iovlen = 1;
+		m->msg_name = &n->rx->from[i];
+		m->msg_namelen = sizeof(n->rx->from[i]);
+		m->msg_control = n->rx->ctl[i].b;
+		m->msg_controllen = sizeof(n->rx->ctl[i].b);
 	}
 	if ((n->route = netroute_open()) == NULL) {
 		snprintf(err, errlen, "interfaces: %s", strerror(errno));
@@ -193,8 +322,11 @@ netio_set_port_ranges(struct netio *n, const struct netio_ports *r,
     size_t nr, int any_rst, char *err, size_t errlen)
 {
 	struct bpf_program prog;
+	struct sock_fprog fp;
+	pcap_t *dead;
 	char filter[512], ports[256];
 	size_t off = 0;
+	int rc;
 
 	if (nr < 1 || nr > NETIO_MAX_RANGES) {
 		snprintf(err, errlen, "capture filter: %zu port ranges", nr);
@@ -220,13 +352,26 @@ netio_set_port_ranges(struct netio *n, const struct netio_ports *r,
 		snprintf(filter, sizeof(filter),
 		    "icmp or icmp6 or ((udp or tcp) and (%s))%s", ports,
 		    any_rst ? NETIO_ANY_RST : "");
-	if (pcap_compile(n->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1 ||
-	    pcap_setfilter(n->pcap, &prog) == -1) {
-		snprintf(err, errlen, "capture filter: %s", pcap_geterr(n->pcap));
+	/* Compiled for raw IP (what a SOCK_DGRAM packet socket's filter
+	 * sees: v4 and v6 told apart by the version), returning at most
+	 * the snap length, which the kernel then keeps of each packet. */
+	if ((dead = pcap_open_dead(DLT_RAW, NETIO_SNAPLEN)) == NULL) {
+		snprintf(err, errlen, "capture filter: out of memory");
 		return -1;
 	}
+	if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+		snprintf(err, errlen, "capture filter: %s", pcap_geterr(dead));
+		pcap_close(dead);
+		return -1;
+	}
+	pcap_close(dead);
+	fp.len = (unsigned short)prog.bf_len;
+	fp.filter = (struct sock_filter *)prog.bf_insns;
+	rc = setsockopt(n->cap, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+	if (rc == -1)
+		snprintf(err, errlen, "capture filter: %s", strerror(errno));
 	pcap_freecode(&prog);
-	return 0;
+	return rc;
 }
 
 static int
@@ -290,48 +435,52 @@ netio_ops(struct netio *n, struct engine_io *io)
 }
 
 static void
-netio_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
-{
-	struct netio *n = (struct netio *)arg;
-	size_t hl, caplen = h->caplen;
-	uint16_t proto, pkttype;
-
-	if (n->dlt == DLT_LINUX_SLL) {
-		hl = SLL_HDR_LEN;
-		if (caplen < hl)
-			return;
-		pkttype = (uint16_t)(bytes[0] << 8 | bytes[1]);
-		proto = (uint16_t)(bytes[14] << 8 | bytes[15]);
-	} else {
-		hl = 20;
-		if (caplen < hl)
-			return;
-		proto = (uint16_t)(bytes[0] << 8 | bytes[1]);
-		pkttype = bytes[10];
-	}
-	if (proto != 0x0800 && proto != 0x86dd)
-		return;
-	engine_input(n->eng, bytes + hl, caplen - hl, &h->ts,
-	    pkttype == LINUX_SLL_OUTGOING);
-}
-
-static void
 netio_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct netio *n = arg;
+	struct netio_rx *rx = n->rx;
+	int got = 0, k;
 
-	pcap_dispatch(n->pcap, NETIO_BATCH, netio_packet, (u_char *)n);
+	while (got < NETIO_BATCH) {
+		for (int i = 0; i < NETIO_VLEN; i++) {
+			rx->msg[i].msg_hdr.msg_namelen = sizeof(rx->from[i]);
+			rx->msg[i].msg_hdr.msg_controllen = sizeof(rx->ctl[i].b);
+		}
+		k = recvmmsg(fd, rx->msg, NETIO_VLEN, MSG_DONTWAIT, NULL);
+		if (k <= 0)
+			return;	/* EAGAIN: all read; an error: the next wakeup */
+		for (int i = 0; i < k; i++) {
+			struct msghdr *m = &rx->msg[i].msg_hdr;
+			uint16_t proto = ntohs(rx->from[i].sll_protocol);
+			struct timeval ts = { 0, 0 };
+			struct cmsghdr *c;
+
+			if (proto != ETH_P_IP && proto != ETH_P_IPV6)
+				continue;
+			for (c = CMSG_FIRSTHDR(m); c != NULL;
+			    c = CMSG_NXTHDR(m, c))
+				if (c->cmsg_level == SOL_SOCKET &&
+				    c->cmsg_type == SCM_TIMESTAMP)
+					memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			if (ts.tv_sec == 0)
+				gettimeofday(&ts, NULL);
+			engine_input(n->eng, rx->data[i], rx->msg[i].msg_len,
+			    &ts, rx->from[i].sll_pkttype == PACKET_OUTGOING);
+		}
+		got += k;
+		if (k < NETIO_VLEN)
+			return;
+	}
 }
 
 int
 netio_attach(struct netio *n, struct event_base *base, struct engine *eng)
 {
-	int fd = pcap_get_selectable_fd(n->pcap);
-
-	if (fd == -1)
+	if (n->cap == -1)
 		return -1;
 	n->eng = eng;
-	n->ev = event_new(base, fd, EV_READ | EV_PERSIST, netio_readable, n);
+	n->ev = event_new(base, n->cap, EV_READ | EV_PERSIST, netio_readable,
+	    n);
 	if (n->ev == NULL || event_add(n->ev, NULL) == -1)
 		return -1;
 	return 0;
@@ -340,11 +489,13 @@ netio_attach(struct netio *n, struct event_base *base, struct engine *eng)
 uint64_t
 netio_capture_drops(struct netio *n)
 {
-	struct pcap_stat st;
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
 
-	if (n->pcap == NULL || pcap_stats(n->pcap, &st) == -1)
-		return 0;
-	return st.ps_drop;
+	if (n->cap != -1 && getsockopt(n->cap, SOL_PACKET, PACKET_STATISTICS,
+	    &st, &len) == 0)
+		n->drops += st.tp_drops;
+	return n->drops;
 }
 
 void
@@ -354,8 +505,9 @@ netio_close(struct netio *n)
 		return;
 	if (n->ev != NULL)
 		event_free(n->ev);
-	if (n->pcap != NULL)
-		pcap_close(n->pcap);
+	if (n->cap != -1)
+		close(n->cap);
+	free(n->rx);
 	if (n->raw4 != -1)
 		close(n->raw4);
 	if (n->raw6 != -1)
@@ -376,8 +528,7 @@ netio_close_at_exit(struct netio *n)
 {
 	int p[2], fd;
 
-	if (n == NULL || n->pcap == NULL ||
-	    (fd = pcap_get_selectable_fd(n->pcap)) == -1 || pipe(p) == -1) {
+	if (n == NULL || (fd = n->cap) == -1 || pipe(p) == -1) {
 		netio_close(n);
 		return;
 	}

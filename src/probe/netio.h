@@ -1,8 +1,9 @@
 /*
  * netio: the real send/receive layer.  Raw sockets send probes
- * (IPv4 and IPv6, header included), libpcap on the "any" device sees replies
- * and our own probes leaving (for timestamps), libdnet picks the source
- * address for a destination.  Open it before dropping privileges.
+ * (IPv4 and IPv6, header included), a packet socket on every interface
+ * (its filter compiled by libpcap) sees replies and our own probes leaving
+ * (for timestamps), libdnet picks the source address for a destination.
+ * Open it before dropping privileges.
  */
 #ifndef HOPLITE_NETIO_H
 #define HOPLITE_NETIO_H
@@ -25,7 +26,8 @@ struct netio;
  */
 struct netio *netio_open(int families, unsigned pps, char *err,
     size_t errlen);
-/* The same with the ring sized also for `inflight` replies at once. */
+/* The same with the capture buffer sized also for `inflight` replies at
+ * once. */
 struct netio *netio_open_ring(int families, unsigned pps, size_t inflight,
     char *err, size_t errlen);
 /* Send every probe out of interface `ifname` (SO_BINDTODEVICE); call it
