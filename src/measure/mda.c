@@ -221,6 +221,7 @@ static void mda_on_error(void *, const struct engine_sent *, int);
 
 static const struct engine_client_ops mda_ops = {
 	mda_next_probe, mda_on_reply, mda_on_timeout, mda_on_error,
+	mda_on_late,
 };
 
 static void
@@ -268,7 +269,6 @@ mda_new(struct engine *eng, const struct mda_conf *conf,
 	m->done = done;
 	m->arg = arg;
 	engine_client_init(&m->client, &mda_ops, m);
-	engine_client_set_late(&m->client, mda_on_late);
 	return m;
 fail:
 	if (m->gap_ev != NULL)

@@ -63,8 +63,8 @@ struct trace {
 	uint8_t judged;		/* TTLs up to this are judged (no stop there) */
 	uint8_t gap;		/* silent TTLs ending the judged prefix */
 	uint8_t running;
-	uint32_t hops_cap;
 	uint8_t slots_cap;	/* slot[] has slots_cap + 1 entries */
+	uint32_t hops_cap;
 	trace_settled_cb settled;	/* told as `judged` advances */
 	void *settled_arg;
 };
@@ -129,6 +129,7 @@ static void trace_on_late(void *, const struct engine_sent *);
 
 static const struct engine_client_ops trace_ops = {
 	trace_next_probe, trace_on_reply, trace_on_timeout, trace_on_error,
+	trace_on_late,
 };
 
 /* Slots up to ttl, grown as TTLs open: most paths are short. */
@@ -140,7 +141,7 @@ slots_reserve(struct trace *t, unsigned ttl)
 
 	if (ttl < cap)
 		return 0;
-	n = cap < 8 ? 8 : cap * 2;
+	n = cap < 4 ? 4 : cap * 2;
 	if (n < ttl + 1)
 		n = ttl + 1;
 	if (n > (unsigned)t->res.conf.max_ttl + 1)
@@ -173,7 +174,6 @@ trace_new(struct engine *eng, const struct trace_conf *conf,
 	t->done = done;
 	t->arg = arg;
 	engine_client_init(&t->client, &trace_ops, t);
-	engine_client_set_late(&t->client, trace_on_late);
 	return t;
 }
 
@@ -469,6 +469,29 @@ trace_assess(struct trace *t)
 
 /* --- answers ------------------------------------------------------------ */
 
+/* Microseconds from start to tx: 0 before it (the clock stepped back),
+ * UINT32_MAX past 71 minutes. */
+static uint32_t
+tx_offset(const struct timeval *start, const struct timeval *tx)
+{
+	long long d = (long long)(tx->tv_sec - start->tv_sec) * 1000000 +
+	    (tx->tv_usec - start->tv_usec);
+
+	if (d < 0)
+		return 0;
+	return d > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+void
+trace_hop_tx(const struct trace_result *r, const struct trace_hop *h,
+    struct timeval *tv)
+{
+	long long us = (long long)r->start.tv_usec + h->tx_us;
+
+	tv->tv_sec = r->start.tv_sec + (time_t)(us / 1000000);
+	tv->tv_usec = (suseconds_t)(us % 1000000);
+}
+
 static int
 hop_add(struct trace *t, const struct engine_sent *sent,
     const struct pkt_reply *r, const struct timeval *rx)
@@ -479,7 +502,7 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 
 	/* Grown as replies come: most traces have a handful. */
 	if (res->nhops == t->hops_cap) {
-		uint32_t cap = t->hops_cap ? t->hops_cap * 2 : 4;
+		uint32_t cap = t->hops_cap ? t->hops_cap * 2 : 2;
 		struct trace_hop *n = realloc(res->hops, cap * sizeof(*n));
 
 		if (n == NULL)
@@ -493,7 +516,7 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 	h->probe_ttl = sent->ttl;
 	h->probe_id = sent->attempt;
 	h->probe_size = sent->size;
-	h->tx = sent->tx;
+	h->tx_us = tx_offset(&res->start, &sent->tx);
 	rtt = (long long)(rx->tv_sec - sent->tx.tv_sec) * 1000000 +
 	    (rx->tv_usec - sent->tx.tv_usec);
 	h->rtt_us = rtt > 0 ? (uint32_t)rtt : 0;

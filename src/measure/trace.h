@@ -52,7 +52,8 @@ struct trace_hop {
 	struct addr_ip addr;
 	uint8_t probe_ttl, probe_id;	/* probe_id: attempt, 1-based */
 	uint16_t probe_size;
-	struct timeval tx;
+	uint32_t tx_us;			/* sent, microseconds after the start
+					   (trace_hop_tx: the time) */
 	uint32_t rtt_us;
 	uint8_t reply_ttl, reply_tos;
 	uint16_t reply_ipid, reply_size;
@@ -61,8 +62,8 @@ struct trace_hop {
 	uint8_t icmp_type, icmp_code;
 	uint8_t has_quote;
 	uint8_t q_ttl, q_tos;
-	uint16_t q_ipl;
 	uint8_t next;
+	uint16_t q_ipl;
 	struct pkt_ext *ext;		/* next objects (RFC 4884), NULL if none;
 					   owned by the trace */
 };
@@ -72,13 +73,17 @@ struct trace_result {
 	struct pkt_flow flow;		/* src, dst, ports, icmp_sum, ... */
 	enum trace_stop stop_reason;
 	uint8_t stop_data;
-	struct timeval start;		/* wall clock when the trace began */
-	struct timeval end;
 	uint8_t hop_count;		/* highest TTL that counts (the destination's) */
 	unsigned probe_count;		/* probes sent */
+	struct timeval start;		/* wall clock when the trace began */
+	struct timeval end;
 	struct trace_hop *hops;		/* ordered by probe_ttl, then probe_id */
 	size_t nhops;
 };
+
+/* When the hop's probe was sent (wall clock). */
+void trace_hop_tx(const struct trace_result *, const struct trace_hop *,
+    struct timeval *);
 
 struct trace;
 typedef void (*trace_done_cb)(struct trace *, void *arg);

@@ -140,10 +140,12 @@ fail:
 }
 
 static json_t *
-hop_json(const struct trace_hop *h, const struct out_extra *x)
+hop_json(const struct trace_result *r, const struct trace_hop *h,
+    const struct out_extra *x)
 {
 	json_t *o;
 	const char *name;
+	struct timeval tx;
 	int err = 0;
 
 	if ((o = json_object()) == NULL)
@@ -156,7 +158,8 @@ hop_json(const struct trace_hop *h, const struct out_extra *x)
 	err |= out_json_set_int(o, "probe_ttl", h->probe_ttl);
 	err |= out_json_set_int(o, "probe_id", h->probe_id);
 	err |= out_json_set_int(o, "probe_size", h->probe_size);
-	err |= json_object_set_new(o, "tx", out_json_time(&h->tx, 0));
+	trace_hop_tx(r, h, &tx);
+	err |= json_object_set_new(o, "tx", out_json_time(&tx, 0));
 	/* Whole microseconds: the 10-digit dump (OUT_JSON_FLAGS) prints
 	 * at most three decimals. */
 	err |= json_object_set_new(o, "rtt", json_real(h->rtt_us / 1000.0));
@@ -253,7 +256,7 @@ out_trace_json_x(const struct trace_result *r, const struct out_extra *x)
 	    json_object_set_new(o, "hops", hops) == -1)
 		goto fail;
 	for (size_t i = 0; i < r->nhops; i++) {
-		if ((h = hop_json(&r->hops[i], x)) == NULL ||
+		if ((h = hop_json(r, &r->hops[i], x)) == NULL ||
 		    json_array_append_new(hops, h) == -1)
 			goto fail;
 	}

@@ -333,12 +333,6 @@ engine_client_init(struct engine_client *c, const struct engine_client_ops *ops,
 	c->owner = owner;
 }
 
-void
-engine_client_set_late(struct engine_client *c, engine_late_cb cb)
-{
-	c->on_late = cb;
-}
-
 static void
 pump_arm(struct engine *e, double delay)
 {
@@ -502,7 +496,7 @@ engine_send_one(struct engine *e, struct engine_client *c)
 	e->stats.probes_sent++;
 	wait = req.wait_ms;
 	if (req.late_ms > 0 && req.late_ms < wait &&
-	    c->on_late != NULL) {
+	    c->ops->on_late != NULL) {
 		p->late_left_ms = wait - req.late_ms;
 		wait = req.late_ms;
 	}
@@ -599,7 +593,7 @@ probe_due(struct engine *e, struct engine_pending *p)
 		timer_insert(e, p, left);
 		s = p->sent;
 		e->stats.late++;
-		c->on_late(c->owner, &s);	/* may cancel c: p gone */
+		c->ops->on_late(c->owner, &s);	/* may cancel c: p gone */
 		return;
 	}
 	s = p->sent;

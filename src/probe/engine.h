@@ -76,15 +76,14 @@ struct engine_client_ops {
 	void (*on_timeout)(void *owner, const struct engine_sent *s);
 	/* Probe `s` could not be built or sent; errno-style code. */
 	void (*on_error)(void *owner, const struct engine_sent *s, int err);
+	/* Probe `s` has been out for its late_ms; it is still in flight.
+	 * NULL: late_ms is ignored. */
+	void (*on_late)(void *owner, const struct engine_sent *s);
 };
-
-/* Probe `s` has been out for its late_ms; it is still in flight. */
-typedef void (*engine_late_cb)(void *owner, const struct engine_sent *s);
 
 /* Embedded in each client; opaque to it. */
 struct engine_client {
 	const struct engine_client_ops *ops;
-	engine_late_cb on_late;		/* NULL: late_ms is ignored */
 	void *owner;
 	TAILQ_ENTRY(engine_client) ready_entry;
 	uint8_t queued;
@@ -117,8 +116,6 @@ int engine_source(struct engine *, const struct addr_ip *dst, struct addr_ip *sr
 
 void engine_client_init(struct engine_client *, const struct engine_client_ops *,
     void *owner);
-/* Opt in to late_ms (after engine_client_init). */
-void engine_client_set_late(struct engine_client *, engine_late_cb);
 /* The client has probes to send: queue it for the next free tokens. */
 void engine_wake(struct engine *, struct engine_client *);
 /* Forget the client: dequeue it and drop its probes in flight (no callbacks). */

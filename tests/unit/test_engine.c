@@ -159,7 +159,11 @@ tc_error(void *owner, const struct engine_sent *s, int err)
 }
 
 static const struct engine_client_ops tc_ops = {
-	tc_next, tc_reply, tc_timeout, tc_error,
+	tc_next, tc_reply, tc_timeout, tc_error, NULL,
+};
+/* The same client, opted in to late_ms. */
+static const struct engine_client_ops tc_late_ops = {
+	tc_next, tc_reply, tc_timeout, tc_error, tc_late,
 };
 
 static struct tclient *
@@ -382,7 +386,7 @@ test_late(void)
 	simnet_set_auto(e.sn, 0);
 	c = client_new(&e, &pkt_udp_paris, "192.0.2.10", 0, 2, 300);
 	c->late_ms = 20;
-	engine_client_set_late(&c->c, tc_late);
+	engine_client_init(&c->c, &tc_late_ops, c);
 	d = client_new(&e, &pkt_udp_paris, "192.0.2.11", 0, 1, 150);
 	d->late_ms = 20;
 	e.pending = 2;		/* c's two lates */

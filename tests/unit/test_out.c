@@ -271,8 +271,8 @@ hop(struct trace_hop *h, const char *addr, uint8_t ttl, uint8_t id,
 	h->probe_ttl = ttl;
 	h->probe_id = id;
 	h->probe_size = 44;
-	h->tx.tv_sec = 1638999963;
-	h->tx.tv_usec = 788025 + ttl * 1000 + id;
+	/* 1638999963.788025 + ttl ms + id us; the start is .787829 */
+	h->tx_us = 196 + ttl * 1000u + id;
 	h->rtt_us = rtt_us;
 	h->reply_ttl = (uint8_t)(65 - ttl);
 	h->reply_tos = 192;

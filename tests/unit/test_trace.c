@@ -353,9 +353,12 @@ test_completed(const struct mcase *mc, int reverse)
 			for (size_t k = 0; k < simnet_nprobes(e.sn); k++) {
 				const struct simnet_probe *p = simnet_probe(e.sn, k);
 
+				struct timeval tx;
+
+				trace_hop_tx(r, x, &tx);
 				if (p->ttl == x->probe_ttl &&
-				    p->tx.tv_sec == x->tx.tv_sec &&
-				    p->tx.tv_usec == x->tx.tv_usec)
+				    p->tx.tv_sec == tx.tv_sec &&
+				    p->tx.tv_usec == tx.tv_usec)
 					found = 1;
 			}
 			T_CHECK(found);
