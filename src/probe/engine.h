@@ -60,7 +60,7 @@ struct engine_sent {
 	uint32_t cookie;
 	uint8_t ttl, attempt;
 	uint16_t size;
-	struct timeval tx;	/* when it left: pcap timestamp when seen, else clock */
+	struct timeval tx;	/* when it left: capture timestamp when seen, else clock */
 	uint8_t tx_pcap;	/* tx is the capture timestamp */
 	uint8_t late;		/* on_late ran for it */
 	struct pkt_ident ident;
