@@ -421,7 +421,7 @@ run_main(const struct run_conf *rc0, const struct run_client *client,
 	if (!priv_can_raw())
 		fatalx("raw sockets need root or CAP_NET_RAW (e.g. setcap "
 		    "cap_net_raw+ep, or AmbientCapabilities=CAP_NET_RAW)");
-	if ((nio = netio_open_ring(families_needed(&d, rc->family, tf != NULL),
+	if ((nio = netio_open_sized(families_needed(&d, rc->family, tf != NULL),
 	    rc->pps, replies_in_flight(rc), err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (rc->iface != NULL && netio_set_device(nio, rc->iface, err,

@@ -107,7 +107,7 @@ raw_open(int family, char *err, size_t errlen)
 struct netio *
 netio_open(int families, unsigned pps, char *err, size_t errlen)
 {
-	return netio_open_ring(families, pps, 0, err, errlen);
+	return netio_open_sized(families, pps, 0, err, errlen);
 }
 
 /*
@@ -218,7 +218,7 @@ out:
 }
 
 struct netio *
-netio_open_ring(int families, unsigned pps, size_t inflight, char *err,
+netio_open_sized(int families, unsigned pps, size_t inflight, char *err,
     size_t errlen)
 {
 	struct netio *n;

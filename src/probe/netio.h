@@ -28,7 +28,7 @@ struct netio *netio_open(int families, unsigned pps, char *err,
     size_t errlen);
 /* The same with the capture buffer sized also for `inflight` replies at
  * once. */
-struct netio *netio_open_ring(int families, unsigned pps, size_t inflight,
+struct netio *netio_open_sized(int families, unsigned pps, size_t inflight,
     char *err, size_t errlen);
 /* Send every probe out of interface `ifname` (SO_BINDTODEVICE); call it
  * before dropping privileges.  0, or -1 with a message. */
