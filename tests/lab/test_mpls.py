@@ -10,8 +10,10 @@ hoplite trace (icmp-paris, udp-paris) and hoplite mda (icmp-echo,
 udp-dport), IPv4 and IPv6: r3's hop carries exactly that stack, as
 scamper's JSON writes it ("icmpext": ie_cn 1, ie_ct 1, mpls_labels with
 mpls_ttl, mpls_s, mpls_exp, mpls_label); no other hop carries any
-extension; the trace still completes.  When scamper is installed, its
-trace over the same lab reports the same icmpext object.
+extension; the trace still completes.  hoplited (its default MDA mode,
+M-Lab's preset) writes a scamper1 file that passes M-Lab's rules with the
+same stack on r3's replies.  When scamper is installed, its trace over the
+same lab reports the same icmpext object.
 """
 
 import json
@@ -20,7 +22,11 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemon  # noqa: E402
 import lab  # noqa: E402
+
+sys.path.insert(0, os.path.join(daemon.ROOT, "tests", "unit"))
+import mlab_check  # noqa: E402
 
 STACK = ["16005/0/0/255", "24001/5/1/254"]
 WANT = [{"ie_cn": 1, "ie_ct": 1, "ie_dl": 8, "mpls_labels": [
@@ -61,10 +67,32 @@ def mda_replies(tr):
     return out
 
 
+def hoplited_part(ck, L, t):
+    label = "hoplited mda v4"
+    wd = daemon.Workdir("mpls")
+    d = daemon.Daemon(L, t.src, wd, [], name="m", mode=None).start()
+    try:
+        with d.control() as c:
+            r = c.request({"uuid": "mpls4", "ip": t.dst4})
+            ck.eq(r.get("status"), "queued", label + ": queued")
+        p = d.wait_file("mpls4", 120)
+        tr = daemon.check_mlab_file(ck, p, "mpls4", label=label)
+        if tr:
+            probs = mlab_check.check_file(p, strict=True,
+                                          want_type="tracelb", name=True,
+                                          shape=True)
+            ck.ok(not probs, label + ": M-Lab's scamper1 rules",
+                  "; ".join(probs))
+            check_exts(ck, L, mda_replies(tr), label)
+    finally:
+        ck.eq(d.stop(), 0, label + ": SIGTERM: exit 0")
+
+
 def main():
     lab.require_lab()
     lab.require_hoplite()
     lab.hoplite_only("hoplite trace and mda through an MPLS router")
+    daemon.require_hoplited()
     ck = lab.Check("test_mpls")
     hl = os.environ["HOPLITE"]
     with lab.Lab("mp") as L:
@@ -93,6 +121,7 @@ def main():
                 ck.eq(len(objs), 1, lbl + ": one tracelb")
                 for tr in objs:
                     check_exts(ck, L, mda_replies(tr), lbl)
+        hoplited_part(ck, L, t)
         if shutil.which("scamper"):
             p = L.run(t.src, ["scamper", "-O", "json", "-p", "200",
                               "-I", "trace -P icmp-paris %s" % t.dst4,
