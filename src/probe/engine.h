@@ -63,6 +63,7 @@ struct engine_sent {
 	struct timeval tx;	/* when it left: capture timestamp when seen, else clock */
 	uint8_t tx_pcap;	/* tx is the capture timestamp */
 	uint8_t late;		/* on_late ran for it */
+	uint8_t has_mac;	/* its payload carries ident.mac */
 	struct pkt_ident ident;
 };
 
