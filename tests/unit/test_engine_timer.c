@@ -171,15 +171,17 @@ test_deadline_order(void)
 			if (i % 5 != 0 && c[i]->nev > 0 && c[i]->ev[0].n == n)
 				fired[nfired++] = i;
 	T_EQ_INT(nfired, N - answered);
-	/* by deadline: when the probe left plus its wait (the engine's own
-	 * clock reads a few microseconds after simnet's tx) */
+	/* by deadline: when the probe left plus its wait.  The engine reads
+	 * its clock a little after simnet's tx (more on a loaded machine), so
+	 * deadlines within 2 ms may swap; a heap out of order misplaces
+	 * them by the waits' 8 ms steps and the 40 ms of sending. */
 	for (int k = 1; k < nfired; k++) {
 		const struct tclient *a = c[fired[k - 1]], *b = c[fired[k]];
 		double da = tv_diff(&tx[0], &tx[fired[k - 1]]) +
 		    a->wait_ms / 1e3;
 		double db = tv_diff(&tx[0], &tx[fired[k]]) + b->wait_ms / 1e3;
 
-		if (db < da - 0.0002)
+		if (db < da - 0.002)
 			order_ok = 0;
 		prev_wait = b->wait_ms;
 	}
