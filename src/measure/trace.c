@@ -469,13 +469,20 @@ trace_assess(struct trace *t)
 
 /* --- answers ------------------------------------------------------------ */
 
+/* Microseconds from a to b, negative when b is earlier. */
+static long long
+us_between(const struct timeval *a, const struct timeval *b)
+{
+	return (long long)(b->tv_sec - a->tv_sec) * 1000000 +
+	    (b->tv_usec - a->tv_usec);
+}
+
 /* Microseconds from start to tx: 0 before it (the clock stepped back),
  * UINT32_MAX past 71 minutes. */
 static uint32_t
 tx_offset(const struct timeval *start, const struct timeval *tx)
 {
-	long long d = (long long)(tx->tv_sec - start->tv_sec) * 1000000 +
-	    (tx->tv_usec - start->tv_usec);
+	long long d = us_between(start, tx);
 
 	if (d < 0)
 		return 0;
@@ -517,8 +524,7 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 	h->probe_id = sent->attempt;
 	h->probe_size = sent->size;
 	h->tx_us = tx_offset(&res->start, &sent->tx);
-	rtt = (long long)(rx->tv_sec - sent->tx.tv_sec) * 1000000 +
-	    (rx->tv_usec - sent->tx.tv_usec);
+	rtt = us_between(&sent->tx, rx);
 	h->rtt_us = rtt > 0 ? (uint32_t)rtt : 0;
 	h->reply_ttl = r->ttl;
 	h->reply_tos = r->tos;
