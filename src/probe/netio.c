@@ -150,6 +150,16 @@ cap_open(size_t bufsize, char *err, size_t errlen)
 	return fd;
 }
 
+/* The SOL_SOCKET control message of that type into out (len bytes). */
+static void
+cmsg_copy(struct msghdr *m, int type, void *out, size_t len)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL;
+	    c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == type)
+			memcpy(out, CMSG_DATA(c), len);
+}
+
 /*
  * Receive timestamps hang on a kernel switch that the first socket asking
  * for them turns on, later, from a work item; until then packets are
@@ -187,7 +197,6 @@ tstamp_wait_on(void)
 		struct timespec sent, ts = { 0, 0 };
 		struct iovec iov;
 		struct msghdr m;
-		struct cmsghdr *c;
 		char byte = 0;
 
 		if (i > 0)
@@ -205,10 +214,7 @@ tstamp_wait_on(void)
 		m.msg_controllen = sizeof(ctl.b);
 		if (recvmsg(fd, &m, MSG_DONTWAIT) != 1)
 			continue;	/* not looped back yet */
-		for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_TIMESTAMPNS)
-				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		cmsg_copy(&m, SCM_TIMESTAMPNS, &ts, sizeof(ts));
 		if (ts.tv_sec < sent.tv_sec || (ts.tv_sec == sent.tv_sec &&
 		    ts.tv_nsec < sent.tv_nsec))
 			break;	/* stamped when it came: the switch is on */
@@ -450,18 +456,13 @@ netio_readable(evutil_socket_t fd, short what, void *arg)
 		if (k <= 0)
 			return;	/* EAGAIN: all read; an error: the next wakeup */
 		for (int i = 0; i < k; i++) {
-			struct msghdr *m = &rx->msg[i].msg_hdr;
 			uint16_t proto = ntohs(rx->from[i].sll_protocol);
 			struct timeval ts = { 0, 0 };
-			struct cmsghdr *c;
 
 			if (proto != ETH_P_IP && proto != ETH_P_IPV6)
 				continue;
-			for (c = CMSG_FIRSTHDR(m); c != NULL;
-			    c = CMSG_NXTHDR(m, c))
-				if (c->cmsg_level == SOL_SOCKET &&
-				    c->cmsg_type == SCM_TIMESTAMP)
-					memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			cmsg_copy(&rx->msg[i].msg_hdr, SCM_TIMESTAMP, &ts,
+			    sizeof(ts));
 			if (ts.tv_sec == 0)
 				gettimeofday(&ts, NULL);
 			engine_input(n->eng, rx->data[i], rx->msg[i].msg_len,
