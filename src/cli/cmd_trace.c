@@ -288,6 +288,18 @@ trace_done(struct trace *t, void *arg)
 	run_job_done(arg);
 }
 
+/* The one live trace: its arg is the command. */
+static void
+live_done(struct trace *t, void *arg)
+{
+	struct tracecmd *tc = arg;
+
+	run_job_done(tc->live.job);
+}
+
+static const struct trace_cbs trace_cbs = { trace_done, NULL };
+static const struct trace_cbs live_cbs = { live_done, live_settled };
+
 static void *
 trace_job_start(struct run_job *j, struct engine *eng, void *arg)
 {
@@ -297,14 +309,17 @@ trace_job_start(struct run_job *j, struct engine *eng, void *arg)
 
 	tc->names = run_names(j->run);
 	c.flowid = j->flowid;
-	if ((t = trace_new(eng, &c, &j->dst, trace_done, j)) == NULL)
-		return NULL;
-	j->m = t;
 	/* One trace on a terminal: each hop as it settles, as traceroute. */
 	if (tc->live_ok && run_njobs(j->run) == 1) {
 		tc->live.job = j;
-		trace_set_settled_cb(t, live_settled, tc);
-	}
+		t = trace_new(eng, &c, &j->dst, &live_cbs, tc);
+		if (t == NULL)
+			tc->live.job = NULL;
+	} else
+		t = trace_new(eng, &c, &j->dst, &trace_cbs, j);
+	if (t == NULL)
+		return NULL;
+	j->m = t;
 	trace_start(t);
 	return t;
 }

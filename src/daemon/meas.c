@@ -49,7 +49,9 @@ static int
 paris_create(struct meas *m, struct engine *eng, const struct trace_conf *tc,
     const struct mda_conf *mc, const struct addr_ip *dst)
 {
-	m->u.t = trace_new(eng, tc, dst, trace_cb, m);
+	static const struct trace_cbs cbs = { trace_cb, NULL };
+
+	m->u.t = trace_new(eng, tc, dst, &cbs, m);
 	return m->u.t != NULL ? 0 : -1;
 }
 
@@ -71,7 +73,7 @@ paris_summary(const struct meas *m, struct meas_summary *s)
 	const struct trace_result *r = trace_result(m->u.t);
 
 	s->start = r->start;
-	s->end = r->end;
+	trace_end(r, &s->end);
 	s->failed = r->stop_reason == TRACE_STOP_ERROR;
 	s->halted = r->stop_reason == TRACE_STOP_HALTED;
 	s->probes = r->probe_count;

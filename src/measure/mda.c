@@ -11,6 +11,7 @@
  */
 #include <sys/types.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,7 +222,7 @@ static void mda_on_error(void *, const struct engine_sent *, int);
 
 static const struct engine_client_ops mda_ops = {
 	mda_next_probe, mda_on_reply, mda_on_timeout, mda_on_error,
-	mda_on_late,
+	mda_on_late, offsetof(struct mda, client),
 };
 
 static void
@@ -652,12 +653,12 @@ probe_fill(struct mda_probe *p, const struct engine_sent *s,
 {
 	long long rtt;
 
-	p->tx = s->tx;
+	p->tx = engine_sent_tx(s);
 	p->replied = 1;
 	p->addr = r->src;
 	p->rx = *rx;
-	rtt = (long long)(rx->tv_sec - s->tx.tv_sec) * 1000000 +
-	    (rx->tv_usec - s->tx.tv_usec);
+	rtt = (long long)(rx->tv_sec - p->tx.tv_sec) * 1000000 +
+	    (rx->tv_usec - p->tx.tv_usec);
 	p->rtt_us = rtt > 0 ? (uint32_t)rtt : 0;
 	p->reply_ttl = r->ttl;
 	p->reply_tos = r->tos;
@@ -710,7 +711,7 @@ mda_on_reply(void *owner, const struct engine_sent *s,
 	cl = mda_cell(m, p->flow, p->ttl);
 	/* A late probe left the counts when it was given up on. */
 	mda_probe_leave(m, s->cookie);
-	p->tx = s->tx;
+	p->tx = engine_sent_tx(s);
 	if (classify(m, r, &kind) == -1) {
 		if (p->pptest == PPT_CONFIRM)
 			mda_pp_confirm_back(m, p, -1);
@@ -803,7 +804,7 @@ mda_on_timeout(void *owner, const struct engine_sent *s)
 
 	if (!m->running || (p = probe_of(m, s)) == NULL)
 		return;
-	p->tx = s->tx;
+	p->tx = engine_sent_tx(s);
 	probe_gone(m, s->cookie);
 }
 
@@ -816,7 +817,7 @@ mda_on_late(void *owner, const struct engine_sent *s)
 	if (!m->running || (p = probe_of(m, s)) == NULL ||
 	    (m->gone[s->cookie] & PR_GONE))
 		return;
-	p->tx = s->tx;
+	p->tx = engine_sent_tx(s);
 	p->late = 1;
 	probe_gone(m, s->cookie);
 }

@@ -14,6 +14,7 @@
  */
 #include <sys/types.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ struct trace {
 	struct engine_client client;
 	struct trace_result res;
 	struct slot *slot;	/* indexed by TTL, 0..open at least */
-	trace_done_cb done;
+	const struct trace_cbs *cbs;
 	void *arg;
 	uint32_t max_rtt_us;	/* largest RTT seen */
 	uint8_t limit;		/* no probes above this TTL */
@@ -65,8 +66,6 @@ struct trace {
 	uint8_t running;
 	uint8_t slots_cap;	/* slot[] has slots_cap + 1 entries */
 	uint32_t hops_cap;
-	trace_settled_cb settled;	/* told as `judged` advances */
-	void *settled_arg;
 };
 
 static const char *const stop_names[] = {
@@ -80,6 +79,49 @@ static const char *const stop_names[] = {
 	[TRACE_STOP_HOPLIMIT] = "HOPLIMIT",
 	[TRACE_STOP_HALTED] = "HALTED",
 };
+
+/* Microseconds from a to b, negative when b is earlier. */
+static long long
+us_between(const struct timeval *a, const struct timeval *b)
+{
+	return (long long)(b->tv_sec - a->tv_sec) * 1000000 +
+	    (b->tv_usec - a->tv_usec);
+}
+
+/* Microseconds from start to tx: 0 before it (the clock stepped back),
+ * UINT32_MAX past 71 minutes. */
+static uint32_t
+tx_offset(const struct timeval *start, const struct timeval *tx)
+{
+	long long d = us_between(start, tx);
+
+	if (d < 0)
+		return 0;
+	return d > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+/* The time off microseconds after the trace's start. */
+static void
+after_start(const struct trace_result *r, uint32_t off, struct timeval *tv)
+{
+	long long us = (long long)r->start.tv_usec + off;
+
+	tv->tv_sec = r->start.tv_sec + (time_t)(us / 1000000);
+	tv->tv_usec = (suseconds_t)(us % 1000000);
+}
+
+void
+trace_hop_tx(const struct trace_result *r, const struct trace_hop *h,
+    struct timeval *tv)
+{
+	after_start(r, h->tx_us, tv);
+}
+
+void
+trace_end(const struct trace_result *r, struct timeval *tv)
+{
+	after_start(r, r->end_us, tv);
+}
 
 const char *
 trace_stop_name(enum trace_stop s)
@@ -129,7 +171,7 @@ static void trace_on_late(void *, const struct engine_sent *);
 
 static const struct engine_client_ops trace_ops = {
 	trace_next_probe, trace_on_reply, trace_on_timeout, trace_on_error,
-	trace_on_late,
+	trace_on_late, offsetof(struct trace, client),
 };
 
 /* Slots up to ttl, grown as TTLs open: most paths are short. */
@@ -156,7 +198,7 @@ slots_reserve(struct trace *t, unsigned ttl)
 
 struct trace *
 trace_new(struct engine *eng, const struct trace_conf *conf,
-    const struct addr_ip *dst, trace_done_cb done, void *arg)
+    const struct addr_ip *dst, const struct trace_cbs *cbs, void *arg)
 {
 	struct trace *t;
 	char err[128];
@@ -171,17 +213,10 @@ trace_new(struct engine *eng, const struct trace_conf *conf,
 		return NULL;
 	}
 	t->res.flow.dst = *dst;
-	t->done = done;
+	t->cbs = cbs;
 	t->arg = arg;
 	engine_client_init(&t->client, &trace_ops, t);
 	return t;
-}
-
-void
-trace_set_settled_cb(struct trace *t, trace_settled_cb cb, void *arg)
-{
-	t->settled = cb;
-	t->settled_arg = arg;
 }
 
 const struct trace_result *
@@ -219,6 +254,7 @@ static void
 trace_finish(struct trace *t, enum trace_stop why, uint8_t data, uint8_t hop_count)
 {
 	struct trace_result *r = &t->res;
+	struct timeval now;
 	size_t i, n = 0;
 
 	if (!t->running)
@@ -228,7 +264,8 @@ trace_finish(struct trace *t, enum trace_stop why, uint8_t data, uint8_t hop_cou
 	r->stop_reason = why;
 	r->stop_data = data;
 	r->hop_count = hop_count;
-	gettimeofday(&r->end, NULL);
+	gettimeofday(&now, NULL);
+	r->end_us = tx_offset(&r->start, &now);
 	/* Replies above the stopping TTL (overshoot of the window) are not
 	 * part of the path. */
 	for (i = 0; i < r->nhops; i++) {
@@ -240,7 +277,7 @@ trace_finish(struct trace *t, enum trace_stop why, uint8_t data, uint8_t hop_cou
 	r->nhops = n;
 	if (n > 1)	/* hops may still be NULL */
 		qsort(r->hops, r->nhops, sizeof(*r->hops), hop_cmp);
-	t->done(t, t->arg);
+	t->cbs->done(t, t->arg);
 }
 
 void
@@ -461,43 +498,14 @@ trace_assess(struct trace *t)
 			trace_finish(t, TRACE_STOP_HOPLIMIT, 0, (uint8_t)ttl);
 			return 1;
 		}
-		if (t->settled != NULL)
-			t->settled(t, ttl, t->settled_arg);
+		if (t->cbs->settled != NULL)
+			t->cbs->settled(t, ttl, t->arg);
 	}
 	return 0;
 }
 
 /* --- answers ------------------------------------------------------------ */
 
-/* Microseconds from a to b, negative when b is earlier. */
-static long long
-us_between(const struct timeval *a, const struct timeval *b)
-{
-	return (long long)(b->tv_sec - a->tv_sec) * 1000000 +
-	    (b->tv_usec - a->tv_usec);
-}
-
-/* Microseconds from start to tx: 0 before it (the clock stepped back),
- * UINT32_MAX past 71 minutes. */
-static uint32_t
-tx_offset(const struct timeval *start, const struct timeval *tx)
-{
-	long long d = us_between(start, tx);
-
-	if (d < 0)
-		return 0;
-	return d > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)d;
-}
-
-void
-trace_hop_tx(const struct trace_result *r, const struct trace_hop *h,
-    struct timeval *tv)
-{
-	long long us = (long long)r->start.tv_usec + h->tx_us;
-
-	tv->tv_sec = r->start.tv_sec + (time_t)(us / 1000000);
-	tv->tv_usec = (suseconds_t)(us % 1000000);
-}
 
 static int
 hop_add(struct trace *t, const struct engine_sent *sent,
@@ -505,6 +513,7 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 {
 	struct trace_result *res = &t->res;
 	struct trace_hop *h;
+	struct timeval tx;
 	long long rtt;
 
 	/* Grown as replies come: most traces have a handful. */
@@ -523,8 +532,9 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 	h->probe_ttl = sent->ttl;
 	h->probe_id = sent->attempt;
 	h->probe_size = sent->size;
-	h->tx_us = tx_offset(&res->start, &sent->tx);
-	rtt = us_between(&sent->tx, rx);
+	tx = engine_sent_tx(sent);
+	h->tx_us = tx_offset(&res->start, &tx);
+	rtt = us_between(&tx, rx);
 	h->rtt_us = rtt > 0 ? (uint32_t)rtt : 0;
 	h->reply_ttl = r->ttl;
 	h->reply_tos = r->tos;

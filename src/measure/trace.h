@@ -71,43 +71,50 @@ struct trace_hop {
 struct trace_result {
 	struct trace_conf conf;		/* with defaults filled in */
 	struct pkt_flow flow;		/* src, dst, ports, icmp_sum, ... */
-	enum trace_stop stop_reason;
+	uint8_t stop_reason;		/* enum trace_stop */
 	uint8_t stop_data;
 	uint8_t hop_count;		/* highest TTL that counts (the destination's) */
 	unsigned probe_count;		/* probes sent */
+	uint32_t nhops;
+	uint32_t end_us;		/* when it stopped, microseconds after
+					   the start (trace_end: the time) */
 	struct timeval start;		/* wall clock when the trace began */
-	struct timeval end;
 	struct trace_hop *hops;		/* ordered by probe_ttl, then probe_id */
-	size_t nhops;
 };
 
-/* When the hop's probe was sent (wall clock). */
+/* When the hop's probe was sent, and when the trace stopped (wall clock). */
 void trace_hop_tx(const struct trace_result *, const struct trace_hop *,
     struct timeval *);
+void trace_end(const struct trace_result *, struct timeval *);
 
 struct trace;
-typedef void (*trace_done_cb)(struct trace *, void *arg);
+
+/* What the trace tells its owner, with the arg given to trace_new. */
+struct trace_cbs {
+	/* It stopped, for any reason (also when it could not start: stop
+	 * reason ERROR).  Runs once. */
+	void (*done)(struct trace *, void *arg);
+	/*
+	 * NULL, or told as TTLs settle, in TTL order: every TTL up to `ttl`
+	 * is final (a router answered, or every attempt went unanswered),
+	 * for a display that prints hop by hop.  The TTLs that end the
+	 * trace come with `done` instead.  It must not free or stop the
+	 * trace; it changes nothing in the result.
+	 */
+	void (*settled)(struct trace *, unsigned ttl, void *arg);
+};
 
 /* Fill unset (zero) fields with defaults; -1 with a message if invalid. */
 int trace_conf_finish(struct trace_conf *, int family, char *err, size_t errlen);
 
 /*
- * A trace toward dst.  The source address comes from the engine.  `done`
- * runs once, when the trace stops for any reason (also when it cannot start:
- * stop reason ERROR).  NULL only on allocation failure or invalid conf.
+ * A trace toward dst.  The source address comes from the engine.  `cbs`
+ * must outlive the trace (a static table).  NULL only on allocation
+ * failure or invalid conf.
  */
 struct trace *trace_new(struct engine *, const struct trace_conf *,
-    const struct addr_ip *dst, trace_done_cb done, void *arg);
+    const struct addr_ip *dst, const struct trace_cbs *cbs, void *arg);
 void trace_start(struct trace *);
-/*
- * Be told as TTLs settle, in TTL order: every TTL up to `ttl` is final
- * (a router answered, or every attempt went unanswered), for a display
- * that prints hop by hop.  The TTLs that end the trace come with `done`
- * instead.  The callback must not free or stop the trace; it changes
- * nothing in the result.
- */
-typedef void (*trace_settled_cb)(struct trace *, unsigned ttl, void *arg);
-void trace_set_settled_cb(struct trace *, trace_settled_cb, void *arg);
 /* Stop now with HALTED (keeping what was measured); runs `done`. */
 void trace_halt(struct trace *);
 const struct trace_result *trace_result(const struct trace *);

@@ -133,6 +133,8 @@ trace_done(struct trace *t, void *arg)
 		event_active(w->ev, EV_TIMEOUT, 0);
 }
 
+static const struct trace_cbs trace_cbs = { trace_done, NULL };
+
 static void
 cycle_begin(struct watch *w)
 {
@@ -144,8 +146,8 @@ cycle_begin(struct watch *w)
 
 		c.flowid = w->conf.flow_lo + k;
 		/* Out of memory: the flow is left out of this cycle. */
-		if ((w->traces[k] = trace_new(w->eng, &c, &w->dst, trace_done,
-		    w)) == NULL)
+		if ((w->traces[k] = trace_new(w->eng, &c, &w->dst,
+		    &trace_cbs, w)) == NULL)
 			w->running--;
 	}
 	if (w->running == 0) {

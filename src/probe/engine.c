@@ -3,7 +3,9 @@
  */
 #include <sys/types.h>
 #include <sys/random.h>
+#include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,26 +19,37 @@
 #define ENGINE_TAG_TRIES	32
 
 /*
- * A probe in flight.  No libevent timer each (128 bytes): the engine keeps
- * them in a binary heap by deadline, and one timer for the earliest.  (A
- * list sorted from its tail was O(1) while waits were equal, and O(n) a
- * probe once adaptive waits mixed short and long ones: at 100,000 pps 80 %
- * of the run went to finding the place.)  Equal deadlines keep their
- * order of insertion.
+ * A probe in flight, 112 bytes.  Records come from slabs the engine keeps
+ * (a free list reuses them; the slabs are freed with the engine, so the
+ * memory is the most probes ever in flight at once, as malloc's would be)
+ * and refer to each other by 32-bit index: hash chains, the client's
+ * list, the deadline heap.  No libevent timer each: the engine keeps them
+ * in a binary heap by deadline, and one timer for the earliest.  (A list
+ * sorted from its tail was O(1) while waits were equal, and O(n) a probe
+ * once adaptive waits mixed short and long ones: at 100,000 pps 80 % of
+ * the run went to finding the place.)  Equal deadlines keep their order
+ * of insertion.
  */
-#define ENGINE_NO_HEAP	UINT32_MAX
+#define NIL		UINT32_MAX	/* no record; not in the heap */
+#define SLAB_BITS	7		/* 128 records a slab */
+#define SLAB_MASK	((1u << SLAB_BITS) - 1)
+#define SLABS_MAX	(1u << (32 - SLAB_BITS))
 
 struct engine_pending {
 	struct engine_client *client;
-	struct engine_pending *hnext;		/* hash chain */
-	struct engine_pending *cnext, *cprev;	/* client's list */
 	uint64_t deadline_us;			/* monotonic */
-	struct pkt_key key;
-	uint32_t heap_i;			/* in e->heap; ENGINE_NO_HEAP */
-	struct engine_sent sent;
+	uint32_t hnext;				/* hash chain; the free list */
+	uint32_t cnext, cprev;			/* client's list */
+	uint32_t heap_i;			/* in e->heap; NIL */
 	uint32_t seq;				/* insertion order, for ties */
-	unsigned late_left_ms;			/* after on_late, until the timeout */
+	uint32_t late_left_ms;			/* after on_late, until the timeout */
+	struct pkt_key key;
+	uint32_t self;				/* this record's index */
+	struct engine_sent sent;
 };
+
+/* The struct a client is embedded in, as its callbacks take it. */
+#define OWNER(c)	((void *)((char *)(c) - (c)->ops->client_offset))
 
 TAILQ_HEAD(engine_readyq, engine_client);
 
@@ -57,10 +70,14 @@ struct engine {
 	void *feed_arg;
 	uint8_t feed_more;		/* feed has not said it is done */
 
-	/* probes in flight, by key, and by deadline */
-	struct engine_pending **table;
+	/* probe records: slabs, and the free ones */
+	struct engine_pending **slab;
+	uint32_t nslabs, slabs_cap, free_rec;
+
+	/* probes in flight, by key, and by deadline (record indices) */
+	uint32_t *table;
 	size_t nbuckets, count;
-	struct engine_pending **heap;	/* by deadline, then seq */
+	uint32_t *heap;			/* by deadline, then seq */
 	uint32_t nheap, heap_cap, heap_seq;
 	struct event *timer_ev;
 	uint64_t timer_at;		/* when timer_ev fires; 0 not armed */
@@ -97,9 +114,11 @@ engine_new(struct event_base *base, const struct engine_conf *conf,
 	e->tokens = e->burst;
 	mono_now(&e->last);
 	TAILQ_INIT(&e->ready);
+	e->free_rec = NIL;
 	e->nbuckets = 1024;
-	if ((e->table = calloc(e->nbuckets, sizeof(*e->table))) == NULL)
+	if ((e->table = malloc(e->nbuckets * sizeof(*e->table))) == NULL)
 		goto fail;
+	memset(e->table, 0xff, e->nbuckets * sizeof(*e->table));	/* NIL */
 	if ((e->lb = libnet_init(LIBNET_NONE, NULL, errbuf)) == NULL)
 		goto fail;
 	if ((e->pump_ev = event_new(base, -1, 0, engine_pump, e)) == NULL ||
@@ -120,13 +139,9 @@ engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	for (size_t i = 0; i < e->nbuckets && e->table != NULL; i++) {
-		struct engine_pending *p, *n;
-		for (p = e->table[i]; p != NULL; p = n) {
-			n = p->hnext;
-			free(p);
-		}
-	}
+	for (uint32_t i = 0; i < e->nslabs; i++)
+		free(e->slab[i]);
+	free(e->slab);
 	free(e->table);
 	free(e->heap);
 	if (e->pump_ev != NULL)
@@ -185,13 +200,64 @@ key_eq(const struct pkt_key *a, const struct pkt_key *b)
 }
 
 static struct engine_pending *
+rec(const struct engine *e, uint32_t i)
+{
+	return &e->slab[i >> SLAB_BITS][i & SLAB_MASK];
+}
+
+/* A record for a new probe, from the free list or a new slab; NULL. */
+static struct engine_pending *
+rec_get(struct engine *e)
+{
+	struct engine_pending *p, *s;
+	uint32_t base;
+
+	if (e->free_rec == NIL) {
+		if (e->nslabs == SLABS_MAX)
+			return NULL;
+		if (e->nslabs == e->slabs_cap) {
+			uint32_t cap = e->slabs_cap ? e->slabs_cap * 2 : 8;
+			struct engine_pending **t;
+
+			if ((t = realloc(e->slab, cap * sizeof(*t))) == NULL)
+				return NULL;
+			e->slab = t;
+			e->slabs_cap = cap;
+		}
+		if ((s = malloc(sizeof(*s) << SLAB_BITS)) == NULL)
+			return NULL;
+		base = e->nslabs << SLAB_BITS;
+		e->slab[e->nslabs++] = s;
+		for (uint32_t i = SLAB_MASK + 1; i-- > 0;) {
+			s[i].self = base + i;
+			s[i].hnext = e->free_rec;
+			e->free_rec = base + i;
+		}
+	}
+	p = rec(e, e->free_rec);
+	e->free_rec = p->hnext;
+	memset(p, 0, offsetof(struct engine_pending, self));
+	memset(&p->sent, 0, sizeof(p->sent));
+	return p;
+}
+
+static void
+rec_put(struct engine *e, struct engine_pending *p)
+{
+	p->client = NULL;
+	p->hnext = e->free_rec;
+	e->free_rec = p->self;
+}
+
+static struct engine_pending *
 table_find(struct engine *e, const struct pkt_key *k)
 {
-	struct engine_pending *p;
+	uint32_t i;
 
-	for (p = e->table[key_hash(k) & (e->nbuckets - 1)]; p != NULL; p = p->hnext)
-		if (key_eq(&p->key, k))
-			return p;
+	for (i = e->table[key_hash(k) & (e->nbuckets - 1)]; i != NIL;
+	    i = rec(e, i)->hnext)
+		if (key_eq(&rec(e, i)->key, k))
+			return rec(e, i);
 	return NULL;
 }
 
@@ -199,17 +265,19 @@ static void
 table_grow(struct engine *e)
 {
 	size_t nb = e->nbuckets * 2;
-	struct engine_pending **t;
+	uint32_t *t;
 
-	if ((t = calloc(nb, sizeof(*t))) == NULL)
+	if ((t = malloc(nb * sizeof(*t))) == NULL)
 		return;		/* keep the longer chains; still correct */
+	memset(t, 0xff, nb * sizeof(*t));
 	for (size_t i = 0; i < e->nbuckets; i++) {
-		struct engine_pending *p, *n;
-		for (p = e->table[i]; p != NULL; p = n) {
+		uint32_t j, n;
+		for (j = e->table[i]; j != NIL; j = n) {
+			struct engine_pending *p = rec(e, j);
 			size_t b = key_hash(&p->key) & (nb - 1);
 			n = p->hnext;
 			p->hnext = t[b];
-			t[b] = p;
+			t[b] = j;
 		}
 	}
 	free(e->table);
@@ -226,15 +294,24 @@ table_insert(struct engine *e, struct engine_pending *p)
 		table_grow(e);
 	b = key_hash(&p->key) & (e->nbuckets - 1);
 	p->hnext = e->table[b];
-	e->table[b] = p;
+	e->table[b] = p->self;
 	e->count++;
 
-	p->cprev = NULL;
+	p->cprev = NIL;
 	p->cnext = p->client->pending;
-	if (p->cnext != NULL)
-		p->cnext->cprev = p;
-	p->client->pending = p;
+	if (p->cnext != NIL)
+		rec(e, p->cnext)->cprev = p->self;
+	p->client->pending = p->self;
 	p->client->inflight++;
+}
+
+static uint64_t
+wall_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 }
 
 static uint64_t
@@ -255,20 +332,26 @@ heap_lt(const struct engine_pending *x, const struct engine_pending *y)
 	return (int32_t)(x->seq - y->seq) < 0;
 }
 
+static struct engine_pending *
+heap_at(const struct engine *e, uint32_t i)
+{
+	return rec(e, e->heap[i]);
+}
+
 static void
 heap_set(struct engine *e, uint32_t i, struct engine_pending *p)
 {
-	e->heap[i] = p;
+	e->heap[i] = p->self;
 	p->heap_i = i;
 }
 
 static void
 heap_up(struct engine *e, uint32_t i)
 {
-	struct engine_pending *p = e->heap[i];
+	struct engine_pending *p = heap_at(e, i);
 
-	while (i > 0 && heap_lt(p, e->heap[(i - 1) / 2])) {
-		heap_set(e, i, e->heap[(i - 1) / 2]);
+	while (i > 0 && heap_lt(p, heap_at(e, (i - 1) / 2))) {
+		heap_set(e, i, heap_at(e, (i - 1) / 2));
 		i = (i - 1) / 2;
 	}
 	heap_set(e, i, p);
@@ -277,18 +360,18 @@ heap_up(struct engine *e, uint32_t i)
 static void
 heap_down(struct engine *e, uint32_t i)
 {
-	struct engine_pending *p = e->heap[i];
+	struct engine_pending *p = heap_at(e, i);
 
 	for (;;) {
 		uint32_t c = 2 * i + 1;
 
 		if (c >= e->nheap)
 			break;
-		if (c + 1 < e->nheap && heap_lt(e->heap[c + 1], e->heap[c]))
+		if (c + 1 < e->nheap && heap_lt(heap_at(e, c + 1), heap_at(e, c)))
 			c++;
-		if (!heap_lt(e->heap[c], p))
+		if (!heap_lt(heap_at(e, c), p))
 			break;
-		heap_set(e, i, e->heap[c]);
+		heap_set(e, i, heap_at(e, c));
 		i = c;
 	}
 	heap_set(e, i, p);
@@ -299,7 +382,7 @@ static int
 heap_reserve(struct engine *e)
 {
 	uint32_t cap;
-	struct engine_pending **h;
+	uint32_t *h;
 
 	if (e->nheap < e->heap_cap)
 		return 0;
@@ -319,7 +402,7 @@ timer_arm(struct engine *e, uint64_t now)
 
 	if (e->nheap == 0)
 		return;
-	at = e->heap[0]->deadline_us;
+	at = heap_at(e, 0)->deadline_us;
 	if (e->timer_at != 0 && e->timer_at <= at)
 		return;
 	d = at > now ? at - now : 0;
@@ -349,14 +432,14 @@ timer_unlink(struct engine *e, struct engine_pending *p)
 	uint32_t i = p->heap_i;
 	struct engine_pending *last;
 
-	if (i == ENGINE_NO_HEAP)
+	if (i == NIL)
 		return;
-	p->heap_i = ENGINE_NO_HEAP;
-	last = e->heap[--e->nheap];
+	p->heap_i = NIL;
+	last = heap_at(e, --e->nheap);
 	if (last == p)
 		return;
 	heap_set(e, i, last);
-	if (i > 0 && heap_lt(last, e->heap[(i - 1) / 2]))
+	if (i > 0 && heap_lt(last, heap_at(e, (i - 1) / 2)))
 		heap_up(e, i);
 	else
 		heap_down(e, i);
@@ -366,22 +449,22 @@ timer_unlink(struct engine *e, struct engine_pending *p)
 static void
 table_remove(struct engine *e, struct engine_pending *p)
 {
-	struct engine_pending **pp;
+	uint32_t *pp;
 
-	for (pp = &e->table[key_hash(&p->key) & (e->nbuckets - 1)]; *pp != NULL;
-	    pp = &(*pp)->hnext) {
-		if (*pp == p) {
+	for (pp = &e->table[key_hash(&p->key) & (e->nbuckets - 1)]; *pp != NIL;
+	    pp = &rec(e, *pp)->hnext) {
+		if (*pp == p->self) {
 			*pp = p->hnext;
 			e->count--;
 			break;
 		}
 	}
-	if (p->cprev != NULL)
-		p->cprev->cnext = p->cnext;
+	if (p->cprev != NIL)
+		rec(e, p->cprev)->cnext = p->cnext;
 	else
 		p->client->pending = p->cnext;
-	if (p->cnext != NULL)
-		p->cnext->cprev = p->cprev;
+	if (p->cnext != NIL)
+		rec(e, p->cnext)->cprev = p->cprev;
 	p->client->inflight--;
 	timer_unlink(e, p);
 }
@@ -392,9 +475,10 @@ void
 engine_client_init(struct engine_client *c, const struct engine_client_ops *ops,
     void *owner)
 {
+	assert((char *)owner + ops->client_offset == (char *)c);
 	memset(c, 0, sizeof(*c));
 	c->ops = ops;
-	c->owner = owner;
+	c->pending = NIL;
 }
 
 static void
@@ -448,10 +532,10 @@ engine_cancel(struct engine *e, struct engine_client *c)
 		TAILQ_REMOVE(&e->ready, c, ready_entry);
 		c->queued = 0;
 	}
-	while (c->pending != NULL) {
-		struct engine_pending *p = c->pending;
+	while (c->pending != NIL) {
+		struct engine_pending *p = rec(e, c->pending);
 		table_remove(e, p);
-		free(p);
+		rec_put(e, p);
 	}
 }
 
@@ -528,14 +612,14 @@ engine_send_one(struct engine *e, struct engine_client *c)
 	int len, err;
 
 	memset(&req, 0, sizeof(req));
-	if (c->ops->next_probe(c->owner, &req) != 1)
+	if (c->ops->next_probe(OWNER(c), &req) != 1)
 		return 1;
-	if (heap_reserve(e) == -1 || (p = calloc(1, sizeof(*p))) == NULL) {
+	if (heap_reserve(e) == -1 || (p = rec_get(e)) == NULL) {
 		err = ENOMEM;
 		goto fail_nop;
 	}
 	p->client = c;
-	p->heap_i = ENGINE_NO_HEAP;
+	p->heap_i = NIL;
 	p->sent.cookie = req.cookie;
 	p->sent.ttl = req.ttl;
 	p->sent.attempt = req.attempt;
@@ -552,7 +636,7 @@ engine_send_one(struct engine *e, struct engine_client *c)
 	}
 	/* Registered before it leaves: the capture may see it at once. */
 	table_insert(e, p);
-	gettimeofday(&p->sent.tx, NULL);
+	p->sent.tx_us = wall_us();
 	if (e->io.send(e->io.ctx, req.flow->dst.family, buf, (size_t)len) == -1) {
 		err = errno;
 		table_remove(e, p);
@@ -571,9 +655,9 @@ engine_send_one(struct engine *e, struct engine_client *c)
 fail:
 	{
 		struct engine_sent s = p->sent;
-		free(p);
+		rec_put(e, p);
 		e->stats.send_errors++;
-		c->ops->on_error(c->owner, &s, err);
+		c->ops->on_error(OWNER(c), &s, err);
 	}
 	return -1;
 fail_nop:
@@ -584,7 +668,7 @@ fail_nop:
 		s.ttl = req.ttl;
 		s.attempt = req.attempt;
 		e->stats.send_errors++;
-		c->ops->on_error(c->owner, &s, err);
+		c->ops->on_error(OWNER(c), &s, err);
 	}
 	return -1;
 }
@@ -658,14 +742,14 @@ probe_due(struct engine *e, struct engine_pending *p)
 		timer_insert(e, p, left);
 		s = p->sent;
 		e->stats.late++;
-		c->ops->on_late(c->owner, &s);	/* may cancel c: p gone */
+		c->ops->on_late(OWNER(c), &s);	/* may cancel c: p gone */
 		return;
 	}
 	s = p->sent;
 	table_remove(e, p);
-	free(p);
+	rec_put(e, p);
 	e->stats.timeouts++;
-	c->ops->on_timeout(c->owner, &s);
+	c->ops->on_timeout(OWNER(c), &s);
 }
 
 static void
@@ -676,8 +760,8 @@ engine_timer(evutil_socket_t fd, short what, void *arg)
 
 	e->timer_at = 0;
 	/* Callbacks may cancel any probe: take the head afresh each time. */
-	while (e->nheap > 0 && e->heap[0]->deadline_us <= now)
-		probe_due(e, e->heap[0]);
+	while (e->nheap > 0 && heap_at(e, 0)->deadline_us <= now)
+		probe_due(e, heap_at(e, 0));
 	timer_arm(e, now);
 }
 
@@ -734,7 +818,8 @@ engine_input(struct engine *e, const uint8_t *ip, size_t len,
 	if (r.kind == PKT_KIND_PROBE) {
 		/* Our own probe leaving: its capture time is the tx time. */
 		if (p != NULL && proof_ok(&r, p)) {
-			p->sent.tx = *ts;
+			p->sent.tx_us = (uint64_t)ts->tv_sec * 1000000 +
+			    (uint64_t)ts->tv_usec;
 			p->sent.tx_pcap = 1;
 			e->stats.tx_seen++;
 		} else
@@ -754,6 +839,6 @@ engine_input(struct engine *e, const uint8_t *ip, size_t len,
 	c = p->client;
 	s = p->sent;
 	table_remove(e, p);
-	free(p);
-	c->ops->on_reply(c->owner, &s, &r, ts);
+	rec_put(e, p);
+	c->ops->on_reply(OWNER(c), &s, &r, ts);
 }

@@ -60,12 +60,24 @@ struct engine_sent {
 	uint32_t cookie;
 	uint8_t ttl, attempt;
 	uint16_t size;
-	struct timeval tx;	/* when it left: capture timestamp when seen, else clock */
-	uint8_t tx_pcap;	/* tx is the capture timestamp */
+	/* When it left, microseconds since the epoch: the capture timestamp
+	 * when seen, else the clock (engine_sent_tx: as a timeval). */
+	uint64_t tx_us;
+	uint8_t tx_pcap;	/* tx_us is the capture timestamp */
 	uint8_t late;		/* on_late ran for it */
 	uint8_t has_mac;	/* its payload carries ident.mac */
 	struct pkt_ident ident;
 };
+
+static inline struct timeval
+engine_sent_tx(const struct engine_sent *s)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(s->tx_us / 1000000);
+	tv.tv_usec = (suseconds_t)(s->tx_us % 1000000);
+	return tv;
+}
 
 struct engine_client_ops {
 	/* Fill req with the next probe; 1 if filled, 0 if nothing to send now. */
@@ -80,16 +92,18 @@ struct engine_client_ops {
 	/* Probe `s` has been out for its late_ms; it is still in flight.
 	 * NULL: late_ms is ignored. */
 	void (*on_late)(void *owner, const struct engine_sent *s);
+	/* Where the struct engine_client is in the owner (offsetof): the
+	 * engine finds the owner from it, and keeps no pointer to it. */
+	size_t client_offset;
 };
 
 /* Embedded in each client; opaque to it. */
 struct engine_client {
 	const struct engine_client_ops *ops;
-	void *owner;
 	TAILQ_ENTRY(engine_client) ready_entry;
-	uint8_t queued;
-	unsigned inflight;
-	struct engine_pending *pending;	/* its probes in flight */
+	uint32_t pending;		/* its probes in flight: a record index */
+	uint32_t inflight : 31;
+	uint32_t queued : 1;
 };
 
 struct engine_stats {
@@ -115,8 +129,9 @@ void engine_set_secret(struct engine *, uint64_t k0, uint64_t k1);
 
 int engine_source(struct engine *, const struct addr_ip *dst, struct addr_ip *src);
 
-void engine_client_init(struct engine_client *, const struct engine_client_ops *,
-    void *owner);
+/* owner: the struct holding c, at ops->client_offset (checked). */
+void engine_client_init(struct engine_client *c,
+    const struct engine_client_ops *ops, void *owner);
 /* The client has probes to send: queue it for the next free tokens. */
 void engine_wake(struct engine *, struct engine_client *);
 /* Forget the client: dequeue it and drop its probes in flight (no callbacks). */

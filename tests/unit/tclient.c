@@ -1,6 +1,7 @@
 /* tclient: the engine tests' client on simnet (tclient.h). */
 #include <sys/socket.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,9 +120,11 @@ tc_error(void *owner, const struct engine_sent *s, int err)
 
 const struct engine_client_ops tc_ops = {
 	tc_next, tc_reply, tc_timeout, tc_error, NULL,
+	offsetof(struct tclient, c),
 };
 const struct engine_client_ops tc_late_ops = {
 	tc_next, tc_reply, tc_timeout, tc_error, tc_late,
+	offsetof(struct tclient, c),
 };
 
 struct tclient *

@@ -45,8 +45,8 @@ test_timeout(int capture)
 	T_EQ_INT(c->ev[0].s.ident.tag, p->tag);
 	T_EQ_INT(c->ev[0].s.tx_pcap, capture);
 	if (capture) {
-		T_EQ_INT(c->ev[0].s.tx.tv_sec, p->tx.tv_sec);
-		T_EQ_INT(c->ev[0].s.tx.tv_usec, p->tx.tv_usec);
+		T_EQ_INT(engine_sent_tx(&c->ev[0].s).tv_sec, p->tx.tv_sec);
+		T_EQ_INT(engine_sent_tx(&c->ev[0].s).tv_usec, p->tx.tv_usec);
 	}
 	T_EQ_INT(engine_stats(e.eng)->tx_seen, capture ? 1 : 0);
 	waited = tv_diff(&p->tx, &c->ev[0].at);

@@ -103,13 +103,14 @@ job_done(struct trace *t, void *arg)
 static struct job *
 job_start(struct tenv *e, const struct trace_conf *c, const char *dst)
 {
+	static const struct trace_cbs cbs = { job_done, NULL };
 	struct job *j;
 	struct addr_ip a;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL || addr_pton(dst, &a) == -1)
 		abort();
 	j->env = e;
-	if ((j->t = trace_new(e->eng, c, &a, job_done, j)) == NULL)
+	if ((j->t = trace_new(e->eng, c, &a, &cbs, j)) == NULL)
 		abort();
 	e->active++;
 	j->t_start = simnet_now_s();
@@ -209,7 +210,7 @@ check_path(const struct trace_result *r, const struct simnet_dest *d,
 		}
 	}
 	if (i != r->nhops) {
-		fprintf(stderr, "  %zu hops, want %zu\n", r->nhops, i);
+		fprintf(stderr, "  %zu hops, want %zu\n", (size_t)r->nhops, i);
 		ok = 0;
 	}
 	return ok;
