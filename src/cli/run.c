@@ -488,8 +488,9 @@ run_main(const struct run_conf *rc0, const struct run_client *client,
 		    (unsigned long long)st->timeouts,
 		    (unsigned long long)st->packets_ignored,
 		    (unsigned long long)drops);
-		log_info("measurements in flight at most %zu (-c %zu)",
-		    r.running_max, r.concurrency);
+		log_info("measurements in flight at most %zu (-c %zu); "
+		    "engine memory for probes %llu bytes", r.running_max,
+		    r.concurrency, (unsigned long long)st->mem_bytes);
 	}
 	names_free(r.names);
 	event_free(sigint_ev);

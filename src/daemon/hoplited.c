@@ -78,6 +78,7 @@ before_scrape(void *arg)
 	metric_set(d->m_engine, "timeouts", (double)st->timeouts);
 	metric_set(d->m_engine, "packets_ignored", (double)st->packets_ignored);
 	metric_set(d->m_capdrops, NULL, (double)netio_capture_drops(d->nio));
+	metric_set(d->m_engmem, NULL, (double)st->mem_bytes);
 	if (d->tcpinfo != NULL) {
 		const struct tcpinfo_stats *ts = tcpinfo_client_stats(d->tcpinfo);
 
@@ -350,6 +351,9 @@ main(int argc, char **argv)
 	d.m_engine = metrics_register(d.metrics, "hoplite_engine_total",
 	    "Probe engine counters: probes sent, replies matched, unmatched...",
 	    METRIC_COUNTER, "counter", NULL, 0);
+	d.m_engmem = metrics_register(d.metrics, "hoplite_engine_memory_bytes",
+	    "Bytes the probe engine holds for probes in flight (its most).",
+	    METRIC_GAUGE, NULL, NULL, 0);
 	d.m_capdrops = metrics_register(d.metrics, "hoplite_capture_drops_total",
 	    "Packets the kernel dropped from the capture buffer.", METRIC_COUNTER,
 	    NULL, NULL, 0);

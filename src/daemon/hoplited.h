@@ -47,7 +47,8 @@ struct daemon {
 	struct tcpinfo_client *tcpinfo;
 	struct ctl_server *ctl;
 	struct names *names;
-	struct metric *m_engine, *m_evsock, *m_evsock_up, *m_ctl, *m_capdrops;
+	struct metric *m_engine, *m_evsock, *m_evsock_up, *m_ctl, *m_capdrops,
+	    *m_engmem;
 	int stopping;
 };
 

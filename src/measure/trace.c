@@ -40,7 +40,12 @@ enum slot_answer {
 #define TRACE_LATE_RTT_MULT	4
 #define TRACE_LATE_FLOOR_MS	100
 
-/* Per TTL: six bytes, the replies themselves are in res.hops. */
+/*
+ * Per TTL: six bytes, the replies themselves are in res.hops.  Slots and
+ * replies share one allocation (slots first, the replies from the next
+ * 8-byte boundary), grown as TTLs open and replies come: one malloc chunk
+ * a trace, not two.
+ */
 struct slot {
 	uint8_t sent;		/* attempts sent */
 	uint8_t inflight;
@@ -54,7 +59,7 @@ struct trace {
 	struct engine *eng;
 	struct engine_client client;
 	struct trace_result res;
-	struct slot *slot;	/* indexed by TTL, 0..open at least */
+	struct slot *slot;	/* indexed by TTL, 0..open at least; the block */
 	const struct trace_cbs *cbs;
 	void *arg;
 	uint32_t max_rtt_us;	/* largest RTT seen */
@@ -174,12 +179,42 @@ static const struct engine_client_ops trace_ops = {
 	trace_on_late, offsetof(struct trace, client),
 };
 
+static size_t
+hops_offset(unsigned nslots)
+{
+	return (nslots * sizeof(struct slot) + 7) & ~(size_t)7;
+}
+
+/*
+ * The block resized to nslots slots (no fewer than now) and room for hcap
+ * replies; -1 out of memory (nothing changed).  Slot and reply pointers
+ * taken before do not survive it.
+ */
+static int
+block_resize(struct trace *t, unsigned nslots, uint32_t hcap)
+{
+	unsigned old = t->slot == NULL ? 0 : t->slots_cap + 1u;
+	size_t from = hops_offset(old), to = hops_offset(nslots);
+	char *b;
+
+	if ((b = realloc(t->slot, to + hcap * sizeof(struct trace_hop))) == NULL)
+		return -1;
+	if (to != from)
+		memmove(b + to, b + from, t->res.nhops * sizeof(struct trace_hop));
+	memset(b + old * sizeof(struct slot), 0,
+	    (nslots - old) * sizeof(struct slot));
+	t->slot = (struct slot *)(void *)b;
+	t->slots_cap = (uint8_t)(nslots - 1);
+	t->res.hops = (struct trace_hop *)(void *)(b + to);
+	t->hops_cap = hcap;
+	return 0;
+}
+
 /* Slots up to ttl, grown as TTLs open: most paths are short. */
 static int
 slots_reserve(struct trace *t, unsigned ttl)
 {
 	unsigned cap = t->slot == NULL ? 0 : t->slots_cap + 1u, n;
-	struct slot *s;
 
 	if (ttl < cap)
 		return 0;
@@ -188,12 +223,7 @@ slots_reserve(struct trace *t, unsigned ttl)
 		n = ttl + 1;
 	if (n > (unsigned)t->res.conf.max_ttl + 1)
 		n = (unsigned)t->res.conf.max_ttl + 1;
-	if ((s = realloc(t->slot, n * sizeof(*s))) == NULL)
-		return -1;
-	memset(s + cap, 0, (n - cap) * sizeof(*s));
-	t->slot = s;
-	t->slots_cap = (uint8_t)(n - 1);
-	return 0;
+	return block_resize(t, n, t->hops_cap);
 }
 
 struct trace *
@@ -233,8 +263,7 @@ trace_free(struct trace *t)
 	engine_cancel(t->eng, &t->client);
 	for (size_t i = 0; i < t->res.nhops; i++)
 		free(t->res.hops[i].ext);
-	free(t->res.hops);
-	free(t->slot);
+	free(t->slot);		/* and the replies */
 	free(t);
 }
 
@@ -517,15 +546,10 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 	long long rtt;
 
 	/* Grown as replies come: most traces have a handful. */
-	if (res->nhops == t->hops_cap) {
-		uint32_t cap = t->hops_cap ? t->hops_cap * 2 : 2;
-		struct trace_hop *n = realloc(res->hops, cap * sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		res->hops = n;
-		t->hops_cap = cap;
-	}
+	if (res->nhops == t->hops_cap && block_resize(t,
+	    t->slot == NULL ? 0 : t->slots_cap + 1u,
+	    t->hops_cap ? t->hops_cap * 2 : 2) == -1)
+		return -1;
 	h = &res->hops[res->nhops++];
 	memset(h, 0, sizeof(*h));
 	h->addr = r->src;
@@ -635,6 +659,7 @@ trace_on_reply(void *owner, const struct engine_sent *sent,
 		trace_finish(t, TRACE_STOP_ERROR, ENOMEM, t->judged);
 		return;
 	}
+	s = &t->slot[sent->ttl];	/* the block may have moved */
 	if (s->answer == ANS_NONE) {
 		s->answer = (uint8_t)a;
 		s->code = code;

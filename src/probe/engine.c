@@ -119,6 +119,7 @@ engine_new(struct event_base *base, const struct engine_conf *conf,
 	if ((e->table = malloc(e->nbuckets * sizeof(*e->table))) == NULL)
 		goto fail;
 	memset(e->table, 0xff, e->nbuckets * sizeof(*e->table));	/* NIL */
+	e->stats.mem_bytes = e->nbuckets * sizeof(*e->table);
 	if ((e->lb = libnet_init(LIBNET_NONE, NULL, errbuf)) == NULL)
 		goto fail;
 	if ((e->pump_ev = event_new(base, -1, 0, engine_pump, e)) == NULL ||
@@ -222,10 +223,12 @@ rec_get(struct engine *e)
 			if ((t = realloc(e->slab, cap * sizeof(*t))) == NULL)
 				return NULL;
 			e->slab = t;
+			e->stats.mem_bytes += (cap - e->slabs_cap) * sizeof(*t);
 			e->slabs_cap = cap;
 		}
 		if ((s = malloc(sizeof(*s) << SLAB_BITS)) == NULL)
 			return NULL;
+		e->stats.mem_bytes += sizeof(*s) << SLAB_BITS;
 		base = e->nslabs << SLAB_BITS;
 		e->slab[e->nslabs++] = s;
 		for (uint32_t i = SLAB_MASK + 1; i-- > 0;) {
@@ -282,6 +285,7 @@ table_grow(struct engine *e)
 	}
 	free(e->table);
 	e->table = t;
+	e->stats.mem_bytes += (nb - e->nbuckets) * sizeof(*t);
 	e->nbuckets = nb;
 }
 
@@ -390,6 +394,7 @@ heap_reserve(struct engine *e)
 	if ((h = realloc(e->heap, cap * sizeof(*h))) == NULL)
 		return -1;
 	e->heap = h;
+	e->stats.mem_bytes += (cap - e->heap_cap) * sizeof(*h);
 	e->heap_cap = cap;
 	return 0;
 }

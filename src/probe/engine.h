@@ -118,6 +118,10 @@ struct engine_stats {
 	uint64_t tx_seen;		/* our probes seen leaving by the capture */
 	uint64_t timeouts;
 	uint64_t late;		/* probes past their late_ms (still in flight then) */
+	/* Bytes held for probes in flight: record slabs, the deadline heap
+	 * and the lookup table.  They are kept for reuse, so this is what
+	 * the most probes ever in flight at once needed. */
+	uint64_t mem_bytes;
 };
 
 struct engine *engine_new(struct event_base *, const struct engine_conf *,
