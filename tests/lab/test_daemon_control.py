@@ -278,6 +278,11 @@ def part_a(ck, L, t, wd, lo4, lo6):
     ck.ok(sent >= 4 * ntraces, "probes sent >= 4 per trace", repr(sent))
     ck.ok(4 * ntraces <= matched <= sent, "replies matched: >= 4 per trace, "
           "<= probes sent", "%r of %r" % (matched, sent))
+    # The engine's memory for probes: its table at least, and bounded
+    # (112-byte records: far below 1 MB for these few traces).
+    mem = m.get("hoplite_engine_memory_bytes")
+    ck.ok(mem is not None and 4096 <= mem < 1 << 20,
+          "hoplite_engine_memory_bytes in [4 KB, 1 MB)", repr(mem))
     ck.ok(m.v("hoplite_control_total", counter="requests") >=
           len(bad) + len(refused) + 7,
           "hoplite_control_total{counter=requests}",
