@@ -33,7 +33,7 @@
 #define NIL		UINT32_MAX	/* no record; not in the heap */
 #define SLAB_BITS	7		/* 128 records a slab */
 #define SLAB_MASK	((1u << SLAB_BITS) - 1)
-#define SLABS_MAX	(1u << (32 - SLAB_BITS))
+#define SLABS_MAX	((1u << (32 - SLAB_BITS)) - 1)	/* indices stay below NIL */
 
 struct engine_pending {
 	struct engine_client *client;
