@@ -61,6 +61,17 @@ all_midway(struct trace **t, unsigned n)
 	return 1;
 }
 
+/* Destination i of a family, in buf. */
+static const char *
+dst_text(int family, unsigned i, char *buf, size_t len)
+{
+	if (family == AF_INET)
+		snprintf(buf, len, "198.18.%u.%u", i / 250, 1 + i % 250);
+	else
+		snprintf(buf, len, "2001:db8:1::%x", i + 1);
+	return buf;
+}
+
 static void
 measure(int family)
 {
@@ -85,12 +96,8 @@ measure(int family)
 		char dst[64];
 		struct simnet_dest *d;
 
-		if (family == AF_INET)
-			snprintf(dst, sizeof(dst), "198.18.%u.%u", i / 250,
-			    1 + i % 250);
-		else
-			snprintf(dst, sizeof(dst), "2001:db8:1::%x", i + 1);
-		d = simnet_dest_add(sn, dst, 4);
+		d = simnet_dest_add(sn, dst_text(family, i, dst, sizeof(dst)),
+		    4);
 		T_CHECK(d != NULL);
 		d->delay_ms[1] = HOP_MS;
 		d->delay_ms[2] = HOP_MS;
@@ -103,12 +110,8 @@ measure(int family)
 		struct addr_ip a;
 		char dst[64];
 
-		if (family == AF_INET)
-			snprintf(dst, sizeof(dst), "198.18.%u.%u", i / 250,
-			    1 + i % 250);
-		else
-			snprintf(dst, sizeof(dst), "2001:db8:1::%x", i + 1);
-		T_CHECK(addr_pton(dst, &a) == 0);
+		T_CHECK(addr_pton(dst_text(family, i, dst, sizeof(dst)),
+		    &a) == 0);
 		t[i] = trace_new(eng, &c, &a, &cbs, NULL);
 		T_CHECK(t[i] != NULL);
 		trace_start(t[i]);
