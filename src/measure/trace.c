@@ -107,9 +107,9 @@ tx_offset(const struct timeval *start, const struct timeval *tx)
 
 /* The time off microseconds after the trace's start. */
 static void
-after_start(const struct trace_result *r, uint32_t off, struct timeval *tv)
+after_start(const struct trace_result *r, uint64_t off, struct timeval *tv)
 {
-	long long us = (long long)r->start.tv_usec + off;
+	long long us = (long long)r->start.tv_usec + (long long)off;
 
 	tv->tv_sec = r->start.tv_sec + (time_t)(us / 1000000);
 	tv->tv_usec = (suseconds_t)(us % 1000000);
@@ -284,6 +284,7 @@ trace_finish(struct trace *t, enum trace_stop why, uint8_t data, uint8_t hop_cou
 {
 	struct trace_result *r = &t->res;
 	struct timeval now;
+	long long us;
 	size_t i, n = 0;
 
 	if (!t->running)
@@ -294,7 +295,8 @@ trace_finish(struct trace *t, enum trace_stop why, uint8_t data, uint8_t hop_cou
 	r->stop_data = data;
 	r->hop_count = hop_count;
 	gettimeofday(&now, NULL);
-	r->end_us = tx_offset(&r->start, &now);
+	us = us_between(&r->start, &now);
+	r->end_us = us > 0 ? (uint64_t)us : 0;	/* 0: the clock stepped back */
 	/* Replies above the stopping TTL (overshoot of the window) are not
 	 * part of the path. */
 	for (i = 0; i < r->nhops; i++) {

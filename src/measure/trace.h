@@ -76,7 +76,7 @@ struct trace_result {
 	uint8_t hop_count;		/* highest TTL that counts (the destination's) */
 	unsigned probe_count;		/* probes sent */
 	uint32_t nhops;
-	uint32_t end_us;		/* when it stopped, microseconds after
+	uint64_t end_us;		/* when it stopped, microseconds after
 					   the start (trace_end: the time) */
 	struct timeval start;		/* wall clock when the trace began */
 	struct trace_hop *hops;		/* ordered by probe_ttl, then probe_id */
