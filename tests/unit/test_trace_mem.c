@@ -17,7 +17,9 @@
  * Their sum over the traces is the figure issue 12 sets at 512 bytes at
  * most.  (Chunks freed into malloc's per-thread cache still count as in
  * use, a few of each size: the trace's share reads at most a byte or two
- * low at this count.)
+ * low at this count.)  Under another allocator (the sanitizer build,
+ * valgrind) mallinfo2 counts nothing: the trace's share is reported as
+ * not measured and only the rest is checked.
  */
 #include <sys/socket.h>
 #include <malloc.h>
@@ -39,6 +41,25 @@
 #define TARGET_BYTES	512
 
 static unsigned ndone;
+
+/*
+ * Whether malloc's own counts are there to read: not under a sanitizer's
+ * or valgrind's allocator, where mallinfo2 sees none of the blocks.
+ */
+static int
+mallinfo_counts(void)
+{
+	size_t before = mallinfo2().uordblks;
+	char *volatile p = malloc(4096);
+	int ok;
+
+	if (p == NULL)
+		abort();
+	p[0] = 1;
+	ok = mallinfo2().uordblks >= before + 4096;
+	free(p);
+	return ok;
+}
 
 static void
 on_done(struct trace *t, void *arg)
@@ -130,8 +151,16 @@ measure(int family)
 		trace_free(t[i]);
 	after = mallinfo2().uordblks;
 
-	trace_part = (double)(in_use - after) / NTRACES;
 	engine_part = (double)(eng1 - eng0) / NTRACES;
+	T_CHECK(engine_part > 100);
+	if (!mallinfo_counts()) {
+		printf("%s: malloc's counts are not there to read (another "
+		    "allocator): the trace's heap is not measured; the engine's "
+		    "%.1f bytes a trace\n", family == AF_INET ? "IPv4" : "IPv6",
+		    engine_part);
+		goto out;
+	}
+	trace_part = (double)(in_use - after) / NTRACES;
 	per_trace = trace_part + engine_part;
 	printf("%s, %u traces midway (2 replies, 1 probe in flight): "
 	    "%.1f bytes a trace (trace %.1f + engine %.1f); target %u\n",
@@ -139,7 +168,8 @@ measure(int family)
 	    trace_part, engine_part, TARGET_BYTES);
 	T_CHECK(per_trace <= TARGET_BYTES);
 	/* Not nothing: the count itself works. */
-	T_CHECK(trace_part > 200 && engine_part > 100);
+	T_CHECK(trace_part > 200);
+out:
 
 	free(t);
 	simnet_engine_free(eng, sn, base);
