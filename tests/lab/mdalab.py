@@ -598,7 +598,9 @@ def must_find(t, family):
 
 
 def check_trace(ck, t, tr, method, family, label):
-    """One tracelb object against the topology's ground truth."""
+    """One tracelb object against the topology's ground truth.  Returns
+    whether its per-packet vertices are exactly the true ones: on a
+    per-packet lab that is judged over several runs (check_topology)."""
     T = t.truth[family]
     ck.eq(tr.errors, [], label + ": nodes and links well formed")
     ck.eq(tr.method, method, label + ": method")
@@ -628,10 +630,22 @@ def check_trace(ck, t, tr, method, family, label):
                                      t.spec.silent):
         ck.eq(tr.clumps, [], label + ": no clump (every hop resolved)")
     if lab.tracer() == "scamper":
-        return
+        return True
     ck.eq(tr.stop_reason, stop_truth(t), label + ": stop_reason")
-    ck.eq(tr.perpacket, perpacket_truth(t, family),
-          label + ": per-packet vertices")
+    truth = perpacket_truth(t, family)
+    if not t.spec.perpacket:
+        ck.eq(tr.perpacket, truth, label + ": per-packet vertices")
+        return tr.perpacket == truth
+    # The per-packet test errs by design: it re-sends one flow r times,
+    # (1/k)^r <= 3/4 (1 - C) for k next hops, and r re-sends that all
+    # meet one branch leave the vertex unflagged (at C = 99 and k = 4:
+    # 4 re-sends, a miss in 1 trace of 256).  A miss is judged over the
+    # runs; a flag on a per-flow vertex is wrong in any run.
+    ck.ok(tr.perpacket <= truth, label + ": no per-flow vertex flagged "
+          "per-packet", "flagged %r, true %r" % (tr.perpacket, truth))
+    if tr.perpacket != truth:
+        ck.note("%s: per-packet vertex not flagged in this run" % label)
+    return tr.perpacket == truth
 
 
 def check_topology(ck, name, methods=METHODS, confidence=99, attempts=2,
@@ -651,6 +665,7 @@ def check_topology(ck, name, methods=METHODS, confidence=99, attempts=2,
                 name, fam, len(t.truth[fam])))
         jobs = [(m, t.dst_of(f)) for m in methods for f in (4, 6)
                 if supported(m, f)]
+        flagged = {}
         for i in range(runs):
             res, rs = run_jobs(L, t.src, jobs, confidence=confidence,
                                attempts=attempts, wait_ms=wait_ms)
@@ -668,9 +683,14 @@ def check_topology(ck, name, methods=METHODS, confidence=99, attempts=2,
                 trs = res.get((m, d), [])
                 if not ck.eq(len(trs), 1, label + ": one tracelb object"):
                     continue
-                check_trace(ck, t, trs[0], m, fam, label)
+                ok = check_trace(ck, t, trs[0], m, fam, label)
+                flagged[label] = flagged.get(label, False) or ok
                 if extra_checks:
                     extra_checks(ck, t, trs[0], m, fam, label)
+        if t.spec.perpacket and lab.tracer() != "scamper":
+            for label, ok in sorted(flagged.items()):
+                ck.ok(ok, "%s: per-packet vertices exactly the true ones "
+                      "in at least one of %d runs" % (label, runs))
 
 
 def _csum(b):

@@ -4,12 +4,14 @@
 Topology: src-r0-r1 => {r2a,r2b,r2c,r2d} => r3-dst where r1 picks the
 branch per packet (nft `numgen random`), and r3 answers from one address
 so that every link a flow can show is a true one (10 true links).  Width 4:
-one flow re-sent 8 times (the 99 % per-packet test) shows one address
-with probability (1/4)^7, so the test is not flaky.
+the 99 % per-packet test re-sends one flow 4 times ((1/4)^4 <= 3/4 of
+1 %), so one trace in 256 leaves r1 unflagged, by design; each trace runs
+twice, and r1 must be flagged in at least one of the two (a miss in
+both: one in 65,536).
 
-hoplite: r1's vertex (and nothing else) carries `perpacket: true`, the
-link r0->r1 is found, no false link, no address off the true paths,
-COMPLETED; every method, IPv4 and IPv6, run twice.  (That per-flow
+hoplite: r1's vertex (and nothing else, in any run) carries `perpacket:
+true`, the link r0->r1 is found, no false link, no address off the true
+paths, COMPLETED; every method, IPv4 and IPv6, run twice.  (That per-flow
 balancers are never flagged is asserted by every other test_mda_*.)
 LAB_TRACER=scamper: scamper has no per-packet key; it must show the
 balancer's branches inside a clump after r1 (its per-packet verdict).
