@@ -179,22 +179,29 @@ static const struct engine_client_ops trace_ops = {
 	trace_on_late, offsetof(struct trace, client),
 };
 
-static size_t
-hops_offset(unsigned nslots)
+/* Slots in the block (none before the first TTL opens). */
+static unsigned
+nslots(const struct trace *t)
 {
-	return (nslots * sizeof(struct slot) + 7) & ~(size_t)7;
+	return t->slot == NULL ? 0 : t->slots_cap + 1u;
+}
+
+static size_t
+hops_offset(unsigned n)
+{
+	return (n * sizeof(struct slot) + 7) & ~(size_t)7;
 }
 
 /*
- * The block resized to nslots slots (no fewer than now) and room for hcap
+ * The block resized to n slots (no fewer than now) and room for hcap
  * replies; -1 out of memory (nothing changed).  Slot and reply pointers
  * taken before do not survive it.
  */
 static int
-block_resize(struct trace *t, unsigned nslots, uint32_t hcap)
+block_resize(struct trace *t, unsigned n, uint32_t hcap)
 {
-	unsigned old = t->slot == NULL ? 0 : t->slots_cap + 1u;
-	size_t from = hops_offset(old), to = hops_offset(nslots);
+	unsigned old = nslots(t);
+	size_t from = hops_offset(old), to = hops_offset(n);
 	char *b;
 
 	if ((b = realloc(t->slot, to + hcap * sizeof(struct trace_hop))) == NULL)
@@ -202,9 +209,9 @@ block_resize(struct trace *t, unsigned nslots, uint32_t hcap)
 	if (to != from)
 		memmove(b + to, b + from, t->res.nhops * sizeof(struct trace_hop));
 	memset(b + old * sizeof(struct slot), 0,
-	    (nslots - old) * sizeof(struct slot));
+	    (n - old) * sizeof(struct slot));
 	t->slot = (struct slot *)(void *)b;
-	t->slots_cap = (uint8_t)(nslots - 1);
+	t->slots_cap = (uint8_t)(n - 1);
 	t->res.hops = (struct trace_hop *)(void *)(b + to);
 	t->hops_cap = hcap;
 	return 0;
@@ -214,7 +221,7 @@ block_resize(struct trace *t, unsigned nslots, uint32_t hcap)
 static int
 slots_reserve(struct trace *t, unsigned ttl)
 {
-	unsigned cap = t->slot == NULL ? 0 : t->slots_cap + 1u, n;
+	unsigned cap = nslots(t), n;
 
 	if (ttl < cap)
 		return 0;
@@ -548,8 +555,7 @@ hop_add(struct trace *t, const struct engine_sent *sent,
 	long long rtt;
 
 	/* Grown as replies come: most traces have a handful. */
-	if (res->nhops == t->hops_cap && block_resize(t,
-	    t->slot == NULL ? 0 : t->slots_cap + 1u,
+	if (res->nhops == t->hops_cap && block_resize(t, nslots(t),
 	    t->hops_cap ? t->hops_cap * 2 : 2) == -1)
 		return -1;
 	h = &res->hops[res->nhops++];

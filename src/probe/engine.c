@@ -257,10 +257,13 @@ table_find(struct engine *e, const struct pkt_key *k)
 {
 	uint32_t i;
 
-	for (i = e->table[key_hash(k) & (e->nbuckets - 1)]; i != NIL;
-	    i = rec(e, i)->hnext)
-		if (key_eq(&rec(e, i)->key, k))
-			return rec(e, i);
+	for (i = e->table[key_hash(k) & (e->nbuckets - 1)]; i != NIL;) {
+		struct engine_pending *p = rec(e, i);
+
+		if (key_eq(&p->key, k))
+			return p;
+		i = p->hnext;
+	}
 	return NULL;
 }
 
