@@ -71,6 +71,35 @@ test_perpacket(enum mda_rule rule, int family, int mode)
 		T_CHECK(flagged + 2 >= runs);
 }
 
+/*
+ * One MDA over graph g with per-packet router pp (answering in turn):
+ * COMPLETED, every link found, none false, one vertex flagged.  The job
+ * is the caller's to check further and free.
+ */
+static struct job *
+run_pp_graph(struct tenv *e, const char *dst, unsigned dist,
+    const int (*g)[2], size_t ng, int pp, enum mda_method method,
+    enum mda_rule rule)
+{
+	struct mda_conf c;
+	struct simnet_dest *d;
+	struct job *j;
+	const struct mda_result *r;
+	struct outcome o;
+
+	d = graph(e, dst, dist, g, ng);
+	d->node[pp].perpacket = SIMNET_PP_ROUND;
+	conf_init(&c, method, rule);
+	j = run_one(e, &c, dst);
+	r = mda_result(j->m);
+	o = check(d, r);
+	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
+	T_EQ_INT(o.false_links, 0);
+	T_EQ_INT(o.missed, 0);
+	T_EQ_INT(o.perpacket, 1);
+	return j;
+}
+
 /* A per-packet balancer in front of a per-flow diamond: links after it are
  * kept only where a single flow's answers cannot mislead. */
 static void
@@ -82,25 +111,15 @@ test_perpacket_nested(void)
 		{ 4, 6 }, { 5, 6 }, { 6, -1 },
 	};
 	struct tenv e;
-	struct mda_conf c;
-	struct simnet_dest *d;
 	struct job *j;
 	const struct mda_result *r;
-	struct outcome o;
-	const char *dst = dname(AF_INET, 99);
 
 	fprintf(stderr, "per-packet balancer, then a per-flow diamond\n");
 	tenv_init(&e);
-	d = GRAPH(&e, dst, 7, pp_then_diamond);
-	d->node[0].perpacket = SIMNET_PP_ROUND;
-	conf_init(&c, MDA_UDP_DPORT, MDA_RULE_LITE);
-	j = run_one(&e, &c, dst);
+	j = run_pp_graph(&e, dname(AF_INET, 99), 7, pp_then_diamond,
+	    sizeof(pp_then_diamond) / sizeof(pp_then_diamond[0]), 0,
+	    MDA_UDP_DPORT, MDA_RULE_LITE);
 	r = mda_result(j->m);
-	o = check(d, r);
-	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
-	T_EQ_INT(o.false_links, 0);
-	T_EQ_INT(o.missed, 0);
-	T_EQ_INT(o.perpacket, 1);
 	T_CHECK(r->nvertices > 0 && r->vertices[0].perpacket);
 	job_free(j);
 	tenv_free(&e);
@@ -116,28 +135,15 @@ test_perpacket_wide(enum mda_rule rule)
 		{ 2, 6 }, { 3, 6 }, { 4, 6 }, { 5, 6 }, { 6, -1 },
 	};
 	struct tenv e;
-	struct mda_conf c;
-	struct simnet_dest *d;
 	struct job *j;
-	const struct mda_result *r;
-	struct outcome o;
-	const char *dst = dname(AF_INET6, 102);
 
 	fprintf(stderr, "width-4 per-packet balancer, %s\n",
 	    rule == MDA_RULE_LITE ? "lite" : "full");
 	tenv_init(&e);
 	simnet_seed(e.sn, 4242);
-	d = GRAPH(&e, dst, 7, pp4);
-	d->node[1].perpacket = SIMNET_PP_ROUND;
-	conf_init(&c, MDA_TCP_ACK_SPORT, rule);
-	j = run_one(&e, &c, dst);
-	r = mda_result(j->m);
-	o = check(d, r);
-	T_EQ_STR(mda_stop_name(r->stop_reason), "COMPLETED");
-	T_EQ_INT(o.missed, 0);
-	T_EQ_INT(o.false_links, 0);
-	T_EQ_INT(o.perpacket, 1);
-	T_EQ_INT(r->nvertices, 8);
+	j = run_pp_graph(&e, dname(AF_INET6, 102), 7, pp4,
+	    sizeof(pp4) / sizeof(pp4[0]), 1, MDA_TCP_ACK_SPORT, rule);
+	T_EQ_INT(mda_result(j->m)->nvertices, 8);
 	job_free(j);
 	tenv_free(&e);
 }
